@@ -1,0 +1,9 @@
+"""crowdsim: agent-based, discrete-event simulation of policing crowded places."""
+
+from sim.api import run
+from sim.errors import ConfigError
+from sim.model import CrowdPolicingModel
+from sim.results import RunResult
+from sim.scenario import Scenario, load_scenario
+
+__all__ = ["ConfigError", "CrowdPolicingModel", "RunResult", "Scenario", "load_scenario", "run"]

@@ -1,0 +1,1 @@
+"""Mesa agents whose behaviour runs as SimPy processes."""

@@ -1,0 +1,261 @@
+"""Load and save cities as GraphML (osmnx-compatible) and GeoJSON.
+
+Place attributes missing from a file get documented defaults (`NODE_DEFAULTS`), so a bare
+street network exported by osmnx loads as a city of plain intersections; a scenario can
+then assign places by rule (`sim.city.assign`). Anything inconsistent (a node without
+coordinates, a negative length, an unknown kind) is a ConfigError naming file and field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from sim.city.graph import CAMERA_LEVELS, PLACE_KINDS, BusLine, City
+from sim.errors import ConfigError
+
+NODE_DEFAULTS: dict[str, Any] = {
+    "kind": "street",
+    "capacity": 0.0,
+    "attractiveness": 0.0,
+    "cell": 0,
+    "camera": "none",
+    "patrol_point": False,
+    "checkpoint": False,
+}
+"""Values given to node attributes a city file leaves out (label defaults to the node id)."""
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def load_city(path: str | Path) -> City:
+    """Load a city from `.graphml` or `.geojson`, by file extension."""
+    path = Path(path)
+    if path.suffix == ".graphml":
+        return read_graphml(path)
+    if path.suffix in (".geojson", ".json"):
+        return read_geojson(path)
+    raise ConfigError(str(path), "", "unknown city file type; allowed: .graphml, .geojson")
+
+
+def read_graphml(path: str | Path) -> City:
+    """Read a GraphML city, including a graph saved by osmnx (projected or lon/lat)."""
+    path = Path(path)
+    try:
+        graph = nx.read_graphml(path)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except Exception as exc:  # networkx raises several parser errors for malformed XML
+        raise ConfigError(str(path), "", f"not a readable GraphML file: {exc}") from None
+    nodes = [(str(n), dict(d)) for n, d in graph.nodes(data=True)]
+    edges = [(str(u), str(v), dict(d)) for u, v, d in graph.edges(data=True)]
+    lines = _bus_lines_from_json(graph.graph.get("bus_lines", "[]"), str(path))
+    return _assemble(
+        path=str(path),
+        name=str(graph.graph.get("name", path.stem)),
+        crs=str(graph.graph.get("crs", "")),
+        nodes=nodes,
+        edges=edges,
+        bus_lines=lines,
+    )
+
+
+def read_geojson(path: str | Path) -> City:
+    """Read a GeoJSON city: Point features are nodes, LineString features with u/v are streets."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(str(path), "", f"malformed JSON: {exc}") from None
+    nodes, edges = [], []
+    for i, feature in enumerate(data.get("features", [])):
+        geometry = feature.get("geometry") or {}
+        props = dict(feature.get("properties") or {})
+        if geometry.get("type") == "Point":
+            props.setdefault("x", geometry["coordinates"][0])
+            props.setdefault("y", geometry["coordinates"][1])
+            if "id" not in props:
+                raise ConfigError(str(path), f"features[{i}].properties.id", "node needs an id")
+            nodes.append((str(props.pop("id")), props))
+        elif geometry.get("type") == "LineString":
+            if "u" not in props or "v" not in props:
+                raise ConfigError(str(path), f"features[{i}].properties", "street needs u and v")
+            edges.append((str(props.pop("u")), str(props.pop("v")), props))
+    meta = data.get("properties", {})
+    lines = _bus_lines_from_json(json.dumps(meta.get("bus_lines", [])), str(path))
+    return _assemble(
+        path=str(path),
+        name=str(meta.get("name", path.stem)),
+        crs=str(meta.get("crs", "")),
+        nodes=nodes,
+        edges=edges,
+        bus_lines=lines,
+    )
+
+
+def _bus_lines_from_json(text: str, path: str) -> list[dict[str, Any]]:
+    try:
+        lines = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, "bus_lines", f"malformed JSON: {exc}") from None
+    if not isinstance(lines, list):
+        raise ConfigError(path, "bus_lines", "expected a list of lines")
+    return lines
+
+
+def _is_lonlat(crs: str, nodes: list[tuple[str, dict]]) -> bool:
+    if any("lon" in d for _, d in nodes):
+        return True
+    return crs.lower().replace(" ", "") in ("epsg:4326", "wgs84", "crs84")
+
+
+def _coordinates(path: str, nodes: list[tuple[str, dict]], lonlat: bool) -> tuple[np.ndarray, ...]:
+    xs, ys = np.empty(len(nodes)), np.empty(len(nodes))
+    xkey, ykey = ("lon", "lat") if any("lon" in d for _, d in nodes) else ("x", "y")
+    for i, (nid, d) in enumerate(nodes):
+        if xkey not in d or ykey not in d:
+            raise ConfigError(
+                path, f"node {nid!r}", f"has no coordinates; every node needs {xkey} and {ykey} "
+                "(an edge may name a node that the file does not define)"
+            )
+        xs[i], ys[i] = float(d[xkey]), float(d[ykey])
+    if lonlat:  # local equirectangular projection, metres from the centroid
+        lat0 = math.radians(float(ys.mean()))
+        xs = np.radians(xs - xs.mean()) * EARTH_RADIUS_M * math.cos(lat0)
+        ys = np.radians(ys - ys.mean()) * EARTH_RADIUS_M
+    return xs, ys
+
+
+def _node_attr(path: str, nid: str, d: dict, key: str) -> Any:
+    value = d.get(key, NODE_DEFAULTS[key])
+    if key == "kind" and value not in PLACE_KINDS:
+        raise ConfigError(path, f"node {nid!r}.kind",
+                          f"{value!r} is not allowed; allowed: {', '.join(PLACE_KINDS)}")
+    if key == "camera" and value not in CAMERA_LEVELS:
+        raise ConfigError(path, f"node {nid!r}.camera",
+                          f"{value!r} is not allowed; allowed: {', '.join(CAMERA_LEVELS)}")
+    if key in ("patrol_point", "checkpoint"):
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+    if key in ("capacity", "attractiveness"):
+        value = float(value)
+        if value < 0 or not math.isfinite(value):
+            raise ConfigError(path, f"node {nid!r}.{key}", f"{value} must be a number >= 0")
+    if key == "cell":
+        value = int(value)
+        if value < 0:
+            raise ConfigError(path, f"node {nid!r}.cell", f"{value} must be an integer >= 0")
+    return value
+
+
+def _assemble(
+    *, path: str, name: str, crs: str, nodes: list[tuple[str, dict]],
+    edges: list[tuple[str, str, dict]], bus_lines: list[dict[str, Any]],
+) -> City:
+    if not nodes:
+        raise ConfigError(path, "nodes", "the city has no nodes")
+    index = {nid: i for i, (nid, _) in enumerate(nodes)}
+    lonlat = _is_lonlat(crs, nodes)
+    xs, ys = _coordinates(path, nodes, lonlat)
+    attrs = {key: [_node_attr(path, nid, d, key) for nid, d in nodes] for key in NODE_DEFAULTS}
+    eu, ev, el = [], [], []
+    for u, v, d in edges:
+        for end in (u, v):
+            if end not in index:
+                raise ConfigError(path, f"edge ({u}, {v})", f"names node {end!r}, which is missing")
+        a, b = index[u], index[v]
+        # osmnx lengths are metres, also in lon/lat graphs; else the straight line
+        length = float(d["length"]) if "length" in d else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
+        if not math.isfinite(length) or length < 0:
+            raise ConfigError(path, f"edge ({u}, {v}).length", f"{length} must be a number >= 0")
+        eu.append(a)
+        ev.append(b)
+        el.append(length)
+    lines = []
+    for i, line in enumerate(bus_lines):
+        field = f"bus_lines[{i}]"
+        try:
+            stops = tuple(index[str(s)] for s in line["stops"])
+            headway = float(line["headway_min"])
+        except KeyError as exc:
+            raise ConfigError(path, field, f"missing or unknown {exc}; a line needs name, "
+                              "stops (node ids) and headway_min") from None
+        if len(stops) < 2 or headway <= 0:
+            raise ConfigError(path, field, "a line needs at least 2 stops and headway_min > 0")
+        lines.append(BusLine(str(line.get("name", f"line {i + 1}")), stops, headway,
+                             float(line.get("speed_m_per_min", BusLine.speed_m_per_min))))
+    return City(
+        name=name,
+        node_ids=[nid for nid, _ in nodes],
+        x=xs,
+        y=ys,
+        kind=attrs["kind"],
+        label=[str(d.get("label", d.get("name", nid))) for nid, d in nodes],
+        capacity=np.array(attrs["capacity"], dtype=float),
+        attractiveness=np.array(attrs["attractiveness"], dtype=float),
+        cell=np.array(attrs["cell"], dtype=np.int64),
+        camera=attrs["camera"],
+        patrol_point=np.array(attrs["patrol_point"], dtype=bool),
+        checkpoint=np.array(attrs["checkpoint"], dtype=bool),
+        edge_u=np.array(eu, dtype=np.int64),
+        edge_v=np.array(ev, dtype=np.int64),
+        edge_length=np.array(el, dtype=float),
+        bus_lines=tuple(lines),
+        crs="" if lonlat else crs,
+    )
+
+
+def _node_records(city: City) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (nid, {
+            "x": float(city.x[i]), "y": float(city.y[i]), "kind": city.kind[i],
+            "label": city.label[i], "capacity": float(city.capacity[i]),
+            "attractiveness": float(city.attractiveness[i]), "cell": int(city.cell[i]),
+            "camera": city.camera[i], "patrol_point": bool(city.patrol_point[i]),
+            "checkpoint": bool(city.checkpoint[i]),
+        })
+        for i, nid in enumerate(city.node_ids)
+    ]
+
+
+def _bus_line_records(city: City) -> list[dict[str, Any]]:
+    return [
+        {"name": line.name, "stops": [city.node_ids[s] for s in line.stops],
+         "headway_min": line.headway_min, "speed_m_per_min": line.speed_m_per_min}
+        for line in city.bus_lines
+    ]
+
+
+def write_graphml(city: City, path: str | Path) -> None:
+    """Save a city as GraphML; `read_graphml` reads it back unchanged."""
+    graph = nx.Graph(name=city.name, crs=city.crs, bus_lines=json.dumps(_bus_line_records(city)))
+    graph.add_nodes_from(_node_records(city))
+    for u, v, length in zip(city.edge_u, city.edge_v, city.edge_length, strict=True):
+        graph.add_edge(city.node_ids[u], city.node_ids[v], length=float(length))
+    nx.write_graphml(graph, path)
+
+
+def write_geojson(city: City, path: str | Path) -> None:
+    """Save a city as a GeoJSON FeatureCollection in the city's own metric coordinates."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [d["x"], d["y"]]},
+         "properties": {"id": nid, **{k: v for k, v in d.items() if k not in ("x", "y")}}}
+        for nid, d in _node_records(city)
+    ]
+    for u, v, length in zip(city.edge_u, city.edge_v, city.edge_length, strict=True):
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString",
+                         "coordinates": [[city.x[u], city.y[u]], [city.x[v], city.y[v]]]},
+            "properties": {"u": city.node_ids[u], "v": city.node_ids[v], "length": float(length)},
+        })
+    doc = {"type": "FeatureCollection", "features": features,
+           "properties": {"name": city.name, "crs": city.crs,
+                          "bus_lines": _bus_line_records(city)}}
+    Path(path).write_text(json.dumps(doc))

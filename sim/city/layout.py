@@ -1,0 +1,70 @@
+"""Rules that lay out a city's police geography: cells, patrol points, checkpoints, buses.
+
+Shared by the synthetic generator and by the place assignment for loaded street networks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+
+from sim.city.graph import BusLine, City
+
+
+def cells_by_kmeans(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Patrol cells as k-means clusters of intersections (compact, contiguous-ish areas)."""
+    if k <= 1:
+        return np.zeros(len(x), dtype=np.int64)
+    points = np.column_stack([x, y])
+    _, labels = kmeans2(points, k, minit="++", seed=rng)
+    # renumber cells by first appearance so ids are dense 0..k-1
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense.astype(np.int64)
+
+
+def patrol_points(is_place: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """All places first, then random intersections, up to `count` points."""
+    points = np.zeros(len(is_place), dtype=bool)
+    places = np.flatnonzero(is_place)
+    streets = np.flatnonzero(~is_place)
+    points[places[:count]] = True
+    extra = count - min(count, len(places))
+    if extra:
+        points[rng.choice(streets, size=min(extra, len(streets)), replace=False)] = True
+    return points
+
+
+def ring_nodes(x: np.ndarray, y: np.ndarray, count: int) -> np.ndarray:
+    """`count` outermost nodes spread evenly by angle: checkpoints on the ring roads."""
+    flags = np.zeros(len(x), dtype=bool)
+    if count == 0:
+        return flags
+    cx, cy = x.mean(), y.mean()
+    angle = np.arctan2(y - cy, x - cx)
+    radius = np.hypot(x - cx, y - cy)
+    for sector in range(count):
+        lo = -np.pi + 2 * np.pi * sector / count
+        inside = np.flatnonzero((angle >= lo) & (angle < lo + 2 * np.pi / count) & ~flags)
+        if len(inside):
+            flags[inside[np.argmax(radius[inside])]] = True
+    return flags
+
+
+def bus_lines_between_places(city: City, count: int, headway: float) -> tuple[BusLine, ...]:
+    """Lines on shortest paths between far-apart places; stops at places and every 3rd node."""
+    places = np.concatenate([city.entries, city.attractions])
+    if count == 0 or len(places) < 2:
+        return ()
+    ranked = places[np.argsort(-city.attractiveness[places])]
+    lines = []
+    for i in range(count):
+        start = int(ranked[i % len(ranked)])
+        # far ends first, a different one for each round over the start places
+        by_distance = places[np.argsort(-city.distances_from(start)[places])]
+        end = int(by_distance[(i // len(ranked)) % len(by_distance)])
+        route = city.path(start, end)
+        stops = tuple(n for j, n in enumerate(route)
+                      if j % 3 == 0 or city.kind[n] != "street" or j == len(route) - 1)
+        if len(stops) >= 2:
+            lines.append(BusLine(f"line {i + 1}", stops, headway))
+    return tuple(lines)

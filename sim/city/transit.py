@@ -1,0 +1,122 @@
+"""Getting between places: walk, or take a bus when it is clearly faster.
+
+Plans are computed once per origin-destination pair and cached; buses run a fixed
+timetable, so boarding is arithmetic on the clock rather than a process per vehicle.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.city.graph import City
+
+MIN_PER_DAY = 1440.0
+
+
+@dataclass(frozen=True)
+class Trip:
+    """How to get from one place to another.
+
+    A walk has `direction == -1`. A bus trip walks to a stop, rides direction `direction`
+    from stop index `board` to `alight`, and walks on.
+    """
+
+    walk_min: float
+    direction: int = -1
+    board: int = 0
+    alight: int = 0
+    walk_from_min: float = 0.0
+
+    @property
+    def by_bus(self) -> bool:
+        """True if the plan uses a bus."""
+        return self.direction >= 0
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One direction of a bus line: its stops, the minutes from the first stop, vehicles."""
+
+    line: int
+    stops: tuple[int, ...]
+    offset_min: tuple[float, ...]
+    headway_min: float
+    first_vehicle: int
+    n_vehicles: int
+
+
+class Transit:
+    """Walking and bus plans between nodes for one city and one set of visitor parameters."""
+
+    def __init__(self, city: City, walk_speed_m_per_min: float, bus_threshold_min: float,
+                 service_hours: tuple[float, float]) -> None:
+        self.city = city
+        self.walk_speed = walk_speed_m_per_min
+        self.bus_threshold = bus_threshold_min
+        self.service = (service_hours[0] * 60.0, service_hours[1] * 60.0)
+        self.directions: list[Direction] = []
+        vehicle = 0
+        for li, line in enumerate(city.bus_lines):
+            for stops in (line.stops, line.stops[::-1]):
+                legs = [city.distance(a, b) for a, b in itertools.pairwise(stops)]
+                offset = np.concatenate([[0.0], np.cumsum(legs)]) / line.speed_m_per_min
+                # enough vehicle slots that trips on the road at once never share one
+                n_vehicles = math.ceil(offset[-1] / line.headway_min) + 1
+                self.directions.append(Direction(li, tuple(stops), tuple(offset.tolist()),
+                                                 line.headway_min, vehicle, n_vehicles))
+                vehicle += n_vehicles
+        self.n_vehicles = vehicle
+        self._plans: dict[tuple[int, int], Trip] = {}
+
+    def walk_minutes(self, a: int, b: int) -> float:
+        """Walking time along streets."""
+        return self.city.distance(a, b) / self.walk_speed
+
+    def plan(self, a: int, b: int) -> Trip:
+        """The quicker of walking and the best bus (by expected time), cached per pair."""
+        key = (a, b)
+        trip = self._plans.get(key)
+        if trip is None:
+            trip = self._plans[key] = self._best(a, b)
+        return trip
+
+    def _best(self, a: int, b: int) -> Trip:
+        walk = self.walk_minutes(a, b)
+        best = Trip(walk)
+        if walk <= self.bus_threshold:
+            return best
+        best_time = walk
+        from_a = self.city.distances_from(a)
+        from_b = self.city.distances_from(b)
+        for di, d in enumerate(self.directions):
+            stops = np.asarray(d.stops)
+            board = int(np.argmin(from_a[stops]))
+            alight = int(np.argmin(from_b[stops]))
+            if alight <= board:
+                continue
+            walk_to = from_a[stops[board]] / self.walk_speed
+            walk_from = from_b[stops[alight]] / self.walk_speed
+            total = walk_to + d.headway_min / 2 + d.offset_min[alight] - d.offset_min[board]
+            total += walk_from
+            if total < best_time:
+                best_time = total
+                best = Trip(float(walk_to), di, board, alight, float(walk_from))
+        return best
+
+    def board(self, trip: Trip, at_stop: float) -> tuple[float, float, int] | None:
+        """Next bus for `trip` reaching its stop at or after `at_stop`.
+
+        Returns (boarding time, alighting time, vehicle index), or None outside service hours.
+        """
+        d = self.directions[trip.direction]
+        j = math.ceil((at_stop - d.offset_min[trip.board]) / d.headway_min - 1e-9)
+        departs = j * d.headway_min
+        if not self.service[0] <= departs % MIN_PER_DAY <= self.service[1]:
+            return None
+        boards = departs + d.offset_min[trip.board]
+        alights = departs + d.offset_min[trip.alight]
+        return boards, alights, d.first_vehicle + j % d.n_vehicles

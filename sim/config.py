@@ -1,0 +1,186 @@
+"""TOML -> validated, frozen dataclasses.
+
+One generic builder walks a dataclass schema, so scenarios, policies and experiments are
+checked the same way: unknown fields, wrong types, out-of-range values and bad choices are
+all reported as a `ConfigError` naming the file, the dotted field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sim.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into a ConfigError that names the file."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"malformed TOML: {exc}") from None
+
+
+def build(cls: type[T], data: Mapping[str, Any], *, file: str, prefix: str = "") -> T:
+    """Build dataclass `cls` from a mapping, validating every field against its schema."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(file, prefix.rstrip(".") or "(top level)", "expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                file, f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(known))}"
+            )
+    kwargs = {}
+    for name, f in known.items():
+        path = f"{prefix}{name}"
+        if name in data:
+            kwargs[name] = _coerce(hints[name], data[name], file, path, f.metadata)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(file, path, "required field is missing")
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, file: str, path: str, meta: Mapping[str, Any]) -> Any:
+    """Check one value against a type annotation and the field's bounds; return it typed."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"unsupported union in schema at {path}: {tp}")
+        return _coerce(options[0], value, file, path, meta)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, file=file, prefix=f"{path}.")
+    if origin is tuple:
+        return _coerce_sequence(args, value, file, path, meta)
+    if origin is dict:
+        return _coerce_mapping(args[1], value, file, path, meta)
+    if tp is typing.Any:
+        return value
+    return _coerce_scalar(tp, value, file, path, meta)
+
+
+def _coerce_sequence(args: tuple, value: Any, file: str, path: str, meta: Mapping) -> tuple:
+    if not isinstance(value, list | tuple):
+        raise ConfigError(file, path, f"expected a list, got {type(value).__name__}")
+    length = meta.get("length")
+    if length is not None and len(value) != length:
+        raise ConfigError(file, path, f"expected {length} items, got {len(value)}")
+    item_type = args[0]
+    return tuple(
+        _coerce(item_type, item, file, f"{path}[{i}]", meta) for i, item in enumerate(value)
+    )
+
+
+def _coerce_mapping(item_type: Any, value: Any, file: str, path: str, meta: Mapping) -> dict:
+    if not isinstance(value, Mapping):
+        raise ConfigError(file, path, f"expected a table, got {type(value).__name__}")
+    allowed = meta.get("keys")
+    out = {}
+    for key, item in value.items():
+        if allowed is not None and key not in allowed:
+            raise ConfigError(file, f"{path}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        out[key] = _coerce(item_type, item, file, f"{path}.{key}", meta)
+    return out
+
+
+def _coerce_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> Any:
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(file, path, f"expected true or false, got {value!r}")
+        return value
+    if tp in (int, float):
+        ok = isinstance(value, int) if tp is int else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            raise ConfigError(file, path, f"expected {'an integer' if tp is int else 'a number'}, "
+                              f"got {value!r}")
+        low, high = meta.get("low"), meta.get("high")
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+            raise ConfigError(file, path, f"{value!r} is out of range; allowed: {bounds}")
+        return tp(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(file, path, f"expected a string, got {value!r}")
+        choices = meta.get("choices")
+        if choices is not None and value not in choices:
+            allowed = ", ".join(choices)
+            raise ConfigError(file, path, f"{value!r} is not allowed; allowed: {allowed}")
+        return value
+    raise TypeError(f"unsupported type in schema at {path}: {tp}")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split a `--set key.path=value` override; the value is read as a TOML literal."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError("--set", text, "expected key.path=value")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word such as `active` is a string
+    return key.strip(), value
+
+
+def apply_overrides(
+    cls: type, data: dict[str, Any], overrides: Mapping[str, Any], *, label: str = "--set"
+) -> dict[str, Any]:
+    """Return a copy of raw config `data` with dotted-path overrides applied.
+
+    Each path is checked against the schema of `cls` first, so a typo fails with the list of
+    fields that exist rather than silently adding a key nobody reads.
+    """
+    out = _deep_copy(data)
+    for dotted, value in overrides.items():
+        _check_path(cls, dotted, label)
+        node = out
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+def _check_path(cls: type, dotted: str, label: str) -> None:
+    current: Any = cls
+    walked = []
+    for part in dotted.split("."):
+        walked.append(part)
+        if not dataclasses.is_dataclass(current):
+            if typing.get_origin(current) is dict:  # per-key mapping such as dwell by kind
+                current = typing.get_args(current)[1]
+                continue
+            raise ConfigError(label, dotted, f"{'.'.join(walked[:-1])} has no sub-fields")
+        hints = typing.get_type_hints(current)
+        if part not in hints:
+            raise ConfigError(
+                label, dotted, f"unknown field {part!r}; allowed: {', '.join(sorted(hints))}"
+            )
+        current = _strip_optional(hints[part])
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        return options[0]
+    return tp
+
+
+def _deep_copy(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {k: _deep_copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_deep_copy(v) for v in data]
+    return data
