@@ -99,19 +99,26 @@ class VisitorFlow:
 
     def _plan_day(self, entry: int, n_stops: int, t: float, day: int
                   ) -> tuple[list[int], list[float]]:
-        """Sights chosen one after another until the count or the day's end is reached."""
+        """Sights chosen one after another while the party can still be back by day's end.
+
+        Times are estimated at walking pace; every stay is cut so that the walk back to
+        the entry and the wait there end by `day_end_hour`.
+        """
         rng, p = self.rng, self.params
         walk = self.model.transit.walk_minutes
         day_end = day * MIN_PER_DAY + p.day_end_hour * 60.0
         sigma = p.dwell_sigma
+        median = self.dwell_median
+        leave_wait = median[entry] * math.exp(sigma * rng.standard_normal())
         itinerary = [entry]
-        dwell = [self.dwell_median[entry] * math.exp(sigma * rng.standard_normal())]
+        dwell = [min(median[entry] * math.exp(sigma * rng.standard_normal()),
+                     max(day_end - t - leave_wait, 0.0))]
         t += dwell[0]
         here = entry
         for _ in range(n_stops):
             row = self.choice_cdf[int(t // 60.0) % HOURS][self.origin_row[here]]
             total = row[-1]
-            if total <= 0.0 or t >= day_end:
+            if total <= 0.0:
                 break
             for _ in range(REDRAWS):
                 nxt = self.sights[bisect.bisect_right(row, rng.random() * total)]
@@ -119,17 +126,18 @@ class VisitorFlow:
                     break
             else:
                 break
-            stay = self.dwell_median[nxt] * math.exp(sigma * rng.standard_normal())
-            t += walk(here, nxt)
-            if t >= day_end:
+            stay = median[nxt] * math.exp(sigma * rng.standard_normal())
+            arrive = t + walk(here, nxt)
+            latest_leave = day_end - leave_wait - walk(nxt, entry)
+            if arrive >= latest_leave:
                 break
-            stay = min(stay, day_end - t)
+            stay = min(stay, latest_leave - arrive)
             itinerary.append(nxt)
             dwell.append(stay)
-            t += stay
+            t = arrive + stay
             here = nxt
         itinerary.append(entry)
-        dwell.append(self.dwell_median[entry] * math.exp(sigma * rng.standard_normal()))
+        dwell.append(leave_wait)
         return itinerary, dwell
 
     def departed(self, party: Tourist) -> None:

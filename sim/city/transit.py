@@ -117,6 +117,6 @@ class Transit:
         departs = j * d.headway_min
         if not self.service[0] <= departs % MIN_PER_DAY <= self.service[1]:
             return None
-        boards = departs + d.offset_min[trip.board]
-        alights = departs + d.offset_min[trip.alight]
+        boards = max(departs + d.offset_min[trip.board], at_stop)  # no rounding back in time
+        alights = max(departs + d.offset_min[trip.alight], boards)
         return boards, alights, d.first_vehicle + j % d.n_vehicles

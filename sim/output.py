@@ -1,0 +1,41 @@
+"""Writing run outputs: every file lands whole (temp file + rename) or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.results import RunResult
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a parquet table atomically."""
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_run(result: RunResult, out: Path) -> list[Path]:
+    """Write metrics (JSON), per-place counts and the hourly series (parquet) to `out`."""
+    out = Path(out)
+    paths = [out / "metrics.json", out / "places.parquet", out / "hourly.parquet"]
+    atomic_write(paths[0], lambda tmp: tmp.write_text(json.dumps(result.metrics, indent=2)))
+    write_table(result.places, paths[1])
+    write_table(result.hourly, paths[2])
+    return paths

@@ -1,0 +1,1 @@
+"""Built-in deployment policies, one TOML file each."""

@@ -1,0 +1,1 @@
+"""Built-in scenarios (TOML) and the builder of the leshan-mayday city."""

@@ -1,0 +1,161 @@
+"""City loaders (GraphML incl. osmnx-style, GeoJSON), generator, place rules, travel times."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.city.assign import PlaceAssignment, assign_places
+from sim.city.generate import GeneratedCitySpec, generate_city
+from sim.city.io import load_city, read_graphml, write_geojson, write_graphml
+from sim.city.transit import Transit
+from sim.errors import ConfigError
+
+
+def osmnx_style_graph(lonlat: bool = False) -> nx.MultiDiGraph:
+    """A tiny graph shaped like osmnx output: MultiDiGraph, x/y, crs, street_count, length."""
+    g = nx.MultiDiGraph(crs="epsg:4326" if lonlat else "EPSG:32632")
+    coords = {101: (0, 0), 102: (100, 0), 103: (100, 100), 104: (0, 100)}
+    for node, (east, north) in coords.items():
+        if lonlat:  # ~1e-3 degrees ~ 100 m
+            g.add_node(node, x=9.19 + east * 1e-5, y=45.46 + north * 1e-5, street_count=2)
+        else:
+            g.add_node(node, x=east, y=north, street_count=2)
+    for u, v in [(101, 102), (102, 103), (103, 104), (104, 101)]:
+        for a, b in ((u, v), (v, u)):
+            g.add_edge(a, b, osmid=7, highway="footway", oneway=False, length=100.0)
+    g.add_edge(101, 102, osmid=8, highway="service", oneway=True, length=130.0)  # parallel
+    return g
+
+
+def test_osmnx_style_graphml_loads_with_defaults(tmp_path):
+    path = tmp_path / "osm.graphml"
+    nx.write_graphml(osmnx_style_graph(), path)
+    city = read_graphml(path)
+    assert city.n_nodes == 4
+    assert city.kind == ["street"] * 4  # documented default for missing place attributes
+    assert city.camera == ["none"] * 4
+    assert city.crs == "EPSG:32632"
+    i, j = city.node_ids.index("101"), city.node_ids.index("102")
+    assert city.distance(i, j) == pytest.approx(100.0)  # shortest of the parallel edges
+    k = city.node_ids.index("103")
+    assert city.distance(i, k) == pytest.approx(200.0)
+
+
+def test_lonlat_graph_is_projected_to_metres(tmp_path):
+    g = osmnx_style_graph(lonlat=True)
+    for _, _, d in g.edges(data=True):
+        del d["length"]  # force lengths from projected coordinates
+    path = tmp_path / "lonlat.graphml"
+    nx.write_graphml(g, path)
+    city = read_graphml(path)
+    i, j = city.node_ids.index("101"), city.node_ids.index("102")
+    # 1e-3 degrees of longitude at 45.46 N
+    expected = math.radians(1e-3) * 6_371_008.8 * math.cos(math.radians(45.4605))
+    assert city.distance(i, j) == pytest.approx(expected, rel=1e-3)
+
+
+def test_missing_node_coordinates_is_an_error(tmp_path):
+    g = osmnx_style_graph()
+    g.add_edge(101, 999, length=5.0)  # 999 is never defined with coordinates
+    path = tmp_path / "broken.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError, match="node '999'.*no coordinates") as info:
+        read_graphml(path)
+    assert info.value.file == str(path)
+
+
+def test_negative_length_is_an_error(tmp_path):
+    g = osmnx_style_graph()
+    g.add_edge(103, 101, length=-4.0)
+    path = tmp_path / "neg.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError, match=r"edge \(103, 101\)\.length"):
+        read_graphml(path)
+
+
+def test_unknown_kind_is_an_error(tmp_path):
+    g = osmnx_style_graph()
+    g.nodes[101]["kind"] = "casino"
+    path = tmp_path / "kind.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError, match="allowed: street, scenic"):
+        read_graphml(path)
+
+
+def test_unknown_file_type_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="allowed: .graphml, .geojson"):
+        load_city(tmp_path / "city.shp")
+    with pytest.raises(ConfigError, match="file not found"):
+        load_city(tmp_path / "absent.graphml")
+
+
+@pytest.mark.parametrize("writer", [write_graphml, write_geojson])
+def test_round_trip_keeps_everything(tmp_path, writer):
+    city = generate_city(GeneratedCitySpec(seed=3))
+    path = tmp_path / ("c.graphml" if writer is write_graphml else "c.geojson")
+    writer(city, path)
+    back = load_city(path)
+    assert back.node_ids == city.node_ids
+    assert back.kind == city.kind
+    assert back.label == city.label
+    assert back.camera == city.camera
+    np.testing.assert_allclose(back.x, city.x)
+    np.testing.assert_allclose(back.attractiveness, city.attractiveness)
+    np.testing.assert_array_equal(back.cell, city.cell)
+    np.testing.assert_array_equal(back.patrol_point, city.patrol_point)
+    np.testing.assert_array_equal(back.checkpoint, city.checkpoint)
+    assert back.bus_lines == city.bus_lines
+    a, b = int(city.entries[0]), int(city.attractions[-1])
+    assert back.distance(a, b) == pytest.approx(city.distance(a, b))
+
+
+def test_generator_is_seeded_and_connected():
+    spec = GeneratedCitySpec(seed=11, rows=10, cols=12, n_cells=5, n_patrol_points=50,
+                             n_checkpoints=6)
+    one, two = generate_city(spec), generate_city(spec)
+    np.testing.assert_array_equal(one.x, two.x)
+    assert one.kind == two.kind
+    other = generate_city(GeneratedCitySpec(seed=12, rows=10, cols=12))
+    assert not np.allclose(one.x, other.x)
+    assert np.isfinite(one.distances_from(0)).all()  # dropped streets never disconnect
+    assert set(one.cell.tolist()) == set(range(5))
+    assert one.patrol_point.sum() == 50
+    assert one.checkpoint.sum() == 6
+
+
+def test_travel_times_are_metric():
+    city = generate_city(GeneratedCitySpec(seed=5))
+    nodes = np.arange(city.n_nodes)
+    d = city.distance_matrix(nodes, nodes)
+    np.testing.assert_allclose(d, d.T)
+    assert (np.diag(d) == 0).all()
+    # triangle inequality and never shorter than the straight line
+    assert (d[:, :, None] <= d[:, None, :] + d.T[None, :, :] + 1e-6).all()
+    straight = np.hypot(city.x[:, None] - city.x[None, :], city.y[:, None] - city.y[None, :])
+    assert (d >= straight - 1e-6).all()
+    path = city.path(0, city.n_nodes - 1)
+    assert path[0] == 0
+    assert path[-1] == city.n_nodes - 1
+    legs = sum(city.distance(a, b) for a, b in itertools.pairwise(path))
+    assert legs == pytest.approx(d[0, -1])
+
+
+def test_real_osm_network_loads_and_takes_places(milan_graphml):
+    city = read_graphml(milan_graphml)
+    assert city.n_nodes == 341
+    assert city.crs == "EPSG:32632"
+    assert city.kind.count("street") == 341
+    placed = assign_places(city, PlaceAssignment(attractions=15, entries=4, n_cells=3))
+    assert len(placed.attractions) == 15
+    assert len(placed.entries) == 4
+    assert set(placed.cell.tolist()) == {0, 1, 2}
+    transit = Transit(placed, 72.0, 15.0, (6.0, 23.0))
+    minutes = [transit.walk_minutes(int(a), int(b))
+               for a in placed.entries for b in placed.attractions]
+    # a 2.1 x 1.8 km centre: every walk from the edge to a central sight is 2-45 minutes
+    assert 2 < min(minutes) < max(minutes) < 45

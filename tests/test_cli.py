@@ -1,0 +1,84 @@
+"""The `crowdsim` command's contract: JSON output, exit codes, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+
+
+def crowdsim(*args: str) -> subprocess.CompletedProcess:
+    """Run the real console entry point in a subprocess (exit codes, stdout purity)."""
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_run_json_is_one_object_and_reproducible():
+    args = ("run", "--scenario", "leshan-mayday", "--scale", "0.05", "--days", "1",
+            "--seed", "1", "--json")
+    first, second = crowdsim(*args), crowdsim(*args)
+    assert first.returncode == 0, first.stderr
+    metrics = json.loads(first.stdout)
+    assert metrics["visitors"] > 5000
+    assert metrics["visitor_hours"] > metrics["visitors"]
+    assert first.stdout == second.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "--scenario", "atlantis"), "unknown scenario"),
+        (("run", "--scenario", "small-town", "--set", "visitors.nope=1"), "unknown field 'nope'"),
+        (("run", "--scenario", "small-town", "--set", "visitors.per_day=-5"), "out of range"),
+        (("run", "--scenario", "small-town", "--scale", "-1"), "scale: -1.0 is out of range"),
+        (("run", "--scenario", "small-town", "--set", "visitors"), "key.path=value"),
+        (("validate", "nowhere.toml"), "file not found"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = crowdsim(*args, *(("--out", str(out)) if args[0] == "run" else ()))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_bad_city_file_exits_2(tmp_path):
+    (tmp_path / "city.graphml").write_text("<graphml><graph><node id='a'/></graph></graphml>")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[city]\nfile = "city.graphml"\n')
+    result = crowdsim("run", "--scenario", str(scenario))
+    assert result.returncode == 2
+    assert "city.graphml" in result.stderr
+    assert "no coordinates" in result.stderr
+
+
+def test_run_writes_outputs(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--scenario", "small-town", "--out",
+                                       str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "visitors" in result.output
+    places = pd.read_parquet(tmp_path / "places.parquet")
+    hourly = pd.read_parquet(tmp_path / "hourly.parquet")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert places["visits"].sum() > metrics["visitors"]  # each party visits several places
+    assert hourly["visitors_arrived"].iloc[-1] == metrics["visitors"]
+
+
+def test_list_and_validate():
+    runner = CliRunner()
+    listed = runner.invoke(main, ["list"])
+    assert "leshan-mayday" in listed.output
+    assert "small-town" in listed.output
+    checked = runner.invoke(main, ["validate", "sim/scenarios/leshan-mayday.toml"])
+    assert checked.exit_code == 0
+    assert "576 nodes" in checked.output
+    assert "10 bus lines" in checked.output

@@ -1,0 +1,119 @@
+"""Visitor flows on the SimPy clock: profile, occupancy, departures, determinism, memory."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import weakref
+
+import mesa
+import numpy as np
+import pytest
+
+import sim
+from sim.model import CrowdPolicingModel
+from sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def town():
+    return load_scenario("small-town")
+
+
+def test_arrivals_follow_the_hourly_profile(town):
+    model = CrowdPolicingModel(sim.scenario.with_overrides(town, {"visitors.per_day": 20000}),
+                               seed=3)
+    model.run()
+    hourly = model.datacollector.get_model_vars_dataframe()
+    arrived = np.diff(hourly["visitors_arrived"].to_numpy())  # persons per hour 0..23
+    profile = np.asarray(town.visitors.arrival_profile, dtype=float)
+    assert arrived[profile == 0].sum() == 0
+    share = arrived / arrived.sum()
+    expected = profile / profile.sum()
+    assert np.abs(share - expected).max() < 0.01
+    assert arrived.sum() == pytest.approx(20000, rel=0.05)
+    model.release()
+
+
+def test_occupancy_never_negative_and_everyone_leaves(town):
+    model = CrowdPolicingModel(town, seed=5)
+    present_seen = 0
+    while model.running:
+        model.step()
+        people = model.crowds.occupancy()
+        assert people.min() >= 0
+        # those at places or on buses are a subset of those in town (the rest are walking)
+        assert people.sum() <= model.visitor_flow.present_people
+        present_seen = max(present_seen, int(people.sum()))
+    assert present_seen > 0
+    assert model.visitor_flow.arrived_people > 0
+    assert model.visitor_flow.present_people == 0
+    assert model.crowds.occupancy().sum() == 0
+    assert len(model.agents) == 0  # departed parties are removed from the model
+    model.release()
+
+
+def test_some_parties_ride_buses():
+    result_model = CrowdPolicingModel(load_scenario("leshan-mayday", {"scale": 0.02, "days": 1}),
+                                      seed=1)
+    result_model.run()
+    n = result_model.city.n_nodes
+    bus_rides = sum(result_model.crowds.visits[n:])
+    place_visits = sum(result_model.crowds.visits[:n])
+    result_model.release()
+    assert 0 < bus_rides < place_visits / 2  # most legs are walked in a 4 km centre
+
+
+def test_visitor_time_adds_up(town):
+    result = sim.run(town, seed=2)
+    at_places = result.places["person_hours"].sum()
+    # time at places and on buses is part of, and most of, the time in town
+    assert 0.5 * result.metrics["visitor_hours"] < at_places < result.metrics["visitor_hours"]
+
+
+def test_same_seed_same_results_other_seed_differs(town):
+    one, two = sim.run(town, seed=9), sim.run(town, seed=9)
+    assert one.metrics == two.metrics
+    assert one.places.equals(two.places)
+    assert one.hourly.equals(two.hourly)
+    assert sim.run(town, seed=10).metrics != one.metrics
+
+
+def test_scale_shrinks_visitors(town):
+    full = sim.run(town, seed=4).metrics["visitors"]
+    tenth = sim.run(town, seed=4, scale=0.1).metrics["visitors"]
+    assert tenth == pytest.approx(full / 10, rel=0.25)
+
+
+def test_top_site_draws_tens_of_thousands_at_full_scale():
+    result = sim.run("leshan-mayday", seed=1, days=1, scale=0.1)
+    sights = result.places[result.places["kind"].isin(["scenic", "food_street", "plaza"])]
+    top = sights.sort_values("visits", ascending=False).iloc[0]
+    assert top["label"] == "Leshan Giant Buddha Scenic Area"
+    # case brief: ~30,000 a day on May Day 2021 (149,600 in 5 days), capacity ~45,000
+    assert 20_000 <= top["visits"] * 10 <= 45_000
+
+
+def test_memory_stays_flat_over_many_runs(town):
+    """Mesa 3.3 keeps models alive via Agent._ids; a run must release them."""
+    def one_run() -> weakref.ref:
+        model = CrowdPolicingModel(town, seed=1)
+        model.run()
+        model.release()
+        return weakref.ref(model)
+
+    for _ in range(3):  # warm caches (city, imports)
+        one_run()
+    gc.collect()
+    held_before = len(mesa.Agent._ids)
+    tracemalloc.start()
+    refs = [one_run() for _ in range(10)]
+    gc.collect()
+    after_10 = tracemalloc.get_traced_memory()[0]
+    refs += [one_run() for _ in range(30)]
+    gc.collect()
+    after_40 = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert all(r() is None for r in refs), "finished models are still referenced"
+    assert len(mesa.Agent._ids) == held_before
+    assert after_40 - after_10 < 1_000_000, f"grew {after_40 - after_10} bytes over 30 runs"
