@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.model import CrowdPolicingModel
+from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult, collect
 from sim.scenario import Scenario, load_scenario, with_overrides
 
 
 def run(
     scenario: Scenario | str,
+    policy: Policy | str | None = None,
     *,
     seed: int = 0,
     days: int | None = None,
@@ -20,7 +22,8 @@ def run(
 ) -> RunResult:
     """Run one seeded simulation and return its metrics, place table and hourly series.
 
-    `scenario` is a loaded Scenario or a built-in name / path; `overrides` maps dotted
+    `scenario` and `policy` are loaded objects or built-in names / paths (no policy: no
+    police); `overrides` maps dotted
     scenario field paths to values (as `--set` does) and, like `days` and `scale`, is
     validated against the schema. The model is released afterwards so
     a process can run thousands of these without growing.
@@ -34,7 +37,10 @@ def run(
         scenario = load_scenario(scenario, changes)
     else:
         scenario = with_overrides(scenario, changes)
-    model = CrowdPolicingModel(scenario, seed=seed)
+    policy_source = policy if isinstance(policy, str) else "policy"
+    if isinstance(policy, str):
+        policy = load_policy(policy)
+    model = CrowdPolicingModel(scenario, policy, seed=seed, policy_source=policy_source)
     try:
         model.run()
         return collect(model)

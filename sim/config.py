@@ -145,12 +145,29 @@ def apply_overrides(
     out = _deep_copy(data)
     for dotted, value in overrides.items():
         _check_path(cls, dotted, label)
-        node = out
+        node: Any = out
         *parents, leaf = dotted.split(".")
         for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+            node = _child(node, part, dotted, label)
+        if isinstance(node, list):
+            node[_list_index(node, leaf, dotted, label)] = value
+        else:
+            node[leaf] = value
     return out
+
+
+def _child(node: Any, part: str, dotted: str, label: str) -> Any:
+    """Step into a raw config node; list items are addressed by index (deploy.0)."""
+    if isinstance(node, list):
+        return node[_list_index(node, part, dotted, label)]
+    return node.setdefault(part, {})
+
+
+def _list_index(node: list, part: str, dotted: str, label: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(label, dotted, f"index {part!r} is out of range; the list has "
+                          f"{len(node)} items")
+    return int(part)
 
 
 def _check_path(cls: type, dotted: str, label: str) -> None:
@@ -158,6 +175,9 @@ def _check_path(cls: type, dotted: str, label: str) -> None:
     walked = []
     for part in dotted.split("."):
         walked.append(part)
+        if typing.get_origin(current) is tuple and part.isdigit():  # deploy.0.count
+            current = typing.get_args(current)[0]
+            continue
         if not dataclasses.is_dataclass(current):
             if typing.get_origin(current) is dict:  # per-key mapping such as dwell by kind
                 current = typing.get_args(current)[1]
@@ -184,3 +204,16 @@ def _deep_copy(data: Any) -> Any:
     if isinstance(data, list):
         return [_deep_copy(v) for v in data]
     return data
+
+
+def resolve(name_or_path: str, directory: Path, kind: str) -> Path:
+    """A built-in name (file stem in `directory`) or a path to a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    builtin = directory / f"{name_or_path}.toml"
+    if builtin.exists():
+        return builtin
+    known = ", ".join(sorted(p.stem for p in directory.glob("*.toml")))
+    raise ConfigError(name_or_path, "", f"unknown {kind}; built-in: {known}, or a path to a "
+                      ".toml file")

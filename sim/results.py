@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.model import CrowdPolicingModel
+
+METRIC_KEYS = (
+    "visitors", "visitor_hours", "thefts_attempted", "thefts_deterred", "thefts_occurred",
+    "thefts_detected", "thefts_reported", "thefts_cleared", "arrests_in_act",
+    "arrests_after_report", "theft_rate_per_1000_visitors", "bus_thefts",
+    "response_time_mean_min", "response_time_p90_min", "police_visibility",
+    "top5pct_places_theft_share", "officer_hours",
+)
+"""The fixed metric names of `crowdsim run --json` (more keys may follow these)."""
 
 
 @dataclass
@@ -17,20 +27,41 @@ class RunResult:
     metrics: dict[str, float]
     places: pd.DataFrame
     hourly: pd.DataFrame
+    incidents: pd.DataFrame
 
 
 def collect(model: CrowdPolicingModel) -> RunResult:
-    """Read a finished model's counters into plain tables."""
+    """Read a finished model's ledger and counters into plain tables."""
     flow = model.visitor_flow
     crowds = model.crowds
     city = model.city
     n = city.n_nodes
-    metrics = {
+    person_minutes = sum(crowds.person_minutes)
+    theft_metrics = model.crime.ledger.metrics(flow.arrived_people,
+                                               np.union1d(city.attractions, city.entries))
+    metrics: dict[str, float] = {
         "visitors": flow.arrived_people,
-        "parties": flow.arrived_parties,
         "visitor_hours": flow.person_minutes_in_city / 60.0,
+        **theft_metrics,
+        "police_visibility": sum(crowds.watched_person_minutes) / person_minutes
+        if person_minutes else math.nan,
+        **model.deployer.cost(),
+        "parties": flow.arrived_parties,
+        "offenders": len(model.offender_by_id),
         "visitors_not_departed": flow.present_people,
     }
+    incidents = model.crime.ledger.frame()
+    return RunResult(metrics=metrics, places=_places(model, incidents, n),
+                     hourly=_hourly(model, incidents), incidents=incidents)
+
+
+def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, n: int) -> pd.DataFrame:
+    city, crowds = model.city, model.crowds
+    at_places = incidents[~incidents["on_bus"]]
+
+    def per_node(mask: pd.Series) -> np.ndarray:
+        return np.bincount(at_places.loc[mask, "node"].to_numpy(dtype=np.int64), minlength=n)
+
     places = pd.DataFrame({
         "node": city.node_ids,
         "label": city.label,
@@ -40,7 +71,25 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         "cell": city.cell,
         "visits": np.asarray(crowds.visits[:n]),
         "person_hours": np.asarray(crowds.person_minutes[:n]) / 60.0,
+        "watched_person_hours": np.asarray(crowds.watched_person_minutes[:n]) / 60.0,
+        "attempts": per_node(at_places["node"] >= 0),
+        "deterred": per_node(at_places["deterred"]),
+        "thefts": per_node(at_places["occurred"]),
+        "arrests": per_node(at_places["arrest"]),
+        "camera": model.presence.camera[:n],
     })
-    places = places[places["kind"] != "street"].reset_index(drop=True)
+    return places[places["kind"] != "street"].reset_index(drop=True)
+
+
+def _hourly(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
+    """Collected state each hour, with thefts and arrests per hour from the ledger."""
     hourly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    return RunResult(metrics=metrics, places=places, hourly=hourly)
+    edges = np.append(hourly["minute"].to_numpy(), np.inf)
+
+    def per_hour(times: pd.Series) -> np.ndarray:
+        counts, _ = np.histogram(times.to_numpy(dtype=float), bins=edges)
+        return np.concatenate([[0], counts[:-1]])  # events up to each collection time
+
+    hourly["thefts"] = per_hour(incidents.loc[incidents["occurred"], "t_attempt"])
+    hourly["arrests"] = per_hour(incidents.loc[incidents["arrest"], "t_cleared"])
+    return hourly

@@ -11,22 +11,16 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
 from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.generate import GeneratedCitySpec, generate_city
-from sim.city.graph import PLACE_KINDS, City
+from sim.city.graph import City
 from sim.city.io import load_city
-from sim.config import apply_overrides, build, read_toml
+from sim.config import apply_overrides, build, read_toml, resolve
 from sim.errors import ConfigError
 from sim.params import param
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-VISITED_KINDS = tuple(k for k in PLACE_KINDS if k not in ("street", "police_station"))
-HOURS = 24
-
-
-def _flat(value: float) -> tuple[float, ...]:
-    return (value,) * HOURS
-
 
 @dataclass(frozen=True)
 class CitySpec:
@@ -35,69 +29,6 @@ class CitySpec:
     file: str | None = param(None, doc="GraphML or GeoJSON city file, relative to the scenario")
     generate: GeneratedCitySpec | None = param(None, doc="synthetic city generator settings")
     assign: PlaceAssignment | None = param(None, doc="assign places to a bare street network")
-
-
-@dataclass(frozen=True)
-class VisitorParams:
-    """Who visits, when they come, where they go and how long they stay."""
-
-    per_day: float = param(
-        150_000, unit="persons/day", low=0,
-        source="case brief: ~150,000 visitors a day in the central city (Leshan, May Day)",
-        doc="visitors arriving per day at scale 1")
-    party_size_weights: tuple[float, ...] = param(
-        (0.20, 0.40, 0.20, 0.15, 0.05), length=5, low=0,
-        doc="relative frequency of parties of 1..5 people (one agent per party)",
-        source="assumption: holiday travel is mostly in pairs and families (mean 2.45)")
-    arrival_profile: tuple[float, ...] = param(
-        (0, 0, 0, 0, 0, 0, 2, 6, 12, 14, 12, 9, 7, 6, 5, 4, 3, 3, 3, 2, 1, 0, 0, 0),
-        length=HOURS, low=0, doc="relative arrivals per hour of day 0..23",
-        source="assumption: morning arrivals, per the case brief's daily pattern")
-    stops_mean: float = param(3.0, unit="places", low=0, high=20,
-                              doc="mean number of sights per party-day (1 + Poisson)",
-                              source="assumption: day visitors see 2-4 sites")
-    max_stops: int = param(6, unit="places", low=1, high=30, doc="cap on sights per day")
-    distance_decay_per_km: float = param(
-        0.6, unit="1/km", low=0,
-        doc="choice weight of a sight is attractiveness x exp(-decay x street km)",
-        source="assumption: exponential distance decay (McKercher & Lew 2003), rate not fitted")
-    walk_speed_m_per_min: float = param(
-        72.0, unit="m/min", low=1, high=200, doc="walking speed (1.2 m/s)",
-        source="Bosina & Weidmann 2017: mean free walking 1.34 m/s; slowed for sightseeing")
-    bus_walk_threshold_min: float = param(
-        15.0, unit="min", low=0, doc="a party considers a bus when the walk is longer than this",
-        source="assumption")
-    bus_service_hours: tuple[float, ...] = param(
-        (6.0, 23.0), unit="h", length=2, low=0, high=24, doc="first and last bus departure",
-        source="assumption: typical city bus service")
-    day_end_hour: float = param(22.0, unit="h", low=1, high=24,
-                                doc="parties plan to finish their last sight by this hour",
-                                source="assumption")
-    dwell_median_min: dict[str, float] = param(
-        None, unit="min", keys=VISITED_KINDS, low=0,
-        doc="median dwell per place kind (log-normal)",
-        source="assumption: scenic areas take hours, food streets ~1 h, stations minutes")
-    dwell_sigma: float = param(0.5, low=0, high=3, doc="log-normal sigma of dwell times",
-                               source="assumption")
-    kind_hour_weights: dict[str, tuple[float, ...]] = param(
-        None, keys=VISITED_KINDS, low=0, length=HOURS,
-        doc="pull of each kind by hour of day (sights by day, food streets in the evening)",
-        source="assumption, after the case brief: midday sights, evening food streets")
-
-    def dwell_medians(self) -> dict[str, float]:
-        """Median dwell by kind, defaults filled in for kinds the file leaves out."""
-        defaults = {"scenic": 100.0, "food_street": 60.0, "plaza": 40.0, "pier": 45.0,
-                    "station": 15.0, "bus_terminal": 10.0, "hotel": 10.0}
-        return defaults | (self.dwell_median_min or {})
-
-    def hour_weights(self) -> dict[str, tuple[float, ...]]:
-        """Hourly pull by kind, defaults filled in for kinds the file leaves out."""
-        day = tuple(1.0 if 8 <= h < 18 else 0.3 if 18 <= h < 20 else 0.0 for h in range(HOURS))
-        evening = tuple(0.3 if 10 <= h < 16 else 1.5 if 17 <= h < 23 else 0.1 for h in range(HOURS))
-        defaults = {"scenic": day, "pier": day, "food_street": evening,
-                    "plaza": tuple(0.7 if 9 <= h < 23 else 0.0 for h in range(HOURS)),
-                    "station": _flat(1.0), "bus_terminal": _flat(1.0), "hotel": _flat(1.0)}
-        return defaults | (self.kind_hour_weights or {})
 
 
 @dataclass(frozen=True)
@@ -111,6 +42,9 @@ class Scenario:
                          doc="multiplies visitor and offender numbers (0.1 = a tenth)")
     city: CitySpec = param(CitySpec(), doc="the city")
     visitors: VisitorParams = param(VisitorParams(), doc="visitors")
+    offenders: OffenderParams = param(OffenderParams(), doc="pickpockets")
+    victims: VictimParams = param(VictimParams(), doc="visitors as victims")
+    police: PoliceParams = param(PoliceParams(), doc="effectiveness of guardians")
     source_file: str = field(default="", compare=False, metadata={"internal": True})
 
     def city_model(self) -> City:
@@ -147,19 +81,6 @@ def _build_city(spec: CitySpec, base: Path, source: str) -> City:
 def scenario_names() -> list[str]:
     """Names of the built-in scenarios."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-
-
-def resolve(name_or_path: str, directory: Path, kind: str) -> Path:
-    """A built-in name (file stem in `directory`) or a path to a TOML file."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    builtin = directory / f"{name_or_path}.toml"
-    if builtin.exists():
-        return builtin
-    known = ", ".join(sorted(p.stem for p in directory.glob("*.toml")))
-    raise ConfigError(name_or_path, "", f"unknown {kind}; built-in: {known}, or a path to a "
-                      ".toml file")
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.tourist import Tourist
+from sim.behaviour import HOURS
 from sim.city.transit import MIN_PER_DAY
-from sim.scenario import HOURS, VisitorParams
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -27,13 +28,14 @@ REDRAWS = 5  # a sight already seen today is redrawn this many times before the 
 class VisitorFlow:
     """Draws each day's parties and plans their itineraries from the visitor stream."""
 
-    def __init__(self, model: CrowdPolicingModel, params: VisitorParams, scale: float,
+    def __init__(self, model: CrowdPolicingModel, scenario: Scenario,
                  rng: np.random.Generator) -> None:
         self.model = model
-        self.params = params
+        self.params = params = scenario.visitors
+        self.awareness_ab = scenario.victims.awareness_beta
         self.rng = rng
         city = model.city
-        self.parties_per_day = params.per_day * scale / self._mean_party_size()
+        self.parties_per_day = params.per_day * scenario.scale / self._mean_party_size()
         entry_weight = city.attractiveness[city.entries]
         self.entries = city.entries.tolist()
         self.entry_cdf = np.cumsum(entry_weight / entry_weight.sum())
@@ -71,20 +73,22 @@ class VisitorFlow:
         """SimPy process: release each day's parties at their arrival times."""
         env = self.model.env
         for day in range(self.model.scenario.days):
-            times, sizes, entries, stops = self._draw_day(day)
-            for t, size, entry, n_stops in zip(times, sizes, entries, stops, strict=True):
+            times, sizes, entries, stops, awareness = self._draw_day(day)
+            for t, size, entry, n_stops, aware in zip(times, sizes, entries, stops, awareness,
+                                                      strict=True):
                 if t > env.now:
                     yield env.timeout(t - env.now)
                 itinerary, dwell = self._plan_day(entry, n_stops, t, day)
-                party = Tourist(self.model, size, itinerary, dwell)
+                party = Tourist(self.model, size, itinerary, dwell, aware)
                 self.arrived_parties += 1
                 self.arrived_people += size
                 self.present_parties += 1
                 self.present_people += size
                 env.process(party.day_out())
 
-    def _draw_day(self, day: int) -> tuple[list[float], list[int], list[int], list[int]]:
-        """Arrival times, party sizes, entry places and sight counts for one day."""
+    def _draw_day(self, day: int) -> tuple[list[float], list[int], list[int], list[int],
+                                           list[float]]:
+        """Arrival times, party sizes, entry places, sight counts and vigilance for a day."""
         rng, p = self.rng, self.params
         n = int(rng.poisson(self.parties_per_day))
         profile = np.asarray(p.arrival_profile, dtype=float)
@@ -95,7 +99,8 @@ class VisitorFlow:
         entry_idx = np.searchsorted(self.entry_cdf, rng.random(n), side="right")
         stops = np.minimum(1 + rng.poisson(max(p.stops_mean - 1.0, 0.0), n), p.max_stops)
         entries = [self.entries[i] for i in entry_idx.tolist()]
-        return times.tolist(), sizes.tolist(), entries, stops.tolist()
+        awareness = rng.beta(*self.awareness_ab, size=n)
+        return times.tolist(), sizes.tolist(), entries, stops.tolist(), awareness.tolist()
 
     def _plan_day(self, entry: int, n_stops: int, t: float, day: int
                   ) -> tuple[list[int], list[float]]:

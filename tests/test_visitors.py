@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.agents.tourist import Tourist
 from sim.model import CrowdPolicingModel
 from sim.scenario import load_scenario
 
@@ -49,7 +50,7 @@ def test_occupancy_never_negative_and_everyone_leaves(town):
     assert model.visitor_flow.arrived_people > 0
     assert model.visitor_flow.present_people == 0
     assert model.crowds.occupancy().sum() == 0
-    assert len(model.agents) == 0  # departed parties are removed from the model
+    assert len(model.agents_by_type[Tourist]) == 0  # departed parties are removed
     model.release()
 
 

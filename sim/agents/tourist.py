@@ -19,9 +19,10 @@ class Tourist(mesa.Agent):
     """
 
     def __init__(self, model: CrowdPolicingModel, size: int, itinerary: list[int],
-                 dwell_min: list[float]) -> None:
+                 dwell_min: list[float], awareness: float) -> None:
         super().__init__(model)
         self.size = size
+        self.awareness = awareness
         self.itinerary = itinerary
         self.dwell_min = dwell_min
         self.arrived_at = model.env.now

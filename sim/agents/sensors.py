@@ -1,0 +1,70 @@
+"""Cameras and drones: sensors that watch places.
+
+A camera is a static sensor: live-monitored ones can spot an attempt and trigger a
+dispatch, recording ones help clear a reported theft later. A drone flies sorties along a
+route of places; while over a place it can spot attempts and is seen by offenders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.city.transit import MIN_PER_DAY
+from sim.policing.presence import ACTIVE
+
+if TYPE_CHECKING:
+    from sim.model import CrowdPolicingModel
+    from sim.policing.policy import Deployment
+
+
+class Camera(mesa.Agent):
+    """A fixed camera at a node (the coverage itself lives in `Presence.camera`)."""
+
+    def __init__(self, model: CrowdPolicingModel, node: int, level: int) -> None:
+        super().__init__(model)
+        self.node = node
+        self.level = level
+
+    @property
+    def monitored(self) -> bool:
+        """Watched live by an operator."""
+        return self.level == ACTIVE
+
+
+class Drone(mesa.Agent):
+    """Flies `sorties_per_day` sorties in its hours, each over a route of places."""
+
+    def __init__(self, model: CrowdPolicingModel, deployment: Deployment,
+                 route: list[int]) -> None:
+        super().__init__(model)
+        self.deployment = deployment
+        self.route = route
+        self.location = -1
+        self.flight_minutes = 0.0
+
+    def sorties(self) -> Generator:
+        """Spread the day's sorties evenly over the hours; each visits the route in turn."""
+        env = self.model.env
+        dep = self.deployment
+        start_h, end_h = dep.hours
+        n = dep.sorties_per_day
+        if n == 0 or end_h <= start_h or not self.route:
+            return
+        spacing = (end_h - start_h) * 60.0 / n
+        per_place = dep.flight_min / len(self.route)
+        presence = self.model.presence
+        for day in range(self.model.scenario.days):
+            for k in range(n):
+                takeoff = day * MIN_PER_DAY + start_h * 60.0 + k * spacing
+                if env.now < takeoff:
+                    yield env.timeout(takeoff - env.now)
+                for node in self.route:
+                    self.location = node
+                    presence.drones[node] += 1
+                    yield env.timeout(per_place)
+                    presence.drones[node] -= 1
+                self.location = -1
+                self.flight_minutes += dep.flight_min

@@ -1,0 +1,150 @@
+"""What happens when a pickpocket strikes, from the attempt to the closed case.
+
+One place holds the event logic, so offenders, officers, cameras and victims all meet in
+the ledger the same way: deterrence, victim choice, success, detection and arrest in the
+act; then, for a theft, the victim noticing and reporting, the dispatched car, and a later
+clearance from camera footage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.ledger import Incident, Ledger
+
+if TYPE_CHECKING:
+    from sim.agents.pickpocket import Pickpocket
+    from sim.model import CrowdPolicingModel
+
+VICTIM_TRIES = 4  # size-weighted victim draw by thinning; the last draw is kept
+
+
+class Outcome(Enum):
+    """How an attempt ended, from the offender's side."""
+
+    NO_TARGET = "no_target"
+    DETERRED = "deterred"
+    FAILED = "failed"
+    THEFT = "theft"
+    ARRESTED = "arrested"
+
+
+class CrimeEvents:
+    """Resolves attempts and runs the follow-up of each theft."""
+
+    def __init__(self, model: CrowdPolicingModel) -> None:
+        self.model = model
+        self.ledger = Ledger()
+        self.rng = model.streams.incidents
+        self.victims = model.scenario.victims
+        self.police = model.scenario.police
+        self.thefts_at_node = np.zeros(model.city.n_nodes, dtype=np.int64)
+
+    def attempt(self, offender: Pickpocket, loc: int) -> Outcome:
+        """An offender at location `loc` tries to pick a pocket now."""
+        model = self.model
+        parties = model.crowds.parties[loc]
+        if not parties:
+            return Outcome.NO_TARGET
+        now = model.env.now
+        n_nodes = model.city.n_nodes
+        on_bus = loc >= n_nodes
+        node = offender.node if on_bus else loc
+        incident = self.ledger.attempt(now, loc, node, on_bus, offender.unique_id)
+        rng = self.rng
+        if rng.random() < model.presence.deterrence(loc, now):
+            incident.deterred = True
+            return Outcome.DETERRED
+        victim = self._victim(parties)
+        incident.victim = victim.unique_id
+        awareness = victim.awareness
+        if on_bus and model.policy.transit_cooperation:
+            awareness += (1.0 - awareness) * self.police.transit_awareness_boost
+        incident.occurred = rng.random() < model.scenario.offenders.success_probability * (
+            1.0 - awareness)
+        who = model.presence.detector(loc, rng)
+        if who:
+            Ledger.detect(incident, who, now)
+            if who in ("plainclothes", "uniformed"):
+                if rng.random() < self.police.arrest_in_act:
+                    self._arrest(incident, offender, "in_act")
+                    self._count(incident)
+                    return Outcome.ARRESTED
+            else:
+                model.dispatcher.request(incident, node)
+        if not incident.occurred:
+            return Outcome.FAILED
+        self._count(incident)
+        offender.loot = incident
+        model.env.process(self._aftermath(incident, offender))
+        return Outcome.THEFT
+
+    def _count(self, incident: Incident) -> None:
+        if incident.occurred and not incident.on_bus:
+            self.thefts_at_node[incident.node] += 1
+
+    def _victim(self, parties: list) -> object:
+        """A party drawn with probability proportional to its size (by thinning)."""
+        rng = self.rng
+        for _ in range(VICTIM_TRIES):
+            party = parties[int(rng.random() * len(parties))]
+            if rng.random() * 5.0 < party.size:
+                return party
+        return party
+
+    def _aftermath(self, incident: Incident, offender: Pickpocket) -> Generator:
+        """The victim notices, may report; a report brings a car and maybe the footage."""
+        v, rng, env = self.victims, self.rng, self.model.env
+        notice = v.notice_median_min * math.exp(v.notice_sigma * rng.standard_normal())
+        reports = rng.random() < v.report_probability
+        call_delay = v.report_median_min * math.exp(v.notice_sigma * rng.standard_normal())
+        footage = self.model.presence.has_camera(incident.location) and (
+            rng.random() < self.police.cctv_clearance)
+        investigation = 60.0 * self.police.investigation_median_h * math.exp(
+            rng.standard_normal())
+        yield env.timeout(notice)
+        Ledger.detect(incident, "victim", env.now)
+        if not reports:
+            return
+        yield env.timeout(call_delay)
+        Ledger.report(incident, env.now)
+        self.model.dispatcher.request(incident, incident.node)
+        if footage:
+            yield env.timeout(investigation)
+            if not incident.cleared_by:
+                self._arrest(incident, offender, "camera_evidence")
+
+    def on_scene(self, incident: Incident, offender_id: int) -> None:
+        """A dispatched car arrives: the offender may still be caught near the scene."""
+        now = self.model.env.now
+        Ledger.respond(incident, now)
+        offender = self.model.offender_by_id.get(offender_id)
+        if incident.cleared_by or offender is None or not offender.free:
+            return
+        chance = self.police.arrest_on_scene * math.exp(
+            -(now - incident.t_attempt) / self.police.escape_min)
+        if self.rng.random() < chance:
+            how = "after_report" if incident.reported else "on_dispatch"
+            self._arrest(incident, offender, how)
+
+    def checkpoint_stop(self, offender: Pickpocket) -> bool:
+        """An offender carrying stolen goods passes a staffed checkpoint: stopped?"""
+        loot = offender.loot
+        if loot is None or loot.cleared_by or self.rng.random() >= self.police.checkpoint_intercept:
+            return False
+        self._arrest(loot, offender, "checkpoint")
+        return True
+
+    def _arrest(self, incident: Incident, offender: Pickpocket, how: str) -> None:
+        """Clear the case; take the offender into custody if still free."""
+        arrest = offender.free
+        Ledger.clear(incident, how, self.model.env.now, arrest)
+        if arrest:
+            offender.taken_into_custody()
+            if not incident.on_bus:
+                self.model.offender_network.arrest_at(incident.node)

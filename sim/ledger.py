@@ -1,0 +1,157 @@
+"""The incident ledger: every theft attempt recorded once, with its life cycle.
+
+attempted -> (deterred | occurred or failed) -> detected (by whom) -> reported ->
+responded -> cleared (how). Stages only move forward and a case is cleared at most once;
+every metric of a run is computed from these records, never from counters in agents.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+DETECTORS = ("plainclothes", "uniformed", "camera", "drone", "victim")
+CLEARANCES = ("in_act", "on_dispatch", "after_report", "camera_evidence", "checkpoint")
+IN_ACT = ("in_act", "on_dispatch")
+"""Clearances counted as arrests in the act: caught at the scene, or by a car sent at once
+on a live detection."""
+
+NAN = math.nan
+
+
+@dataclass(slots=True)
+class Incident:
+    """One theft attempt and what followed. Times are simulated minutes (NaN: never)."""
+
+    id: int
+    t_attempt: float
+    location: int
+    node: int
+    on_bus: bool
+    offender: int
+    victim: int = -1
+    deterred: bool = False
+    occurred: bool = False
+    detected_by: str = ""
+    t_detected: float = NAN
+    reported: bool = False
+    t_reported: float = NAN
+    t_requested: float = NAN
+    t_responded: float = NAN
+    cleared_by: str = ""
+    t_cleared: float = NAN
+    arrest: bool = False
+
+
+class Ledger:
+    """Append-only list of incidents with guarded stage transitions."""
+
+    def __init__(self) -> None:
+        self.incidents: list[Incident] = []
+
+    def attempt(self, t: float, location: int, node: int, on_bus: bool, offender: int
+                ) -> Incident:
+        """Open a record for an attempt (before deterrence is decided)."""
+        incident = Incident(len(self.incidents), t, location, node, on_bus, offender)
+        self.incidents.append(incident)
+        return incident
+
+    @staticmethod
+    def detect(incident: Incident, by: str, t: float) -> bool:
+        """Record the first detection; later detectors add nothing. True if this was first."""
+        if by not in DETECTORS:
+            raise ValueError(f"unknown detector {by!r}")
+        if incident.deterred or incident.detected_by:
+            return False
+        incident.detected_by = by
+        incident.t_detected = t
+        return True
+
+    @staticmethod
+    def report(incident: Incident, t: float) -> None:
+        """The victim reports a theft."""
+        if not incident.occurred or incident.reported:
+            raise ValueError(f"incident {incident.id} cannot be reported")
+        incident.reported = True
+        incident.t_reported = t
+
+    @staticmethod
+    def request(incident: Incident, t: float) -> None:
+        """A car is asked for (on a report or a live detection); the first request counts."""
+        if math.isnan(incident.t_requested):
+            incident.t_requested = t
+
+    @staticmethod
+    def respond(incident: Incident, t: float) -> None:
+        """A car reaches the scene."""
+        if math.isnan(incident.t_requested):
+            raise ValueError(f"incident {incident.id}: response without a request")
+        if math.isnan(incident.t_responded):
+            incident.t_responded = t
+
+    @staticmethod
+    def clear(incident: Incident, how: str, t: float, arrest: bool) -> None:
+        """Close a case, once; `arrest` says whether an offender was taken into custody."""
+        if how not in CLEARANCES:
+            raise ValueError(f"unknown clearance {how!r}")
+        if incident.cleared_by:
+            raise ValueError(f"incident {incident.id} is already cleared")
+        if incident.deterred:
+            raise ValueError(f"incident {incident.id} was deterred; nothing to clear")
+        incident.cleared_by = how
+        incident.t_cleared = t
+        incident.arrest = arrest
+
+    def frame(self) -> pd.DataFrame:
+        """All incidents as a table (one row each), typed even when empty."""
+        dtypes = {"int": "int64", "float": "float64", "bool": "bool", "str": "object"}
+        return pd.DataFrame({
+            f.name: pd.Series([getattr(i, f.name) for i in self.incidents],
+                              dtype=dtypes[str(f.type)])
+            for f in fields(Incident)
+        })
+
+    def metrics(self, visitors: int, place_nodes: np.ndarray) -> dict[str, float]:
+        """Theft, arrest and response metrics of a run.
+
+        `place_nodes` are the places where thefts can happen; the concentration metric
+        is the share of place thefts at the top 5% of them (law of crime concentration).
+        """
+        inc = self.incidents
+        occurred = [i for i in inc if i.occurred]
+        responded = np.array([i.t_responded - i.t_requested for i in inc
+                              if not math.isnan(i.t_responded)])
+        arrests_in_act = sum(1 for i in inc if i.arrest and i.cleared_by in IN_ACT)
+        arrests_after = sum(1 for i in inc
+                            if i.arrest and i.cleared_by in ("after_report", "camera_evidence"))
+        return {
+            "thefts_attempted": len(inc),
+            "thefts_deterred": sum(1 for i in inc if i.deterred),
+            "thefts_occurred": len(occurred),
+            "thefts_detected": sum(1 for i in inc if i.detected_by),
+            "thefts_reported": sum(1 for i in inc if i.reported),
+            "thefts_cleared": sum(1 for i in inc if i.cleared_by),
+            "arrests_in_act": arrests_in_act,
+            "arrests_after_report": arrests_after,
+            "arrests_at_checkpoint": sum(1 for i in inc
+                                         if i.arrest and i.cleared_by == "checkpoint"),
+            "theft_rate_per_1000_visitors": 1000.0 * len(occurred) / visitors if visitors
+            else NAN,
+            "bus_thefts": sum(1 for i in occurred if i.on_bus),
+            "response_time_mean_min": float(responded.mean()) if len(responded) else NAN,
+            "response_time_p90_min": float(np.percentile(responded, 90)) if len(responded)
+            else NAN,
+            "top5pct_places_theft_share": self._concentration(occurred, place_nodes),
+        }
+
+    @staticmethod
+    def _concentration(occurred: list[Incident], place_nodes: np.ndarray) -> float:
+        at_places = [i.node for i in occurred if not i.on_bus]
+        if not at_places or len(place_nodes) == 0:
+            return NAN
+        counts = pd.Series(at_places).value_counts().reindex(place_nodes, fill_value=0)
+        top = max(1, math.ceil(0.05 * len(place_nodes)))
+        return float(np.sort(counts.to_numpy())[::-1][:top].sum() / len(at_places))

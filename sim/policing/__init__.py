@@ -1,0 +1,1 @@
+"""Deployment policies: the spec (data), turning it into agents, and dispatch."""

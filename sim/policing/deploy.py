@@ -1,0 +1,201 @@
+"""Turn a policy spec into agents on the map: the only place that reads `Policy.deploy`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.officer import (
+    PatrolCar,
+    PlainclothesOfficer,
+    PoliceUnit,
+    Route,
+    UniformedOfficer,
+)
+from sim.agents.sensors import Camera, Drone
+from sim.city.transit import MIN_PER_DAY
+from sim.errors import ConfigError
+from sim.policing.policy import Deployment, Policy
+from sim.policing.presence import CAMERA_CODE
+
+if TYPE_CHECKING:
+    from sim.model import CrowdPolicingModel
+
+UNIT_CLASSES: dict[str, type[PoliceUnit]] = {
+    "uniformed": UniformedOfficer,
+    "plainclothes": PlainclothesOfficer,
+    "patrol_car": PatrolCar,
+}
+CIRCUIT_LENGTH = 3  # places per unit on a circuit or random walk, when not static
+
+
+class Deployer:
+    """Places units, cameras and checkpoints for one model and one policy."""
+
+    def __init__(self, model: CrowdPolicingModel, policy: Policy, source: str) -> None:
+        self.model = model
+        self.policy = policy
+        self.source = source
+        self.rng = model.streams.police
+        city = model.city
+        places = np.union1d(city.attractions, city.entries)
+        # planners know where crowds go: rank places by their draw
+        self.crowd_rank = places[np.argsort(-city.attractiveness[places], kind="stable")]
+        self.units: list[PoliceUnit] = []
+        self.drones: list[Drone] = []
+
+    def deploy(self) -> None:
+        """Create every unit, camera and checkpoint the policy asks for."""
+        for i, dep in enumerate(self.policy.deploy):
+            for k in range(dep.count):
+                self._unit(i, dep, k)
+        self._cameras()
+        if self.policy.checkpoints:
+            self.model.presence.checkpoint_active[:] = self.model.city.checkpoint
+
+    def _unit(self, index: int, dep: Deployment, k: int) -> None:
+        model = self.model
+        env = model.env
+        police = model.scenario.police
+        if dep.unit == "drone":
+            drone = Drone(model, dep, self._targets(index, dep, k)())
+            self.drones.append(drone)
+            env.process(drone.sorties())
+            return
+        speed = police.car_speed_m_per_min if dep.unit == "patrol_car" else \
+            police.officer_walk_m_per_min
+        bus_line = -1
+        if dep.where == "bus_lines":
+            if not model.city.bus_lines:
+                raise ConfigError(self.source, f"deploy[{index}].where",
+                                  "'bus_lines' needs a city with bus lines")
+            bus_line = k % len(model.city.bus_lines)
+            route = self._fixed([model.city.bus_lines[bus_line].stops[0]])
+        else:
+            route = self._targets(index, dep, k)
+        unit = UNIT_CLASSES[dep.unit](model, dep, route, speed, bus_line)
+        self.units.append(unit)
+        process = env.process(unit.shifts())
+        if isinstance(unit, PatrolCar):
+            unit.process = process
+            model.dispatcher.cars.append(unit)
+
+    @staticmethod
+    def _fixed(stops: list[int]) -> Route:
+        return lambda: stops
+
+    def _targets(self, index: int, dep: Deployment, k: int) -> Route:
+        """The stops of unit `k` of deployment `index`, by its placement rule."""
+        rule = getattr(self, f"_where_{dep.where}")
+        per_unit = 1 if dep.movement == "static" else CIRCUIT_LENGTH
+        return rule(index, dep, k, per_unit)
+
+    def _where_cells(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        """Cell k's mandatory patrol points, most attractive first (a static car: the top)."""
+        city = self.model.city
+        cell = k % city.n_cells
+        points = np.flatnonzero(city.patrol_point & (city.cell == cell))
+        if len(points) == 0:
+            points = np.flatnonzero(city.cell == cell)
+        points = points[np.argsort(-city.attractiveness[points], kind="stable")]
+        if dep.movement == "static":
+            return self._fixed([int(points[0])])
+        order = self.rng.permutation(points) if dep.movement == "random_walk" else points
+        return self._fixed([int(p) for p in order])
+
+    def _where_police_stations(self, index: int, dep: Deployment, k: int, per_unit: int
+                               ) -> Route:
+        stations = self.model.city.nodes_of_kind("police_station")
+        if len(stations) == 0:
+            raise ConfigError(self.source, f"deploy[{index}].where",
+                              "'police_stations' needs police_station nodes in the city")
+        return self._fixed([int(stations[k % len(stations)])])
+
+    def _where_places(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        nodes = [self._node(index, label) for label in dep.places]
+        if not nodes:
+            raise ConfigError(self.source, f"deploy[{index}].places",
+                              "where = 'places' needs at least one place")
+        return self._fixed(self._share(nodes, dep.count, k, per_unit))
+
+    def _where_random(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        nodes = self.rng.choice(self.crowd_rank, size=min(per_unit, len(self.crowd_rank)),
+                                replace=False)
+        return self._fixed([int(n) for n in nodes])
+
+    def _where_top_thefts(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        return lambda: self._share(self._theft_rank(), dep.count, k, per_unit)
+
+    def _where_top_crowded(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        return self._fixed(self._share([int(n) for n in self.crowd_rank], dep.count, k,
+                                       per_unit))
+
+    @staticmethod
+    def _share(ranked: list[int], count: int, k: int, per_unit: int) -> list[int]:
+        """Unit k's stops: every count-th place from rank k, `per_unit` of them."""
+        return ranked[k::max(count, 1)][:per_unit] or [ranked[k % len(ranked)]]
+
+    def _theft_rank(self) -> list[int]:
+        """Places by thefts so far (ties, and day one, by expected crowd)."""
+        thefts = self.model.crime.thefts_at_node[self.crowd_rank]
+        order = np.argsort(-thefts, kind="stable")
+        return [int(n) for n in self.crowd_rank[order]]
+
+    def _node(self, index: int, label: str) -> int:
+        city = self.model.city
+        for i, (nid, name) in enumerate(zip(city.node_ids, city.label, strict=True)):
+            if label in (nid, name):
+                return i
+        raise ConfigError(self.source, f"deploy[{index}].places",
+                          f"{label!r} is neither a node id nor a place label of {city.name}")
+
+    def _cameras(self) -> None:
+        spec = self.policy.cameras
+        presence = self.model.presence
+        n_nodes = self.model.city.n_nodes
+        if spec.monitoring != "as_built":
+            level = CAMERA_CODE[spec.monitoring]
+            for node in range(n_nodes):
+                if presence.camera[node]:
+                    presence.camera[node] = level
+        extra = CAMERA_CODE[spec.extra_monitoring]
+        for node in self.crowd_rank[: spec.extra_top_crowded]:
+            presence.camera[int(node)] = max(presence.camera[int(node)], extra)
+        for node in range(n_nodes):
+            if presence.camera[node]:
+                Camera(self.model, node, presence.camera[node])
+
+    def cost(self) -> dict[str, float]:
+        """Resources used up to now: officer-, car-, drone- and monitored camera-hours.
+
+        Units work whole scheduled shifts (responding to calls included), so their hours
+        come from the schedule; drones count actual flight time.
+        """
+        model = self.model
+        now = model.env.now
+        officer_h = car_h = 0.0
+        for dep in self.policy.deploy:
+            if dep.unit == "drone":
+                continue
+            hours = dep.count * shift_minutes(dep.hours, now) / 60.0
+            officer_h += hours * dep.officers
+            car_h += hours if dep.unit == "patrol_car" else 0.0
+        checkpoints = int(model.presence.checkpoint_active.sum())
+        officer_h += checkpoints * self.policy.checkpoint_officers * now / 60.0
+        monitored = sum(1 for a in model.agents_by_type.get(Camera, []) if a.monitored)
+        return {
+            "officer_hours": officer_h,
+            "car_hours": car_h,
+            "drone_hours": sum(d.flight_minutes for d in self.drones) / 60.0,
+            "camera_hours": monitored * now / 60.0,
+        }
+
+
+def shift_minutes(hours: tuple[float, ...], until: float) -> float:
+    """Minutes of a daily shift (start, end hour) that fall between time 0 and `until`."""
+    start, end = hours[0] * 60.0, hours[1] * 60.0
+    if end <= start:
+        return 0.0
+    days, rest = divmod(until, MIN_PER_DAY)
+    return days * (end - start) + min(max(rest - start, 0.0), end - start)
