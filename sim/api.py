@@ -19,6 +19,7 @@ def run(
     days: int | None = None,
     scale: float | None = None,
     overrides: Mapping[str, Any] | None = None,
+    policy_source: str = "policy",
 ) -> RunResult:
     """Run one seeded simulation and return its metrics, place table and hourly series.
 
@@ -37,9 +38,8 @@ def run(
         scenario = load_scenario(scenario, changes)
     else:
         scenario = with_overrides(scenario, changes)
-    policy_source = policy if isinstance(policy, str) else "policy"
     if isinstance(policy, str):
-        policy = load_policy(policy)
+        policy, policy_source = load_policy(policy), policy
     model = CrowdPolicingModel(scenario, policy, seed=seed, policy_source=policy_source)
     try:
         model.run()

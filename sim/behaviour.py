@@ -234,6 +234,12 @@ class PoliceParams:
     officer_walk_m_per_min: float = param(70.0, unit="m/min", low=1,
                                           doc="foot patrol walking speed",
                                           source="assumption, as visitors")
+    transit_deterrence: float = param(
+        0.5, low=0, high=1,
+        doc="with police-transit cooperation, chance an attempt on a bus is given up "
+        "(briefed drivers, warnings on board, vigilant passengers)",
+        source="assumption; case brief: daily case briefings with the bus company, zero bus "
+        "pickpocketing over the holiday")
     transit_awareness_boost: float = param(
         0.5, low=0, high=1,
         doc="with police-transit cooperation, share of remaining unawareness removed on buses "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,11 @@ from sim.api import run as run_model
 from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
 from sim.output import write_run
+from sim.policing.policy import Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
+
+SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
+POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
 
 EXIT_BAD_INPUT = 2
 
@@ -42,29 +48,34 @@ def main() -> None:
 
 @main.command()
 @click.option("--scenario", required=True, help="Built-in scenario name or path to a .toml file.")
+@click.option("--policy", default="none", show_default=True,
+              help="Built-in policy name or path to a .toml file.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--days", type=int, default=None, help="Override the scenario's number of days.")
 @click.option("--scale", type=float, default=None, help="Scale visitor and offender numbers.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override any scenario field, e.g. --set visitors.per_day=20000.")
+              help="Override a scenario field (visitors.per_day=20000) or, prefixed with "
+              "policy., a policy field (policy.dispatch.delay_min=2).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of run metrics.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write metrics.json, places.parquet and hourly.parquet here.")
 @reports_bad_input
-def run(scenario: str, seed: int, days: int | None, scale: float | None,
+def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | None,
         assignments: tuple[str, ...], as_json: bool, out: Path | None) -> None:
     """Run one simulation and print its metrics."""
-    overrides = dict(parse_assignment(a) for a in assignments)
-    result = run_model(scenario, seed=seed, days=days, scale=scale, overrides=overrides)
+    scenario_set, policy_set = split_overrides(assignments)
+    result = run_model(scenario, load_policy(policy, policy_set), seed=seed, days=days,
+                       scale=scale, overrides=scenario_set, policy_source=policy)
     if out is not None:
         write_run(result, out)
     if as_json:
-        click.echo(json.dumps(result.metrics))
+        click.echo(json.dumps(json_safe(result.metrics)))
         return
-    click.echo(f"scenario {scenario}, seed {seed}")
+    click.echo(f"scenario {scenario}, policy {policy}, seed {seed}")
     width = max(len(k) for k in result.metrics)
     for key, value in result.metrics.items():
         shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+        shown = "-" if shown == "nan" else shown
         click.echo(f"  {key:<{width}}  {shown:>14}")
     if out is not None:
         click.echo(f"wrote {out}/")
@@ -72,24 +83,50 @@ def run(scenario: str, seed: int, days: int | None, scale: float | None,
 
 @main.command(name="list")
 def list_builtins() -> None:
-    """List the built-in scenarios."""
+    """List the built-in scenarios and policies."""
     click.echo("scenarios:")
     for name in scenario_names():
-        scenario = load_scenario(name)
-        click.echo(f"  {name:<16} {scenario.description}")
+        click.echo(f"  {name:<22} {load_scenario(name).description}")
+    click.echo("policies:")
+    for name in policy_names():
+        click.echo(f"  {name:<22} {load_policy(name).description}")
 
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @reports_bad_input
 def validate(file: Path) -> None:
-    """Check a scenario file; print what it holds or exit 2 naming the bad field."""
-    read_toml(file)
+    """Check a scenario or policy file; print what it holds or exit 2 naming the bad field."""
+    raw = read_toml(file)
+    if POLICY_KEYS & set(raw) and not SCENARIO_KEYS & set(raw):
+        policy = load_policy(str(file))
+        units = sum(d.count for d in policy.deploy)
+        click.echo(f"{file}: valid policy {policy.name!r}: {len(policy.deploy)} deployments, "
+                   f"{units} units")
+        return
     scenario: Scenario = load_scenario(str(file))
     city = scenario.city_model()
     click.echo(f"{file}: valid scenario {scenario.name!r}: {city.n_nodes} nodes, "
                f"{len(city.attractions)} attractions, {len(city.entries)} entries, "
                f"{len(city.bus_lines)} bus lines, {scenario.days} days")
+
+
+def split_overrides(assignments: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`--set` values for the scenario, and those prefixed `policy.` for the policy."""
+    scenario_set: dict[str, Any] = {}
+    policy_set: dict[str, Any] = {}
+    for text in assignments:
+        key, value = parse_assignment(text)
+        if key.startswith("policy."):
+            policy_set[key.removeprefix("policy.")] = value
+        else:
+            scenario_set[key] = value
+    return scenario_set, policy_set
+
+
+def json_safe(metrics: dict[str, float]) -> dict[str, float | None]:
+    """NaN (a metric with nothing to measure) becomes null: JSON has no NaN."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in metrics.items()}
 
 
 if __name__ == "__main__":

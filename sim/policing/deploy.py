@@ -51,6 +51,7 @@ class Deployer:
             for k in range(dep.count):
                 self._unit(i, dep, k)
         self._cameras()
+        self.model.presence.transit_cooperation = self.policy.transit_cooperation
         if self.policy.checkpoints:
             self.model.presence.checkpoint_active[:] = self.model.city.checkpoint
 

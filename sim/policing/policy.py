@@ -102,5 +102,5 @@ def policy_names() -> list[str]:
 def load_policy(name_or_path: str, overrides: dict[str, Any] | None = None) -> Policy:
     """Load and validate a policy (built-in name or path); overrides as dotted paths."""
     path = resolve(name_or_path, POLICY_DIR, "policy")
-    raw = apply_overrides(Policy, read_toml(path), overrides or {})
+    raw = apply_overrides(Policy, read_toml(path), overrides or {}, label="--set policy.")
     return build(Policy, raw, file=str(path))

@@ -41,6 +41,8 @@ class Presence:
         self.stop_end = [-math.inf] * n
         self.stop_strength = [0.0] * n
         self.neighbours = self._neighbours(n)
+        self.n_nodes = n_nodes
+        self.transit_cooperation = False  # set by the deployment
 
     def _neighbours(self, n: int) -> list[list[int]]:
         """Places within `nearby_m` of each place (street distance), for spill-over."""
@@ -57,9 +59,15 @@ class Presence:
         self.crowds.add_guard(loc, officers)
 
     def visible_leaves(self, loc: int, officers: int, stayed_min: float) -> None:
-        """Visible officers end a stop; residual deterrence grows with how long they stayed."""
+        """Visible officers end a stop; residual deterrence grows with how long they stayed.
+
+        The residual is a share of the deterrence their presence gave, so it never exceeds
+        what being there did (Koper: residual < presence effect).
+        """
         self.crowds.add_guard(loc, -officers)
-        strength = 1.0 - math.exp(-stayed_min / self.params.koper_dwell_scale_min)
+        presence_effect = 1.0 - (1.0 - self.params.deter_visible) ** (officers / self.reach[loc])
+        strength = presence_effect * (
+            1.0 - math.exp(-stayed_min / self.params.koper_dwell_scale_min))
         now = self.model.env.now
         if strength >= self._residual_strength(loc, now):
             self.stop_end[loc] = now
@@ -86,6 +94,8 @@ class Presence:
             keep *= 1.0 - p.deter_camera
         if self.drones[loc]:
             keep *= (1.0 - p.deter_drone) ** self.drones[loc]
+        if self.transit_cooperation and loc >= self.n_nodes:
+            keep *= 1.0 - p.transit_deterrence
         return 1.0 - keep
 
     def detector(self, loc: int, rng: np.random.Generator) -> str:

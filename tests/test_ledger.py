@@ -1,0 +1,108 @@
+"""Ledger invariants: stages are nested, nothing is cleared twice, arrests tie to incidents."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.ledger import Incident, Ledger
+from sim.scenario import load_scenario, with_overrides
+
+TOWN = load_scenario("small-town")
+probability = st.floats(min_value=0.0, max_value=1.0)
+
+
+def check_invariants(result) -> None:
+    inc = result.incidents
+    m = result.metrics
+    attempted = inc
+    occurred = inc[inc["occurred"]]
+    assert not (inc["deterred"] & inc["occurred"]).any()  # deterred attempts never succeed
+    assert inc.loc[inc["reported"], "occurred"].all()  # reported <= occurred
+    assert (inc.loc[inc["detected_by"] != "", "deterred"] == False).all()  # noqa: E712
+    cleared = inc[inc["cleared_by"] != ""]
+    # cleared <= detected or reported (someone knew of it)
+    assert ((cleared["detected_by"] != "") | cleared["reported"]).all()
+    assert inc["id"].is_unique  # one record per attempt; a record holds one clearance
+    assert (cleared["t_cleared"] >= cleared["t_attempt"]).all()
+    assert inc.loc[inc["arrest"], "cleared_by"].ne("").all()  # every arrest closes a case
+    # an offender is arrested at most once
+    assert inc.loc[inc["arrest"], "offender"].is_unique
+    responded = inc[inc["t_responded"].notna()]
+    assert responded["t_requested"].notna().all()
+    assert (responded["t_responded"] >= responded["t_requested"]).all()
+    reported = inc[inc["reported"]]
+    assert (reported["t_reported"] >= reported["t_attempt"]).all()
+    assert m["thefts_reported"] <= m["thefts_occurred"] <= m["thefts_attempted"]
+    assert m["thefts_deterred"] <= m["thefts_attempted"] - m["thefts_occurred"]
+    assert m["thefts_cleared"] <= m["thefts_detected"] + m["thefts_reported"]
+    assert m["arrests_in_act"] + m["arrests_after_report"] <= m["offenders"]
+    assert len(attempted) == m["thefts_attempted"]
+    assert len(occurred) == m["thefts_occurred"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    success=probability,
+    detect_pc=probability,
+    deter=probability,
+    report=probability,
+    cctv=probability,
+    delay=st.floats(min_value=0.0, max_value=120.0),
+    policy=st.sampled_from(["integrated", "fixed-posts", "plainclothes", "cctv-drones", "grid"]),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_invariants_hold_for_any_parameters(success, detect_pc, deter, report, cctv, delay,
+                                            policy, seed):
+    scenario = with_overrides(TOWN, {
+        "offenders.success_probability": success,
+        "police.detect_plainclothes": detect_pc,
+        "police.deter_visible": deter,
+        "victims.report_probability": report,
+        "police.cctv_clearance": cctv,
+        "victims.report_median_min": delay,
+    })
+    check_invariants(sim.run(scenario, policy, seed=seed))
+
+
+def test_transitions_are_guarded():
+    ledger = Ledger()
+    incident = ledger.attempt(1.0, 3, 3, False, offender=7)
+    with pytest.raises(ValueError, match="cannot be reported"):
+        Ledger.report(incident, 2.0)  # nothing was stolen
+    incident.occurred = True
+    Ledger.report(incident, 2.0)
+    with pytest.raises(ValueError, match="cannot be reported"):
+        Ledger.report(incident, 3.0)
+    with pytest.raises(ValueError, match="without a request"):
+        Ledger.respond(incident, 3.0)
+    Ledger.clear(incident, "after_report", 4.0, arrest=True)
+    with pytest.raises(ValueError, match="already cleared"):
+        Ledger.clear(incident, "camera_evidence", 5.0, arrest=False)
+    deterred = ledger.attempt(1.0, 3, 3, False, offender=8)
+    deterred.deterred = True
+    assert not Ledger.detect(deterred, "uniformed", 1.0)
+    with pytest.raises(ValueError, match="deterred"):
+        Ledger.clear(deterred, "in_act", 1.0, arrest=True)
+
+
+def test_first_detector_is_kept():
+    incident = Incident(0, 0.0, 1, 1, False, 1)
+    assert Ledger.detect(incident, "plainclothes", 1.0)
+    assert not Ledger.detect(incident, "victim", 5.0)
+    assert incident.detected_by == "plainclothes"
+    assert incident.t_detected == 1.0
+
+
+def test_concentration_metric():
+    ledger = Ledger()
+    for node in [5] * 8 + [6, 7]:
+        ledger.attempt(0.0, node, node, False, 1).occurred = True
+    places = list(range(40))  # top 5% of 40 places = 2 places
+    share = ledger.metrics(1000, places)["top5pct_places_theft_share"]
+    assert share == pytest.approx(0.9)
+    assert math.isnan(Ledger().metrics(1000, places)["top5pct_places_theft_share"])

@@ -1,0 +1,217 @@
+"""Each mechanism as a controlled experiment with fixed seeds (issue: offenders and police)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sim
+from sim.model import CrowdPolicingModel
+from sim.policing.policy import CameraSpec, Deployment, DispatchSpec, Policy
+from sim.scenario import load_scenario, with_overrides
+
+SEEDS = range(1, 9)
+
+
+@pytest.fixture(scope="module")
+def town():
+    return load_scenario("small-town")
+
+
+def top_place(scenario) -> int:
+    city = scenario.city_model()
+    places = np.union1d(city.attractions, city.entries)
+    return int(places[np.argmax(city.attractiveness[places])])
+
+
+def at_place(result, node: int, column: str) -> int:
+    places = result.places.set_index("node")
+    return int(places.loc[str(node), column])
+
+
+def summed(scenario, policy, column: str, node: int) -> int:
+    return sum(at_place(sim.run(scenario, policy, seed=s), node, column) for s in SEEDS)
+
+
+def post(unit: str, node: int, officers: int = 2) -> Policy:
+    return Policy(name=f"{unit}-post", deploy=(Deployment(
+        unit=unit, count=1, officers=officers, where="places", places=(str(node),),
+        movement="static", hours=(0.0, 24.0)),))
+
+
+def in_act_arrests_at(scenario, policy, node: int) -> int:
+    total = 0
+    for s in SEEDS:
+        inc = sim.run(scenario, policy, seed=s).incidents
+        total += int(((inc["node"] == node) & ~inc["on_bus"] & inc["arrest"]
+                      & (inc["cleared_by"] == "in_act")).sum())
+    return total
+
+
+def test_plainclothes_raise_in_act_arrests_where_they_are(town):
+    node = top_place(town)
+    assert in_act_arrests_at(town, Policy(), node) == 0  # nobody there to do it
+    assert in_act_arrests_at(town, post("plainclothes", node), node) >= 3
+    results = [sim.run(town, post("plainclothes", node), seed=s) for s in (1, 2)]
+    assert all(r.metrics["police_visibility"] == 0 for r in results)  # invisible
+
+
+def test_uniformed_post_lowers_thefts_at_its_place(town):
+    node = top_place(town)
+    thefts_without = summed(town, Policy(), "thefts", node)
+    thefts_with = summed(town, post("uniformed", node), "thefts", node)
+    assert thefts_without >= 10
+    assert thefts_with < 0.6 * thefts_without
+    deterred = summed(town, post("uniformed", node), "deterred", node)
+    assert deterred > 0
+
+
+def test_visible_presence_deters_with_diminishing_returns(town):
+    model = CrowdPolicingModel(town, seed=1)
+    node = top_place(town)
+    p = model.presence
+    levels = []
+    for officers in (1, 2, 4, 8):
+        p.visible_arrives(node, officers)
+        levels.append(p.deterrence(node, model.env.now))
+        p.visible_leaves(node, officers, 0.0)
+    gains = np.diff([0.0, *levels])
+    assert all(np.diff(levels) > 0)
+    assert gains[1] / 1 > gains[2] / 2 > gains[3] / 4  # per extra officer, less each time
+    model.release()
+
+
+def test_car_deterrence_decays_after_it_leaves_and_grows_with_dwell(town):
+    def residual_after(dwell: float, wait: float) -> float:
+        model = CrowdPolicingModel(town, seed=1)
+        node = top_place(town)
+        model.presence.visible_arrives(node, 2)
+        model.env.run(until=dwell)
+        present = model.presence.deterrence(node, model.env.now)
+        model.presence.visible_leaves(node, 2, dwell)
+        model.env.run(until=dwell + wait)
+        left = model.presence.deterrence(node, model.env.now)
+        model.release()
+        assert left < present
+        return left
+
+    base = CrowdPolicingModel(town, seed=1)
+    no_police = base.presence.deterrence(top_place(town), 0.0)  # cameras only
+    base.release()
+    just_left = residual_after(15.0, 0.01)
+    later = residual_after(15.0, 30.0)
+    much_later = residual_after(15.0, 240.0)
+    assert just_left > later > much_later
+    assert much_later == pytest.approx(no_police, abs=1e-3)
+    assert residual_after(2.0, 0.01) < residual_after(15.0, 0.01)  # Koper: dwell matters
+
+
+def test_longer_dispatch_delay_lowers_clearances(town):
+    def cleared_by_cars(delay: float) -> int:
+        policy = Policy(
+            name=f"delay-{delay}",
+            dispatch=DispatchSpec(delay_min=delay),
+            cameras=CameraSpec(monitoring="active", extra_top_crowded=10),
+            deploy=(Deployment(unit="patrol_car", count=6, officers=2, where="cells",
+                               movement="patrol_points", dwell_min=5, hours=(0.0, 24.0)),),
+        )
+        total = 0
+        for s in SEEDS:
+            inc = sim.run(town, policy, seed=s).incidents
+            total += int(inc["cleared_by"].isin(["on_dispatch", "after_report"]).sum())
+        return total
+
+    fast, slow = cleared_by_cars(0.0), cleared_by_cars(30.0)
+    assert fast >= 5
+    assert slow < 0.5 * fast
+
+
+def test_active_camera_dispatches_and_passive_does_not(town):
+    def camera_incidents(monitoring: str):
+        policy = Policy(
+            name=monitoring,
+            cameras=CameraSpec(monitoring=monitoring, extra_top_crowded=10,
+                               extra_monitoring=monitoring),
+            deploy=(Deployment(unit="patrol_car", count=4, officers=2, where="cells",
+                               movement="patrol_points", hours=(0.0, 24.0)),),
+        )
+        frames = [sim.run(town, policy, seed=s).incidents for s in SEEDS]
+        return [f[f["detected_by"] == "camera"] for f in frames]
+
+    active = camera_incidents("active")
+    passive = camera_incidents("passive")
+    assert sum(len(f) for f in active) >= 3
+    assert all(f["t_requested"].notna().all() for f in active)  # each one asked for a car
+    assert sum(len(f) for f in passive) == 0
+
+
+def test_crowded_buses_have_thefts_and_empty_ones_do_not(town):
+    lure = {"offenders.bus_crowd_factor": 50.0}  # make offenders try the buses
+    riders = with_overrides(town, {**lure, "visitors.bus_walk_threshold_min": 2.0})
+    nobody_rides = with_overrides(town, {**lure, "visitors.bus_walk_threshold_min": 999.0})
+    crowded = sum(sim.run(riders, seed=s).metrics["bus_thefts"] for s in SEEDS)
+    empty = sum(sim.run(nobody_rides, seed=s).metrics["bus_thefts"] for s in SEEDS)
+    assert crowded >= 3
+    assert empty == 0
+
+
+def test_transit_cooperation_cuts_bus_thefts(town):
+    busy = with_overrides(town, {"offenders.bus_crowd_factor": 50.0,
+                                 "visitors.bus_walk_threshold_min": 2.0})
+    before = sum(sim.run(busy, seed=s).metrics["bus_thefts"] for s in SEEDS)
+    after = sum(sim.run(busy, "transit-cooperation", seed=s).metrics["bus_thefts"]
+                for s in SEEDS)
+    assert after < 0.5 * before
+
+
+def test_checkpoints_stop_offenders_with_loot(town):
+    heavy = with_overrides(town, {"police.checkpoint_intercept": 1.0})
+    policy = Policy(name="checkpoints", checkpoints=True)
+    stops = sum(sim.run(heavy, policy, seed=s).metrics["arrests_at_checkpoint"] for s in SEEDS)
+    none = sum(sim.run(heavy, seed=s).metrics["arrests_at_checkpoint"] for s in SEEDS)
+    assert stops > 0
+    assert none == 0
+
+
+def test_reporting_delay_limits_arrests_after_report(town):
+    def after_report(median_min: float) -> int:
+        scenario = with_overrides(town, {"victims.notice_median_min": median_min,
+                                         "victims.report_median_min": median_min,
+                                         "victims.report_probability": 1.0,
+                                         "police.cctv_clearance": 0.0})
+        policy = Policy(name="cars", dispatch=DispatchSpec(delay_min=0.0),
+                        deploy=(Deployment(unit="patrol_car", count=8, officers=2, where="cells",
+                                           movement="patrol_points", hours=(0.0, 24.0)),))
+        return sum(sim.run(scenario, policy, seed=s).metrics["arrests_after_report"]
+                   for s in SEEDS)
+
+    assert after_report(0.5) > 2 * max(after_report(30.0), 1)
+
+
+def test_same_visitors_and_offenders_under_every_policy(town):
+    """Common random numbers: policies change police, never who comes or who offends."""
+    runs = {p: sim.run(town, p, seed=4) for p in ("none", "integrated", "plainclothes")}
+    base = runs["none"]
+    for result in runs.values():
+        assert result.metrics["visitors"] == base.metrics["visitors"]
+        assert result.metrics["offenders"] == base.metrics["offenders"]
+        assert result.hourly["visitors_arrived"].equals(base.hourly["visitors_arrived"])
+        assert result.places["visits"].equals(base.places["visits"])
+    assert runs["integrated"].metrics["thefts_occurred"] != base.metrics["thefts_occurred"]
+
+
+def test_json_metrics_on_leshan_are_complete_and_nontrivial():
+    result = sim.run("leshan-mayday", "integrated", seed=1, days=1, scale=0.2)
+    m = result.metrics
+    for key in sim.results.METRIC_KEYS:
+        assert key in m
+        assert not (isinstance(m[key], float) and math.isnan(m[key])), key
+    for key in ("thefts_attempted", "thefts_occurred", "thefts_reported", "visitor_hours",
+                "officer_hours", "response_time_mean_min"):
+        assert m[key] > 0, key
+    assert 0 < m["police_visibility"] < 1
+    assert m["thefts_occurred"] <= m["thefts_attempted"] - m["thefts_deterred"]
+    hourly = result.hourly
+    assert hourly["thefts"].sum() == m["thefts_occurred"]
