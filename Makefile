@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+docs: $(STAMP)  # regenerate the parameter tables embedded in docs/
+	$(BIN)/python -c "from pathlib import Path; from sim.paramdoc import refresh_docs; refresh_docs(Path('docs'))"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -3,7 +3,17 @@
 from sim.api import run
 from sim.errors import ConfigError
 from sim.model import CrowdPolicingModel
+from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 
-__all__ = ["ConfigError", "CrowdPolicingModel", "RunResult", "Scenario", "load_scenario", "run"]
+__all__ = [
+    "ConfigError",
+    "CrowdPolicingModel",
+    "Policy",
+    "RunResult",
+    "Scenario",
+    "load_policy",
+    "load_scenario",
+    "run",
+]

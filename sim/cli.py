@@ -17,6 +17,7 @@ from sim.api import run as run_model
 from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
 from sim.output import write_run
+from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
 
@@ -109,6 +110,14 @@ def validate(file: Path) -> None:
     click.echo(f"{file}: valid scenario {scenario.name!r}: {city.n_nodes} nodes, "
                f"{len(city.attractions)} attractions, {len(city.entries)} entries, "
                f"{len(city.bus_lines)} bus lines, {scenario.days} days")
+
+
+@main.command()
+@click.option("--fields", "all_fields", is_flag=True,
+              help="Print the reference of every scenario and policy field (docs/usage.md).")
+def params(all_fields: bool) -> None:
+    """Print the parameter table (markdown) that docs/model.md embeds."""
+    click.echo(config_reference() if all_fields else parameter_table())
 
 
 def split_overrides(assignments: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
