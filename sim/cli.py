@@ -20,9 +20,12 @@ from sim.output import write_run
 from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
+from sim.sweep.compare import compare, table
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
+PRESETS = ("none", "random-patrol", "fixed-posts", "grid", "hotspot-koper", "plainclothes",
+           "cctv-drones", "transit-cooperation", "integrated")
 
 EXIT_BAD_INPUT = 2
 
@@ -80,6 +83,39 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
         click.echo(f"  {key:<{width}}  {shown:>14}")
     if out is not None:
         click.echo(f"wrote {out}/")
+
+
+@main.command(name="compare")
+@click.option("--scenario", required=True, help="Built-in scenario name or path.")
+@click.option("--policies", default=",".join(PRESETS), show_default=True,
+              help="Comma-separated policy names or paths.")
+@click.option("--baseline", default="none", show_default=True,
+              help="Policy the others are compared with (paired by seed).")
+@click.option("--replications", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--scale", type=float, default=None, help="Scale visitor and offender numbers.")
+@click.option("--days", type=int, default=None, help="Override the scenario's days.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Scale every staffed policy to this many officer-hours per day.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write runs, summary (CSV, markdown) and figures here; resumes if re-run.")
+@reports_bad_input
+def compare_policies(scenario: str, policies: str, baseline: str, replications: int,
+                     workers: int, scale: float | None, days: int | None, seed: int,
+                     budget: float | None, out: Path | None) -> None:
+    """Run every policy with the same seeds and compare them against a baseline."""
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    result = compare(scenario, names, baseline=baseline, replications=replications,
+                     workers=workers, seed=seed, days=days, scale=scale, budget=budget,
+                     out=out)
+    click.echo(f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
+               f"replications (mean [95% CI]; effects paired by seed)")
+    click.echo(table(result, baseline).to_markdown())
+    click.echo(f"lowest theft rate: {result.best}")
+    if out is not None:
+        click.echo(f"tables and figures in {out}/ "
+                   f"({', '.join(p.name for p in result.files if p.suffix != '.svg')})")
 
 
 @main.command(name="list")

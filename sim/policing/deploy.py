@@ -167,6 +167,24 @@ class Deployer:
             if presence.camera[node]:
                 Camera(self.model, node, presence.camera[node])
 
+    def layout(self) -> dict[str, list[int]]:
+        """Where the police are placed today, for maps.
+
+        Nodes by kind of unit, plus the indices of bus lines ridden by officers (`bus_lines`).
+        """
+        layout: dict[str, list[int]] = {kind: [] for kind in
+                                        ("uniformed", "plainclothes", "patrol_car", "drone",
+                                         "camera", "bus_lines")}
+        for unit in self.units:
+            if unit.bus_line >= 0:
+                layout["bus_lines"].append(unit.bus_line)
+            else:
+                layout[unit.deployment.unit].extend(int(n) for n in unit.route())
+        for drone in self.drones:
+            layout["drone"].extend(drone.route)
+        layout["camera"] = [a.node for a in self.model.agents_by_type.get(Camera, [])]
+        return layout
+
     def cost(self) -> dict[str, float]:
         """Resources used up to now: officer-, car-, drone- and monitored camera-hours.
 
@@ -200,3 +218,27 @@ def shift_minutes(hours: tuple[float, ...], until: float) -> float:
         return 0.0
     days, rest = divmod(until, MIN_PER_DAY)
     return days * (end - start) + min(max(rest - start, 0.0), end - start)
+
+
+def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
+    """Scheduled officer-hours a policy uses in one full day."""
+    units = sum(d.count * d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
+                for d in policy.deploy if d.unit != "drone")
+    staffed = checkpoints * policy.checkpoint_officers * 24.0 if policy.checkpoints else 0.0
+    return units + staffed
+
+
+def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float
+                     ) -> dict[str, int]:
+    """Unit counts (`deploy.i.count`) that bring a policy to `hours_per_day` officer-hours.
+
+    Every staffed group is scaled by the same factor (at least one unit each); a policy
+    with no officers (cameras, drones only) cannot be scaled and is returned unchanged.
+    """
+    current = officer_hours_per_day(policy, checkpoints)
+    if current == 0:
+        return {}
+    factor = hours_per_day / current
+    return {f"deploy.{i}.count": max(1, round(d.count * factor))
+            for i, d in enumerate(policy.deploy) if d.unit != "drone" and d.officers > 0
+            and d.count > 0}

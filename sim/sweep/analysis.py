@@ -1,0 +1,64 @@
+"""Summaries of many runs: means with 95% CIs, and paired effects against a baseline.
+
+Confidence intervals are Student-t intervals from scipy (`ttest_1samp(...).confidence_interval`);
+paired effects difference each replication with the baseline's run of the same seed
+(common random numbers), which removes most of the between-seed noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def mean_ci(values: np.ndarray | pd.Series) -> tuple[float, float, float, int]:
+    """Mean and 95% t-interval of the finite values (NaN bounds with fewer than two)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan, len(x)
+    if np.ptp(x) == 0:  # no spread at all: the interval is the point
+        return mean, mean, mean, len(x)
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(CONFIDENCE)
+    return mean, float(ci.low), float(ci.high), len(x)
+
+
+def summarize(rows: pd.DataFrame, metrics: list[str], by: str = "label") -> pd.DataFrame:
+    """Per group and metric: mean, CI low, CI high, number of runs with a value."""
+    records = []
+    for group, frame in rows.groupby(by, sort=False):
+        for metric in metrics:
+            mean, low, high, n = mean_ci(frame[metric])
+            records.append({by: group, "metric": metric, "mean": mean, "ci_low": low,
+                            "ci_high": high, "n": n})
+    return pd.DataFrame(records)
+
+
+def paired_effects(rows: pd.DataFrame, metrics: list[str], baseline: str, by: str = "label",
+                   pair_on: str = "replication") -> pd.DataFrame:
+    """Per group and metric: mean paired difference to `baseline` with its 95% CI."""
+    base = rows[rows[by] == baseline].set_index(pair_on)
+    if base.empty:
+        raise ValueError(f"baseline {baseline!r} has no runs")
+    records = []
+    for group, frame in rows.groupby(by, sort=False):
+        if group == baseline:
+            continue
+        treated = frame.set_index(pair_on)
+        common = treated.index.intersection(base.index)
+        for metric in metrics:
+            diff = treated.loc[common, metric] - base.loc[common, metric]
+            mean, low, high, n = mean_ci(diff)
+            base_mean = mean_ci(base.loc[common, metric])[0]
+            records.append({by: group, "metric": metric, "difference": mean, "ci_low": low,
+                            "ci_high": high, "n": n,
+                            "relative": mean / base_mean if base_mean else math.nan})
+    return pd.DataFrame(records)

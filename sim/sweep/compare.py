@@ -1,0 +1,168 @@
+"""`crowdsim compare`: every policy under the same seeds, summarised against a baseline."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.model import CrowdPolicingModel
+from sim.output import atomic_write, write_table
+from sim.policing.deploy import budget_overrides
+from sim.policing.policy import load_policy
+from sim.scenario import load_scenario
+from sim.sweep.analysis import paired_effects, summarize
+from sim.sweep.executors import run_all
+from sim.sweep.runs import RunSpec, replication_seeds, validate
+from sim.sweep.store import ResultStore
+from sim.viz.figures import city_map, effects
+
+METRICS = {
+    "theft_rate_per_1000_visitors": "thefts/1000 visitors",
+    "thefts_occurred": "thefts",
+    "arrests": "arrests",
+    "response_time_mean_min": "response (min)",
+    "police_visibility": "police visibility",
+    "officer_hours": "officer-hours",
+}
+"""What the comparison table shows, with column titles; `arrests` = in the act + after
+report + at checkpoints."""
+
+
+@dataclass
+class Comparison:
+    """The runs, the per-policy summary, the paired effects and the files written."""
+
+    rows: pd.DataFrame
+    summary: pd.DataFrame
+    effects: pd.DataFrame
+    best: str
+    files: list[Path]
+
+
+def specs_for(scenario: str, policies: list[str], *, replications: int, seed: int,
+              days: int | None, scale: float | None, budget: float | None) -> list[RunSpec]:
+    """Policies x replications, replication r with the same seed under every policy."""
+    seeds = replication_seeds(seed, replications)
+    checkpoints = int(load_scenario(scenario).city_model().checkpoint.sum())
+    specs = []
+    for point, name in enumerate(policies):
+        overrides: dict = {}
+        if budget is not None:
+            overrides = budget_overrides(load_policy(name), checkpoints, budget)
+        for r, s in enumerate(seeds):
+            specs.append(RunSpec(scenario, name, s, replication=r, point=point, days=days,
+                                 scale=scale, policy_set=tuple(sorted(overrides.items())),
+                                 label=name))
+    return specs
+
+
+def compare(scenario: str, policies: list[str], *, baseline: str, replications: int = 5,
+            workers: int = 1, seed: int = 0, days: int | None = None,
+            scale: float | None = None, budget: float | None = None, out: Path | None = None,
+            executor: str = "process", progress: bool | None = None) -> Comparison:
+    """Run (or resume) the comparison and write its tables and figures to `out`."""
+    if baseline not in policies:
+        policies = [baseline, *policies]
+    specs = specs_for(scenario, policies, replications=replications, seed=seed, days=days,
+                      scale=scale, budget=budget)
+    for spec in specs:  # bad input fails here, before any run
+        validate(spec)
+    rows = _run(specs, out, executor, workers, progress)
+    rows["arrests"] = rows["arrests_in_act"] + rows["arrests_after_report"] + \
+        rows["arrests_at_checkpoint"]
+    summary = summarize(rows, list(METRICS))
+    paired = paired_effects(rows, list(METRICS), baseline)
+    rates = summary[summary["metric"] == "theft_rate_per_1000_visitors"]
+    best = str(rates.sort_values("mean").iloc[0]["label"])
+    comparison = Comparison(rows, summary, paired, best, [])
+    if out:
+        comparison.files = _write(out, scenario, comparison, specs)
+    return comparison
+
+
+def _run(specs: list[RunSpec], out: Path | None, executor: str, workers: int,
+         progress: bool | None) -> pd.DataFrame:
+    store = ResultStore(out) if out else None
+    done = store.done() if store else set()
+    todo = [s for s in specs if s.key() not in done]
+    show = sys.stdout.isatty() if progress is None else progress
+    fresh = []
+    with tqdm(total=len(specs), initial=len(specs) - len(todo), disable=not show,
+              unit="run") as bar:
+        for row in run_all(todo, executor=executor, workers=workers):
+            if store:
+                store.save(row)
+            fresh.append(row)
+            bar.update()
+    keys = [s.key() for s in specs]
+    if store:
+        return store.load(keys)
+    by_key = {r["key"]: r for r in fresh}
+    return pd.DataFrame([by_key[k] for k in keys])
+
+
+def table(comparison: Comparison, baseline: str) -> pd.DataFrame:
+    """The printed table: mean [95% CI] per metric, and the paired effect on theft rate."""
+    s = comparison.summary
+    cells: dict[str, dict[str, str]] = {}
+    for _, r in s.iterrows():
+        cells.setdefault(r["label"], {})[METRICS[r["metric"]]] = _fmt(r["mean"], r["ci_low"],
+                                                                      r["ci_high"])
+    e = comparison.effects
+    for _, r in e[e["metric"] == "theft_rate_per_1000_visitors"].iterrows():
+        cells[r["label"]][f"thefts/1000 vs {baseline}"] = _fmt(r["difference"], r["ci_low"],
+                                                               r["ci_high"])
+    frame = pd.DataFrame.from_dict(cells, orient="index")
+    frame.index.name = "policy"
+    return frame.fillna("")
+
+
+def _fmt(mean: float, low: float, high: float) -> str:
+    if np.isnan(mean):
+        return "-"
+    if np.isnan(low):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def _write(out: Path, scenario: str, comparison: Comparison, specs: list[RunSpec]
+           ) -> list[Path]:
+    out = Path(out)
+    rows, summary, paired, best = (comparison.rows, comparison.summary, comparison.effects,
+                                   comparison.best)
+    files = [out / "runs.parquet", out / "summary.csv", out / "effects.csv", out / "summary.md"]
+    write_table(rows, files[0])
+    atomic_write(files[1], lambda tmp: summary.to_csv(tmp, index=False))
+    atomic_write(files[2], lambda tmp: paired.to_csv(tmp, index=False))
+    baseline = rows.loc[~rows["label"].isin(paired["label"]), "label"].iloc[0]
+    shown = table(comparison, baseline)
+    atomic_write(files[3], lambda tmp: tmp.write_text(shown.to_markdown() + "\n"))
+    files += effects(paired, "theft_rate_per_1000_visitors", out / "effects_theft_rate",
+                     title=f"Thefts per 1,000 visitors vs {baseline}")
+    files += _best_map(out, scenario, rows, best, specs)
+    return files
+
+
+def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str,
+              specs: list[RunSpec]) -> list[Path]:
+    """Mean thefts and visits per place over the best policy's runs, with its police layout."""
+    spec = next(s for s in specs if s.label == best)
+    loaded = load_scenario(scenario)
+    model = CrowdPolicingModel(loaded, load_policy(best, dict(spec.policy_set)), seed=spec.seed)
+    layout = model.deployer.layout()
+    model.release()
+    city = loaded.city_model()
+    nodes = np.flatnonzero(np.array(city.kind) != "street")
+    mine = rows["label"] == best
+    places = pd.DataFrame({
+        "x": city.x[nodes], "y": city.y[nodes],
+        "visits": np.mean(np.stack(rows.loc[mine, "place_visits"]), axis=0),
+        "thefts": np.mean(np.stack(rows.loc[mine, "place_thefts"]), axis=0),
+    })
+    return city_map(city, places, out / "map_best_policy", police=layout,
+                    title=f"{best}: thefts per place (mean of runs) and police positions")

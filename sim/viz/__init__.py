@@ -1,0 +1,1 @@
+"""Figures (matplotlib) and the interactive app; they only call the public API."""

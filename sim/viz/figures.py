@@ -1,0 +1,97 @@
+"""Publication figures: one consistent style, readable at paper size, PNG plus SVG.
+
+Every function takes plain tables (or a city) and a path stem, and writes `stem.png` and
+`stem.svg`; nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.city.graph import City
+
+STYLE = {
+    "figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
+    "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False,
+    "axes.spines.right": False, "savefig.bbox": "tight",
+}
+POLICE_MARKERS = {
+    "uniformed": ("s", "#1f4e9c", "uniformed post / foot patrol"),
+    "plainclothes": ("D", "#7a3fa0", "plainclothes"),
+    "patrol_car": ("^", "#0a8f5a", "patrol car stops"),
+    "drone": ("*", "#d98c00", "drone route"),
+    "camera": ("o", "#555555", "camera"),
+}
+
+
+def save(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Write PNG and SVG next to each other; return both paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+    return paths
+
+
+def effects(paired: pd.DataFrame, metric: str, stem: Path, by: str = "label",
+            title: str = "") -> list[Path]:
+    """Paired differences to the baseline with 95% CIs, one row per policy."""
+    rows = paired[paired["metric"] == metric].sort_values("difference")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(rows) + 1.2))
+        y = np.arange(len(rows))
+        err = np.vstack([rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]])
+        ax.errorbar(rows["difference"], y, xerr=np.nan_to_num(err), fmt="o", color="#1f4e9c",
+                    ecolor="#1f4e9c", capsize=3)
+        ax.axvline(0.0, color="grey", lw=0.8, ls="--")
+        ax.set_yticks(y, rows[by])
+        ax.set_xlabel(f"difference in {metric.replace('_', ' ')} vs baseline (95% CI)")
+        ax.set_title(title or f"Policy effects on {metric.replace('_', ' ')}")
+        return save(fig, stem)
+
+
+def city_map(city: City, places: pd.DataFrame, stem: Path,
+             police: Mapping[str, list[int]] | None = None, title: str = "") -> list[Path]:
+    """Streets, bus lines, places sized by visits and coloured by thefts, police positions."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.5, 6.0))
+        segments = np.stack([np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
+                             np.column_stack([city.x[city.edge_v], city.y[city.edge_v]])],
+                            axis=1)
+        ax.add_collection(mpl.collections.LineCollection(segments, colors="#d0d0d0", lw=0.6))
+        patrolled = set((police or {}).get("bus_lines", []))
+        for i, line in enumerate(city.bus_lines):
+            nodes = [n for a, b in itertools.pairwise(line.stops) for n in city.path(a, b)]
+            ridden = i in patrolled
+            ax.plot(city.x[nodes], city.y[nodes], color="#7a3fa0" if ridden else "#e0a3a3",
+                    lw=2.0 if ridden else 1.0, alpha=0.8,
+                    label="bus line ridden by officers" if ridden and i == min(patrolled)
+                    else None)
+        size = 8 + 200 * np.sqrt(places["visits"] / max(places["visits"].max(), 1))
+        dots = ax.scatter(places["x"], places["y"], s=size, c=places["thefts"], cmap="Reds",
+                          edgecolors="#333333", linewidths=0.4, zorder=3)
+        fig.colorbar(dots, ax=ax, shrink=0.7, label="thefts per run")
+        for kind, nodes in (police or {}).items():
+            if not nodes or kind == "bus_lines":
+                continue
+            marker, colour, name = POLICE_MARKERS[kind]
+            where = np.asarray(sorted(set(nodes)))
+            ax.scatter(city.x[where], city.y[where], marker=marker, s=22, c=colour,
+                       label=name, zorder=4, linewidths=0)
+        if police:
+            ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(title or city.name)
+        return save(fig, stem)

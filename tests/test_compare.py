@@ -1,0 +1,91 @@
+"""`crowdsim compare`: statistics checked against scipy, outputs written, runs resumed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from sim.cli import main
+from sim.sweep import compare as compare_module
+from sim.sweep.analysis import mean_ci, paired_effects, summarize
+
+
+def test_mean_ci_is_the_student_t_interval():
+    x = np.array([3.1, 2.4, 5.0, 4.2, 3.3, 2.9])
+    mean, low, high, n = mean_ci(x)
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    assert (mean, n) == (pytest.approx(x.mean()), 6)
+    assert low == pytest.approx(x.mean() - half)
+    assert high == pytest.approx(x.mean() + half)
+    assert np.isnan(mean_ci([1.0])[1])
+    assert mean_ci([2.0, 2.0, np.nan]) == (2.0, 2.0, 2.0, 2)
+
+
+def test_paired_effect_matches_scipy_paired_t():
+    rng = np.random.default_rng(0)
+    base = rng.normal(10, 3, 12)
+    treated = base - 1.5 + rng.normal(0, 0.5, 12)  # strongly paired
+    rows = pd.DataFrame({
+        "label": ["none"] * 12 + ["posts"] * 12,
+        "replication": list(range(12)) * 2,
+        "rate": np.concatenate([base, treated]),
+    })
+    effect = paired_effects(rows, ["rate"], "none").iloc[0]
+    expected = stats.ttest_rel(treated, base).confidence_interval(0.95)
+    assert effect["difference"] == pytest.approx((treated - base).mean())
+    assert effect["ci_low"] == pytest.approx(expected.low)
+    assert effect["ci_high"] == pytest.approx(expected.high)
+    # pairing matters: the unpaired interval is far wider
+    unpaired = stats.ttest_ind(treated, base).confidence_interval(0.95)
+    assert (expected.high - expected.low) < 0.5 * (unpaired.high - unpaired.low)
+    summary = summarize(rows, ["rate"]).set_index("label")
+    assert summary.loc["posts", "mean"] == pytest.approx(treated.mean())
+
+
+def test_paired_effects_pair_by_replication_not_order():
+    rows = pd.DataFrame({"label": ["b", "b", "t", "t"], "replication": [0, 1, 1, 0],
+                         "m": [1.0, 5.0, 6.0, 2.0]})
+    effect = paired_effects(rows, ["m"], "b").iloc[0]
+    assert effect["difference"] == pytest.approx(1.0)
+    assert effect["ci_low"] == pytest.approx(1.0)  # the same +1 in both pairs
+
+
+def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "cmp"
+    args = ["compare", "--scenario", "small-town", "--policies", "fixed-posts,plainclothes",
+            "--replications", "3", "--out", str(out)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    for name in ("fixed-posts", "plainclothes", "none"):
+        assert name in first.output
+    assert "it/s" not in first.output  # no progress bar when stdout is not a terminal
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 9
+    assert set(runs.groupby("label")["seed"].apply(frozenset)) == {
+        frozenset(runs.loc[runs["label"] == "none", "seed"])}  # same seeds everywhere
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"label", "metric", "mean", "ci_low", "ci_high"} <= set(summary.columns)
+    assert "| fixed-posts" in (out / "summary.md").read_text()
+    for figure in ("effects_theft_rate.png", "map_best_policy.png"):
+        data = (out / figure).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) > 10_000
+        assert (out / figure).with_suffix(".svg").stat().st_size > 1000
+
+    calls = []
+    monkeypatch.setattr(compare_module, "run_all",
+                        lambda specs, **kw: calls.append(len(specs)) or iter(()))
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert calls == [0]  # every run was already on disk
+    assert pd.read_parquet(out / "runs.parquet").equals(runs)
+
+
+def test_compare_rejects_bad_policy_before_running(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--scenario", "small-town", "--policies",
+                                       "grid,warp-drive", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert not (tmp_path / "x").exists()
