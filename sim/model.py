@@ -15,7 +15,7 @@ import simpy
 from mesa.datacollection import DataCollector
 
 from sim.agents.pickpocket import OffenderNetwork, Pickpocket
-from sim.city.transit import MIN_PER_DAY, Transit
+from sim.city.transit import MIN_PER_DAY, transit_for
 from sim.crime import CrimeEvents
 from sim.crowds import Crowds
 from sim.policing.deploy import Deployer
@@ -44,8 +44,8 @@ class CrowdPolicingModel(mesa.Model):
         self.streams = Streams.from_seed(seed)
         self.city = scenario.city_model()
         v = scenario.visitors
-        self.transit = Transit(self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min,
-                               v.bus_service_hours)
+        self.transit = transit_for(self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min,
+                                   v.bus_service_hours)
         self.crowds = Crowds(self.city.n_nodes + self.transit.n_vehicles, self.env)
         self.presence = Presence(self, scenario.police)
         self.crime = CrimeEvents(self)

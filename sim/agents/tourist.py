@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
+    from sim.city.transit import Trip
     from sim.model import CrowdPolicingModel
 
 
@@ -31,41 +32,40 @@ class Tourist(mesa.Agent):
 
     def day_out(self) -> Generator:
         """Arrive, see the sights on the itinerary, go home."""
-        env = self.model.env
+        model = self.model
+        timeout = model.env.timeout
+        crowds = model.crowds
+        plan = model.transit.plan
         here = -1
         for place, dwell in zip(self.itinerary, self.dwell_min, strict=True):
             if here >= 0:
-                yield from self.travel(here, place)
-            self.enter(place)
-            yield env.timeout(dwell)
-            self.exit()
+                trip = plan(here, place)
+                if trip.by_bus:
+                    yield from self.ride_or_walk(trip)
+                else:
+                    yield timeout(trip.walk_min)
+            self.location = place
+            crowds.enter(self, place)
+            yield timeout(dwell)
+            crowds.leave(self, place)
             here = place
-        self.model.visitor_flow.departed(self)
+        self.location = -1
+        model.visitor_flow.departed(self)
         self.remove()
 
-    def travel(self, origin: int, destination: int) -> Generator:
-        """Walk, or walk to a stop, ride the next bus and walk on."""
-        env = self.model.env
-        transit = self.model.transit
-        trip = transit.plan(origin, destination)
-        if trip.by_bus:
-            ride = transit.board(trip, env.now + trip.walk_min)
-            if ride is not None:
-                boards, alights, vehicle = ride
-                yield env.timeout(boards - env.now)
-                self.enter(self.model.city.n_nodes + vehicle)
-                yield env.timeout(alights - boards)
-                self.exit()
-                yield env.timeout(trip.walk_from_min)
-                return
-        yield env.timeout(transit.walk_minutes(origin, destination))
-
-    def enter(self, location: int) -> None:
-        """Join the crowd at a place or on a bus."""
-        self.location = location
-        self.model.crowds.enter(self, location)
-
-    def exit(self) -> None:
-        """Leave the current place or bus."""
-        self.model.crowds.leave(self, self.location)
-        self.location = -1
+    def ride_or_walk(self, trip: Trip) -> Generator:
+        """Walk to the stop, ride the next bus, walk on; walk all the way if none runs."""
+        model = self.model
+        env = model.env
+        ride = model.transit.board(trip, env.now + trip.to_stop_min)
+        if ride is None:
+            yield env.timeout(trip.walk_min)
+            return
+        boards, alights, vehicle = ride
+        bus = model.city.n_nodes + vehicle
+        yield env.timeout(boards - env.now)
+        self.location = bus
+        model.crowds.enter(self, bus)
+        yield env.timeout(alights - boards)
+        model.crowds.leave(self, bus)
+        yield env.timeout(trip.from_stop_min)

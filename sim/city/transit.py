@@ -6,6 +6,7 @@ timetable, so boarding is arithmetic on the clock rather than a process per vehi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -21,15 +22,17 @@ MIN_PER_DAY = 1440.0
 class Trip:
     """How to get from one place to another.
 
-    A walk has `direction == -1`. A bus trip walks to a stop, rides direction `direction`
-    from stop index `board` to `alight`, and walks on.
+    `walk_min` is the whole walk. A bus trip (`direction >= 0`) instead walks `to_stop_min`
+    to a stop, rides direction `direction` from stop index `board` to `alight`, and walks
+    `from_stop_min` on; when no bus runs, the party walks after all.
     """
 
     walk_min: float
     direction: int = -1
     board: int = 0
     alight: int = 0
-    walk_from_min: float = 0.0
+    to_stop_min: float = 0.0
+    from_stop_min: float = 0.0
 
     @property
     def by_bus(self) -> bool:
@@ -47,6 +50,13 @@ class Direction:
     headway_min: float
     first_vehicle: int
     n_vehicles: int
+
+
+@functools.lru_cache(maxsize=32)
+def transit_for(city: City, walk_speed_m_per_min: float, bus_threshold_min: float,
+                service_hours: tuple[float, float]) -> Transit:
+    """One Transit per city and parameters per process: its plans are the same every run."""
+    return Transit(city, walk_speed_m_per_min, bus_threshold_min, service_hours)
 
 
 class Transit:
@@ -71,10 +81,14 @@ class Transit:
                 vehicle += n_vehicles
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
+        self._walk_rows: dict[int, list[float]] = {}
 
     def walk_minutes(self, a: int, b: int) -> float:
-        """Walking time along streets."""
-        return self.city.distance(a, b) / self.walk_speed
+        """Walking time along streets (rows of plain floats: this is on the hot path)."""
+        row = self._walk_rows.get(a)
+        if row is None:
+            row = self._walk_rows[a] = (self.city.distances_from(a) / self.walk_speed).tolist()
+        return row[b]
 
     def plan(self, a: int, b: int) -> Trip:
         """The quicker of walking and the best bus (by expected time), cached per pair."""
@@ -104,7 +118,7 @@ class Transit:
             total += walk_from
             if total < best_time:
                 best_time = total
-                best = Trip(float(walk_to), di, board, alight, float(walk_from))
+                best = Trip(walk, di, board, alight, float(walk_to), float(walk_from))
         return best
 
     def board(self, trip: Trip, at_stop: float) -> tuple[float, float, int] | None:
