@@ -82,6 +82,17 @@ class Transit:
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
         self._walk_rows: dict[int, list[float]] = {}
+        self._places = np.union1d(city.entries, city.attractions)
+        # per direction and node: index of the nearest stop and the distance to it
+        every_node = np.arange(city.n_nodes)
+        near = [city.distance_matrix(np.asarray(d.stops), every_node) for d in self.directions]
+        self._near_stop = np.array([m.argmin(axis=0) for m in near], dtype=np.int64)
+        self._near_m = np.array([m.min(axis=0) for m in near])
+        longest = max((len(d.stops) for d in self.directions), default=0)
+        self._offsets = np.zeros((len(self.directions), longest))
+        for i, d in enumerate(self.directions):
+            self._offsets[i, : len(d.offset_min)] = d.offset_min
+        self._half_headway = np.array([d.headway_min / 2 for d in self.directions])
 
     def walk_minutes(self, a: int, b: int) -> float:
         """Walking time along streets (rows of plain floats: this is on the hot path)."""
@@ -92,34 +103,42 @@ class Transit:
 
     def plan(self, a: int, b: int) -> Trip:
         """The quicker of walking and the best bus (by expected time), cached per pair."""
-        key = (a, b)
-        trip = self._plans.get(key)
+        trip = self._plans.get((a, b))
         if trip is None:
-            trip = self._plans[key] = self._best(a, b)
+            self._plan_from(a, np.union1d(self._places, [b]))
+            trip = self._plans[(a, b)]
         return trip
 
-    def _best(self, a: int, b: int) -> Trip:
-        walk = self.walk_minutes(a, b)
-        best = Trip(walk)
-        if walk <= self.bus_threshold:
-            return best
-        best_time = walk
-        from_a = self.city.distances_from(a)
-        from_b = self.city.distances_from(b)
-        for di, d in enumerate(self.directions):
-            stops = np.asarray(d.stops)
-            board = int(np.argmin(from_a[stops]))
-            alight = int(np.argmin(from_b[stops]))
-            if alight <= board:
-                continue
-            walk_to = from_a[stops[board]] / self.walk_speed
-            walk_from = from_b[stops[alight]] / self.walk_speed
-            total = walk_to + d.headway_min / 2 + d.offset_min[alight] - d.offset_min[board]
-            total += walk_from
-            if total < best_time:
-                best_time = total
-                best = Trip(walk, di, board, alight, float(walk_to), float(walk_from))
-        return best
+    def _plan_from(self, a: int, targets: np.ndarray) -> None:
+        """Plans from `a` to every target at once, over every bus direction (vectorised).
+
+        A bus plan boards at the direction's stop nearest `a`, alights at the stop nearest
+        the target (further along), and expects half a headway of waiting.
+        """
+        walk = self.city.distances_from(a)[targets] / self.walk_speed
+        if not self.directions:
+            for t, w in zip(targets.tolist(), walk.tolist(), strict=True):
+                self._plans[(a, t)] = Trip(w)
+            return
+        board = self._near_stop[:, a]  # per direction
+        alight = self._near_stop[:, targets]  # directions x targets
+        rows = np.arange(len(self.directions))[:, None]
+        offsets = self._offsets[rows, alight] - self._offsets[rows, board[:, None]]
+        total = (self._near_m[:, a][:, None] + self._near_m[:, targets]) / self.walk_speed
+        total += self._half_headway[:, None] + offsets
+        total[alight <= board[:, None]] = np.inf
+        best = total.argmin(axis=0)
+        best_time = total[best, np.arange(len(targets))]
+        use_bus = (walk > self.bus_threshold) & (best_time < walk)
+        to_stop = self._near_m[:, a] / self.walk_speed
+        for i, t in enumerate(targets.tolist()):
+            if use_bus[i]:
+                d = int(best[i])
+                self._plans[(a, t)] = Trip(float(walk[i]), d, int(board[d]), int(alight[d, i]),
+                                           float(to_stop[d]),
+                                           float(self._near_m[d, t] / self.walk_speed))
+            else:
+                self._plans[(a, t)] = Trip(float(walk[i]))
 
     def board(self, trip: Trip, at_stop: float) -> tuple[float, float, int] | None:
         """Next bus for `trip` reaching its stop at or after `at_stop`.

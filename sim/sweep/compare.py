@@ -64,8 +64,12 @@ def specs_for(scenario: str, policies: list[str], *, replications: int, seed: in
 def compare(scenario: str, policies: list[str], *, baseline: str, replications: int = 5,
             workers: int = 1, seed: int = 0, days: int | None = None,
             scale: float | None = None, budget: float | None = None, out: Path | None = None,
-            executor: str = "process", progress: bool | None = None) -> Comparison:
-    """Run (or resume) the comparison and write its tables and figures to `out`."""
+            executor: str | None = None, progress: bool | None = None) -> Comparison:
+    """Run (or resume) the comparison and write its tables and figures to `out`.
+
+    The executor defaults to in-process (serial) for one worker, else local processes.
+    """
+    executor = executor or ("serial" if workers == 1 else "process")
     if baseline not in policies:
         policies = [baseline, *policies]
     specs = specs_for(scenario, policies, replications=replications, seed=seed, days=days,

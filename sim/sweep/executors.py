@@ -34,7 +34,7 @@ def run_all(specs: list[RunSpec], *, executor: str = "process", workers: int = 1
                           f"allowed: {', '.join(EXECUTORS)}")
     if not specs:
         return
-    if executor == "serial" or (executor == "process" and workers <= 1):
+    if executor == "serial":
         for spec in specs:
             yield execute(spec)
     elif executor == "process":

@@ -1,0 +1,1 @@
+"""Benchmarks for the performance targets (run with `python -m benchmarks` or `make bench`)."""

@@ -1,0 +1,191 @@
+"""Measure the performance targets, print a table, write results/benchmarks.json.
+
+Each measurement that is cheap enough is repeated and its median kept. Timed parts run in
+fresh subprocesses where start-up or memory matters (full-scale run, peak RSS, demo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+import sim
+from sim.model import CrowdPolicingModel
+from sim.scenario import load_scenario
+from sim.sweep.executors import run_all
+from sim.sweep.runs import RunSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARE = {"<=": operator.le, ">=": operator.ge}
+DEMO_ARGS = ["compare", "--scenario", "leshan-mayday", "--scale", "0.2", "--days", "1",
+             "--replications", "4", "--workers", "2"]
+"""The main job of `make demo` (kept in step with the Makefile)."""
+
+FULL_SCALE = """
+import json, resource, time, sim
+from sim.scenario import load_scenario
+from sim.policing.policy import load_policy
+scenario, policy = load_scenario("leshan-mayday"), load_policy("integrated")
+scenario.city_model()
+t = time.perf_counter()
+result = sim.run(scenario, policy, seed=1, days={days}, scale={scale})
+wall = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"wall_s": wall, "peak_rss_mb": rss, "visitors": result.metrics["visitors"]}}))
+"""
+
+
+def run_python(code: str) -> dict:
+    """Run code in a fresh interpreter pinned to one core; return its JSON line."""
+    cmd = [sys.executable, "-c", code]
+    if Path("/usr/bin/taskset").exists():
+        cmd = ["taskset", "-c", "0", *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def full_scale(repeats: int) -> dict:
+    """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory."""
+    runs = [run_python(FULL_SCALE.format(days=5, scale=1.0)) for _ in range(repeats)]
+    return {"wall_s": statistics.median(r["wall_s"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "visitors": runs[0]["visitors"], "repeats": repeats}
+
+
+def linear_cost(repeats: int) -> dict:
+    """Seconds per 1,000 visitor-days at three scales (one day each)."""
+    per_scale = {}
+    for scale in (0.1, 0.3, 1.0):
+        runs = [run_python(FULL_SCALE.format(days=1, scale=scale)) for _ in range(repeats)]
+        per_scale[str(scale)] = statistics.median(
+            1000 * r["wall_s"] / r["visitors"] for r in runs)
+    values = list(per_scale.values())
+    spread = max(values) / min(values) - 1
+    return {"s_per_1000_visitor_days": per_scale, "max_relative_spread": spread}
+
+
+def model_events_per_second(repeats: int) -> dict:
+    """The model's events/s against bare SimPy with the same load, in the same process.
+
+    Bare SimPy runs the model's skeleton: as many processes as the model had parties, each
+    with as many timeouts as the model scheduled per party, arriving over the same day.
+    """
+    scenario = load_scenario("leshan-mayday", {"days": 1, "scale": 0.3})
+    model_rates, bare_rates = [], []
+    for _ in range(repeats):
+        model = CrowdPolicingModel(scenario, sim.load_policy("integrated"), seed=1)
+        t = time.perf_counter()
+        model.run()
+        wall = time.perf_counter() - t
+        events = next(model.env._eid)  # SimPy's running count of scheduled events
+        parties = model.visitor_flow.arrived_parties
+        model.release()
+        model_rates.append(events / wall)
+        bare_rates.append(bare_simpy(parties, events // parties))
+    model_rate, bare_rate = statistics.median(model_rates), statistics.median(bare_rates)
+    return {"model_events_per_s": model_rate, "bare_simpy_events_per_s": bare_rate,
+            "ratio": model_rate / bare_rate}
+
+
+def bare_simpy(processes: int, timeouts_each: int) -> float:
+    """Events per second of plain SimPy processes doing timeouts (the engine's own limit)."""
+    env = simpy.Environment()
+    rng = np.random.default_rng(0)
+    starts = np.sort(rng.uniform(0, 900, processes)).tolist()
+    gaps = rng.exponential(40.0, (processes, timeouts_each)).tolist()
+
+    def party(delays: list[float]):
+        for d in delays:
+            yield env.timeout(d)
+
+    def arrivals():
+        for start, delays in zip(starts, gaps, strict=True):
+            yield env.timeout(start - env.now)
+            env.process(party(delays))
+
+    env.process(arrivals())
+    t = time.perf_counter()
+    env.run()
+    return next(env._eid) / (time.perf_counter() - t)
+
+
+def sweep_speedup(runs: int) -> dict:
+    """Runs per second with 2 worker processes against 1."""
+    specs = [RunSpec("leshan-mayday", "integrated", seed=s, days=1, scale=0.1)
+             for s in range(runs)]
+    rates = {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        list(run_all(specs, executor="process", workers=workers))  # fresh workers both times
+        rates[workers] = runs / (time.perf_counter() - t)
+    return {"runs": runs, "runs_per_s_1_worker": rates[1], "runs_per_s_2_workers": rates[2],
+            "speedup": rates[2] / rates[1]}
+
+
+def demo_time(out: Path) -> dict:
+    """Wall time of the demo's main job (install excluded)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "sim.cli", *DEMO_ARGS, "--out", str(out)],
+                   check=True, capture_output=True, cwd=ROOT)
+    return {"wall_s": time.perf_counter() - t, "args": " ".join(DEMO_ARGS)}
+
+
+def machine() -> dict:
+    """Where the numbers come from."""
+    import os  # noqa: PLC0415
+
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "versions": {p: version(p) for p in ("crowdsim", "mesa", "simpy", "numpy")}}
+
+
+def main() -> None:
+    """Run every benchmark, print the table, write the JSON record."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one repetition each, no demo")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks.json")
+    args = parser.parse_args()
+    reps = 1 if args.quick else 3
+    results = {"machine": machine()}
+    results["full_scale"] = full_scale(1)
+    results["events"] = model_events_per_second(reps)
+    results["linear"] = linear_cost(reps)
+    results["sweep"] = sweep_speedup(12 if args.quick else 24)
+    if not args.quick:
+        import tempfile  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory() as tmp:
+            results["demo"] = demo_time(Path(tmp) / "demo")
+    targets = [
+        ("full-scale holiday wall time (s)", results["full_scale"]["wall_s"], "<=", 60),
+        ("full-scale peak RSS (MB)", results["full_scale"]["peak_rss_mb"], "<=", 2048),
+        ("model / bare SimPy events per s", results["events"]["ratio"], ">=", 1 / 3),
+        ("cost per visitor-day spread", results["linear"]["max_relative_spread"], "<=", 0.25),
+        ("sweep speed-up, 2 workers", results["sweep"]["speedup"], ">=", 1.8),
+    ]
+    if "demo" in results:
+        targets.append(("make demo main job (s)", results["demo"]["wall_s"], "<=", 180))
+    results["targets"] = [{"measure": m, "value": v, "target": f"{op} {bound}",
+                           "met": COMPARE[op](v, bound)} for m, v, op, bound in targets]
+    width = max(len(t[0]) for t in targets)
+    for row in results["targets"]:
+        mark = "met" if row["met"] else "NOT met"
+        print(f"{row['measure']:<{width}}  {row['value']:>10.3f}  {row['target']:>8}  {mark}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
