@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import operator
+import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -28,8 +31,8 @@ from sim.sweep.runs import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = {"<=": operator.le, ">=": operator.ge}
-DEMO_ARGS = ["compare", "--scenario", "leshan-mayday", "--scale", "0.2", "--days", "1",
-             "--replications", "4", "--workers", "2"]
+DEMO_ARGS = ["compare", "--scenario", "leshan-mayday", "--scale", "0.25", "--days", "2",
+             "--replications", "5", "--workers", "2"]
 """The main job of `make demo` (kept in step with the Makefile)."""
 
 FULL_SCALE = """
@@ -133,6 +136,28 @@ def sweep_speedup(runs: int) -> dict:
             "speedup": rates[2] / rates[1]}
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_parallel_ceiling() -> float:
+    """Speed-up of pure CPU work on 2 processes over 1: what this machine allows at best."""
+    n = 20_000_000
+    t = time.perf_counter()
+    _burn(n)
+    _burn(n)
+    serial = time.perf_counter() - t
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_burn, [10, 10])
+        t = time.perf_counter()
+        pool.map(_burn, [n, n], chunksize=1)
+        parallel = time.perf_counter() - t
+    return serial / parallel
+
+
 def demo_time(out: Path) -> dict:
     """Wall time of the demo's main job (install excluded)."""
     t = time.perf_counter()
@@ -143,8 +168,6 @@ def demo_time(out: Path) -> dict:
 
 def machine() -> dict:
     """Where the numbers come from."""
-    import os  # noqa: PLC0415
-
     return {"python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "versions": {p: version(p) for p in ("crowdsim", "mesa", "simpy", "numpy")}}
@@ -162,9 +185,10 @@ def main() -> None:
     results["events"] = model_events_per_second(reps)
     results["linear"] = linear_cost(reps)
     results["sweep"] = sweep_speedup(12 if args.quick else 24)
+    results["sweep"]["machine_ceiling"] = machine_parallel_ceiling()
+    results["sweep"]["efficiency_vs_ceiling"] = (results["sweep"]["speedup"]
+                                                 / results["sweep"]["machine_ceiling"])
     if not args.quick:
-        import tempfile  # noqa: PLC0415
-
         with tempfile.TemporaryDirectory() as tmp:
             results["demo"] = demo_time(Path(tmp) / "demo")
     targets = [

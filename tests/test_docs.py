@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.__main__ import DEMO_ARGS
 from sim.paramdoc import END, REF_END, REF_START, SECTIONS, START, config_reference, parameter_table
 from sim.params import iter_params
 
@@ -28,3 +29,8 @@ def test_usage_md_field_reference_is_current():
     text = (DOCS / "usage.md").read_text()
     embedded = text[text.index(REF_START): text.index(REF_END) + len(REF_END)]
     assert embedded == config_reference(), "run `crowdsim params --fields` into usage.md"
+
+
+def test_benchmark_times_the_demo_the_makefile_runs():
+    makefile = (DOCS.parent / "Makefile").read_text()
+    assert f"DEMO_ARGS := {' '.join(DEMO_ARGS)}\n" in makefile

@@ -129,7 +129,7 @@ def table(comparison: Comparison, baseline: str) -> pd.DataFrame:
 def _fmt(mean: float, low: float, high: float) -> str:
     if np.isnan(mean):
         return "-"
-    if np.isnan(low):
+    if np.isnan(low) or low == high:
         return f"{mean:.3g}"
     return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
