@@ -21,6 +21,11 @@ from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
 from sim.sweep.compare import compare, table
+from sim.sweep.design import design, load_experiment
+from sim.sweep.executors import EXECUTORS
+from sim.sweep.report import analyze as analyze_sweep
+from sim.sweep.sweep import run_sweep
+from sim.sweep.sweep import status as sweep_status
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
@@ -118,6 +123,58 @@ def compare_policies(scenario: str, policies: str, baseline: str, replications: 
                    f"({', '.join(p.name for p in result.files if p.suffix != '.svg')})")
 
 
+@main.command()
+@click.argument("experiment_file", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
+              help="serial, process (default for >1 worker) or dask.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).")
+@click.option("--shard", "shard_text", default=None, metavar="i/N",
+              help="Run only the i-th of N deterministic slices (e.g. one SLURM array task).")
+@click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
+              help="Runs per task (amortises per-task overhead on clusters).")
+@click.option("--scale", type=float, default=None, help="Override the experiment's scale.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder (default: results/<experiment name>).")
+@click.option("--status", "only_status", is_flag=True, help="Only show done / missing runs.")
+@reports_bad_input
+def sweep(experiment_file: Path, workers: int, executor: str | None, scheduler: str | None,
+          shard_text: str | None, batch_size: int, scale: float | None, out: Path | None,
+          only_status: bool) -> None:
+    """Run an experiment's design; re-running resumes where it stopped."""
+    experiment = load_experiment(experiment_file, scale=scale)
+    folder = out or Path("results") / experiment.name
+    if scheduler and executor not in (None, "dask"):
+        raise ConfigError("--scheduler", "executor", "--scheduler needs --executor dask")
+    if only_status:
+        report = sweep_status(experiment, folder)
+    else:
+        report = run_sweep(experiment, folder, workers=workers,
+                           executor="dask" if scheduler else executor, scheduler=scheduler,
+                           shard_text=shard_text, batch_size=batch_size)
+    click.echo(f"{experiment.name}: {report.done}/{report.total} runs done, "
+               f"{report.missing} missing" + (f", {report.ran_now} run now" if report.ran_now
+                                              else "") + f" ({folder})")
+    if report.consolidated:
+        click.echo(f"all runs done: {report.consolidated}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@reports_bad_input
+def analyze(folder: Path) -> None:
+    """Summarise a sweep folder: CIs, paired effects, factor effects, displacement."""
+    result = analyze_sweep(folder)
+    shown = result.summary[result.summary["metric"] == "theft_rate_per_1000_visitors"]
+    click.echo(shown[["label", "mean", "ci_low", "ci_high", "n"]].to_markdown(index=False))
+    if not result.displacement.empty:
+        click.echo("\ndisplacement (weighted displacement quotient vs baseline):")
+        cols = ["policy", "setting", "wdq", "wdq_ci_low", "wdq_ci_high", "reading"]
+        click.echo(result.displacement[cols].to_markdown(index=False))
+    click.echo(f"\nwrote {len(result.files)} files to {folder}/analysis/")
+
+
 @main.command(name="list")
 def list_builtins() -> None:
     """List the built-in scenarios and policies."""
@@ -133,8 +190,15 @@ def list_builtins() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @reports_bad_input
 def validate(file: Path) -> None:
-    """Check a scenario or policy file; print what it holds or exit 2 naming the bad field."""
+    """Check a scenario, policy or experiment file; exit 2 naming any bad field."""
     raw = read_toml(file)
+    if "policies" in raw or "factors" in raw:
+        experiment = load_experiment(file)
+        runs = len(design(experiment))
+        click.echo(f"{file}: valid experiment {experiment.name!r}: {runs} runs "
+                   f"({runs // experiment.replications} points x {experiment.replications} "
+                   "replications)")
+        return
     if POLICY_KEYS & set(raw) and not SCENARIO_KEYS & set(raw):
         policy = load_policy(str(file))
         units = sum(d.count for d in policy.deploy)

@@ -122,6 +122,21 @@ def _coerce_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> 
     raise TypeError(f"unsupported type in schema at {path}: {tp}")
 
 
+def to_raw(value: Any) -> Any:
+    """Turn a dataclass tree back into plain TOML/JSON data (`build` reverses it).
+
+    Unset (None) and internal fields are left out: TOML has no null.
+    """
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_raw(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.metadata.get("internal") and getattr(value, f.name) is not None}
+    if isinstance(value, list | tuple):
+        return [to_raw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: to_raw(v) for k, v in value.items()}
+    return value
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """Split a `--set key.path=value` override; the value is read as a TOML literal."""
     key, sep, raw = text.partition("=")

@@ -7,7 +7,7 @@ built-in name or a path; every field is described by its `param` metadata and ch
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.generate import GeneratedCitySpec, generate_city
 from sim.city.graph import City
 from sim.city.io import load_city
-from sim.config import apply_overrides, build, read_toml, resolve
+from sim.config import apply_overrides, build, read_toml, resolve, to_raw
 from sim.errors import ConfigError
 from sim.params import param
 
@@ -87,19 +87,11 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A validated copy of `scenario` with dotted-path overrides (as `--set` gives them)."""
     if not overrides:
         return scenario
-    raw = apply_overrides(Scenario, _without_none(asdict(scenario)), overrides)
+    raw = apply_overrides(Scenario, to_raw(scenario), overrides)
     label = scenario.source_file or "scenario"
     updated = replace(build(Scenario, raw, file=label), source_file=scenario.source_file)
     updated.city_model()
     return updated
-
-
-def _without_none(data: Any) -> Any:
-    """Drop unset optional fields, which TOML cannot express, from a dataclass dump."""
-    if isinstance(data, dict):
-        return {k: _without_none(v) for k, v in data.items()
-                if v is not None and k != "source_file"}
-    return data
 
 
 def load_scenario(name_or_path: str, overrides: dict[str, Any] | None = None) -> Scenario:

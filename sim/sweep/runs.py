@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,13 @@ class RunSpec:
     scenario_set: tuple[tuple[str, Any], ...] = ()
     policy_set: tuple[tuple[str, Any], ...] = ()
     label: str = ""
+    factors: tuple[tuple[str, Any], ...] = ()
+    # looked up at call time: model_version is defined below (and patched in tests)
+    version: str = field(default_factory=lambda: model_version())  # noqa: PLW0108
 
     def key(self) -> str:
-        """Content key: a hash of every input and the model version."""
-        text = json.dumps([asdict(self), model_version()], sort_keys=True, default=str)
+        """Content key: a hash of every input, the model version included."""
+        text = json.dumps(asdict(self), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -83,17 +86,24 @@ def validate(spec: RunSpec) -> None:
 
 
 def execute(spec: RunSpec) -> dict[str, Any]:
-    """Run one spec and return a flat row: the spec's fields, then the run's metrics."""
+    """Run one spec and return a flat row: the spec's fields, then the run's metrics.
+
+    A spec made by another version of the model (code or built-in data changed since the
+    sweep was designed) is refused, so one store never mixes versions.
+    """
+    if spec.version != model_version():
+        raise RuntimeError(f"run {spec.key()} was designed for model {spec.version} but this "
+                           f"worker runs {model_version()}; restart the sweep")
     result = run(_scenario(spec.scenario, spec.scenario_set),
                  _policy(spec.policy, spec.policy_set), seed=spec.seed, days=spec.days,
                  scale=spec.scale, policy_source=spec.policy)
     row: dict[str, Any] = {
         "key": spec.key(), "label": spec.label or spec.policy, "scenario": spec.scenario,
         "policy": spec.policy, "point": spec.point, "replication": spec.replication,
-        "seed": spec.seed, "model_version": model_version(),
+        "seed": spec.seed, "model_version": spec.version,
     }
-    for name, value in spec.scenario_set + tuple(("policy." + k, v) for k, v in spec.policy_set):
-        row[f"set:{name}"] = value if isinstance(value, int | float | str | bool) else str(value)
+    for name, value in spec.factors:
+        row[f"f:{name}"] = value
     row.update({k: (math.nan if v is None else v) for k, v in result.metrics.items()})
     # per place, in the city's node order of non-street nodes (for maps and displacement)
     row["place_thefts"] = result.places["thefts"].to_list()

@@ -95,3 +95,20 @@ def city_map(city: City, places: pd.DataFrame, stem: Path,
         ax.set_axis_off()
         ax.set_title(title or city.name)
         return save(fig, stem)
+
+
+def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> list[Path]:
+    """Mean response with its 95% CI against a numeric factor's levels, one line per policy."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.0, 3.4))
+        for policy, group in main.groupby("policy", sort=False):
+            line = group.sort_values("level")
+            x = line["level"].astype(float)
+            ax.plot(x, line["mean"], marker="o", ms=3, label=policy)
+            ax.fill_between(x, line["ci_low"], line["ci_high"], alpha=0.2)
+        name = metric.replace("_", " ")
+        ax.set_xlabel(factor)
+        ax.set_ylabel(name)
+        ax.legend(frameon=False)
+        ax.set_title(f"{name} by {factor.rsplit('.', maxsplit=1)[-1].replace('_', ' ')}")
+        return save(fig, stem)

@@ -1,0 +1,226 @@
+"""Experiment files: scenario, policies, factors (full factorial) and a space-filling block.
+
+Any scenario or policy field is addressable by its dotted path, prefixed `scenario.` or
+`policy.` (`policy.deploy.0.dwell_min`). A factor whose levels are tables is composite: each
+level sets several paths at once (e.g. an officer mix at a fixed budget). A baseline that is
+not among the policies runs at every scenario setting, without the policy factors. Every
+design point is validated when the file is loaded, so a typo fails before the first run,
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from sim.config import build, read_toml
+from sim.errors import ConfigError
+from sim.params import param
+from sim.sweep.runs import RunSpec, replication_seeds, validate
+
+PREFIXES = ("scenario.", "policy.")
+
+
+@dataclass(frozen=True)
+class SpaceSpec:
+    """A space-filling sample over parameter ranges (scipy.stats.qmc)."""
+
+    method: str = param("lhs", choices=("lhs", "sobol"), doc="Latin hypercube or Sobol")
+    samples: int = param(16, low=1, doc="number of points (a power of 2 suits Sobol)")
+    seed: int = param(0, low=0, doc="seed of the sampler")
+    ranges: dict[str, tuple[float, ...]] = param(None, length=2,
+                                                 doc="dotted path -> [low, high]")
+    integers: tuple[str, ...] = param((), doc="paths whose sampled values are rounded")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What to run: points = policies x factor levels x space samples; R replications each."""
+
+    name: str = param("experiment", doc="name; results go to results/<name>/ by default")
+    description: str = param("", doc="one line")
+    scenario: str = param("small-town", doc="built-in scenario name or path")
+    policies: tuple[str, ...] = param(("none",), doc="policy names or paths")
+    baseline: str = param("", doc="policy the others are compared with (default: the first "
+                          "policy); if not among them, it runs at every scenario setting")
+    replications: int = param(10, low=1, doc="seeds per design point (the same at every point)")
+    seed: int = param(0, low=0, doc="base seed: replication r uses SeedSequence(seed) child r")
+    days: int | None = param(None, low=1, high=60, doc="override the scenario's days")
+    scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
+    factors: dict[str, tuple[Any, ...]] = param(
+        None, doc="dotted path -> levels (factorial); or name -> tables of path = value")
+    space: SpaceSpec | None = param(None, doc="space-filling block")
+    response: str = param("theft_rate_per_1000_visitors", doc="metric the figures plot")
+    buffer_m: float = param(400.0, unit="m", low=0,
+                            doc="walking distance of the buffer ring around treated places "
+                            "(displacement analysis)")
+    source_file: str = field(default="", compare=False, metadata={"internal": True})
+
+    @property
+    def baseline_policy(self) -> str:
+        """The comparison policy."""
+        return self.baseline or self.policies[0]
+
+
+def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
+    """Read and validate an experiment file; `scale` overrides the file's (for quick runs)."""
+    raw = read_toml(Path(path))
+    experiment = replace(build(Experiment, raw, file=str(path)), source_file=str(path))
+    here = Path(path).parent
+    experiment = replace(experiment, scenario=_beside(here, experiment.scenario),
+                         policies=tuple(_beside(here, p) for p in experiment.policies),
+                         baseline=_beside(here, experiment.baseline) if experiment.baseline
+                         else "")
+    if scale is not None:
+        experiment = replace(experiment, scale=scale)
+    for name, levels in (experiment.factors or {}).items():
+        paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
+        for key in paths:
+            if not key.startswith(PREFIXES):
+                raise ConfigError(str(path), f"factors.{name}", f"{key!r}: a path starts "
+                                  "with 'scenario.' or 'policy.'")
+    for key in (experiment.space.ranges or {}) if experiment.space else {}:
+        if not key.startswith(PREFIXES):
+            raise ConfigError(str(path), f"space.ranges.{key}",
+                              "a path starts with 'scenario.' or 'policy.'")
+    specs = design(experiment)
+    for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
+        _validate_point(experiment, spec)
+    return experiment
+
+
+def _beside(folder: Path, name: str) -> str:
+    """A .toml path relative to the experiment file, made absolute; names stay names."""
+    candidate = folder / name
+    if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
+        return str(candidate.resolve())
+    return name
+
+
+def _validate_point(experiment: Experiment, spec: RunSpec) -> None:
+    """Load a point's scenario and policy; a failure names the experiment key behind it."""
+    try:
+        validate(spec)
+    except ConfigError as exc:
+        field = _experiment_key(experiment, spec, exc.field) or exc.field
+        raise ConfigError(experiment.source_file, field, f"{exc.message} "
+                          f"(design point {spec.point}: {spec.label})") from None
+
+
+def _experiment_key(experiment: Experiment, spec: RunSpec, field: str) -> str | None:
+    """The factor or range of the experiment file that set `field`, if one did."""
+    dotted = re.sub(r"\[(\d+)\]", r".\1", field)
+    for prefix, pairs in (("scenario.", spec.scenario_set), ("policy.", spec.policy_set)):
+        for key, _ in pairs:
+            if dotted != key:
+                continue
+            path = prefix + key
+            for name, levels in (experiment.factors or {}).items():
+                if name == path or any(isinstance(lv, dict) and path in lv for lv in levels):
+                    return f"factors.{name}"
+            return f"space.ranges.{path}"
+    return None
+
+
+def points(experiment: Experiment) -> list[dict[str, Any]]:
+    """Factor levels of every design point except the policy (factorial x space)."""
+    factors = experiment.factors or {}
+    grid = [dict(zip(factors, levels, strict=True))
+            for levels in itertools.product(*factors.values())] or [{}]
+    samples = _space_samples(experiment.space) if experiment.space else [{}]
+    return [{**g, **s} for g in grid for s in samples]
+
+
+def paths_of(levels: dict[str, Any]) -> dict[str, Any]:
+    """Dotted path -> value set by a point's factor levels (composite levels expanded)."""
+    out: dict[str, Any] = {}
+    for name, level in levels.items():
+        if isinstance(level, dict):
+            out.update(level)
+        else:
+            out[name] = level
+    return out
+
+
+def level_value(level: Any, levels: tuple[Any, ...]) -> Any:
+    """How a level is recorded: its value, or for a composite level its index."""
+    return levels.index(level) if isinstance(level, dict) else level
+
+
+def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
+    ranges = space.ranges or {}
+    if not ranges:
+        return [{}]
+    names = list(ranges)
+    d = len(names)
+    sampler = qmc.LatinHypercube(d=d, seed=space.seed) if space.method == "lhs" else \
+        qmc.Sobol(d=d, scramble=True, seed=space.seed)
+    unit = sampler.random(space.samples)
+    lows = np.array([ranges[n][0] for n in names])
+    highs = np.array([ranges[n][1] for n in names])
+    values = qmc.scale(unit, lows, highs)
+    out = []
+    for row in values:
+        sample = {}
+        for name, value in zip(names, row.tolist(), strict=True):
+            sample[name] = round(value) if name in space.integers else value
+        out.append(sample)
+    return out
+
+
+def design(experiment: Experiment) -> list[RunSpec]:
+    """Every run, in design order: point-major, replication-minor; CRN across points."""
+    seeds = replication_seeds(experiment.seed, experiment.replications)
+    settings = points(experiment)
+    runs: list[tuple[str, dict[str, Any]]] = [(p, lv) for p in experiment.policies
+                                              for lv in settings]
+    baseline = experiment.baseline_policy
+    if baseline not in experiment.policies:
+        scenario_only = []
+        for levels in settings:
+            kept = {k: v for k, v in levels.items()
+                    if all(p.startswith("scenario.") for p in paths_of({k: v}))}
+            if kept not in scenario_only:
+                scenario_only.append(kept)
+        runs = [(baseline, lv) for lv in scenario_only] + runs
+    factor_levels = {**(experiment.factors or {})}
+    specs = []
+    for point, (policy, levels) in enumerate(runs):
+        assigned = paths_of(levels)
+        scenario_set = tuple(sorted((k.removeprefix("scenario."), v)
+                                    for k, v in assigned.items() if k.startswith("scenario.")))
+        policy_set = tuple(sorted((k.removeprefix("policy."), v)
+                                  for k, v in assigned.items() if k.startswith("policy.")))
+        recorded = tuple(sorted(
+            (name, level_value(level, factor_levels[name]) if name in factor_levels else level)
+            for name, level in levels.items()))
+        label = policy + "".join(f" {k}={_short(v)}" for k, v in recorded)
+        for r, seed in enumerate(seeds):
+            specs.append(RunSpec(experiment.scenario, policy, seed, replication=r, point=point,
+                                 days=experiment.days, scale=experiment.scale,
+                                 scenario_set=scenario_set, policy_set=policy_set,
+                                 label=label, factors=recorded))
+    return specs
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def shard(specs: list[RunSpec], text: str | None) -> list[RunSpec]:
+    """The deterministic slice `i/N` of the design (every N-th run from the i-th)."""
+    if not text:
+        return specs
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ConfigError("--shard", "shard", f"{text!r}: expected i/N, e.g. 2/8") from None
+    if not 1 <= i <= n:
+        raise ConfigError("--shard", "shard", f"{text!r}: need 1 <= i <= N")
+    return specs[i - 1:: n]

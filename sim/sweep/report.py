@@ -1,0 +1,256 @@
+"""`crowdsim analyze`: summaries, paired effects, factor effects and displacement of a sweep.
+
+Reads a sweep folder (manifest, experiment copy, results) and writes `analysis/`: CSV
+tables and figures. Displacement uses the weighted displacement quotient (Bowers & Johnson
+2003) with the baseline policy's runs of the same seeds standing in for "before".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config import build
+from sim.errors import ConfigError
+from sim.model import CrowdPolicingModel
+from sim.output import atomic_write
+from sim.policing.policy import load_policy
+from sim.scenario import load_scenario
+from sim.sweep.analysis import mean_ci, paired_effects, summarize
+from sim.sweep.design import Experiment, design
+from sim.sweep.runs import RunSpec
+from sim.sweep.store import ResultStore
+from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
+from sim.viz.figures import dose_response, effects
+
+METRICS = ["theft_rate_per_1000_visitors", "thefts_occurred", "thefts_deterred",
+           "arrests_in_act", "arrests_after_report", "response_time_mean_min",
+           "police_visibility", "officer_hours", "top5pct_places_theft_share"]
+
+
+@dataclass
+class Analysis:
+    """Tables of one sweep's analysis (each also written as CSV)."""
+
+    summary: pd.DataFrame
+    effects: pd.DataFrame
+    main_effects: pd.DataFrame
+    interactions: pd.DataFrame
+    displacement: pd.DataFrame
+    files: list[Path]
+
+
+def load_sweep(folder: Path) -> tuple[Experiment, pd.DataFrame]:
+    """The experiment and its finished runs, with the design's factor columns.
+
+    Adds the point's full setting and its scenario-only setting (what baselines pair on).
+    """
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise ConfigError(str(folder), "", f"no {MANIFEST}: not a sweep folder")
+    copy = folder / EXPERIMENT_COPY
+    experiment = replace(build(Experiment, json.loads(copy.read_text()), file=str(copy)),
+                         source_file=str(copy))
+    manifest = pd.read_parquet(folder / MANIFEST)
+    results_file = folder / RESULTS
+    runs = pd.read_parquet(results_file) if results_file.exists() else \
+        ResultStore(folder).load()
+    if runs.empty:
+        raise ConfigError(str(folder), "", "no finished runs yet")
+    shared = [c for c in runs.columns if c != "key" and c in manifest.columns]
+    rows = manifest.merge(runs.drop(columns=shared), on="key", how="inner")
+    rows["setting"] = [label.removeprefix(policy) for label, policy
+                       in zip(rows["label"], rows["policy"], strict=True)]
+    scoped = [f"f:{name}" for name in _scenario_factors(experiment)]
+    rows["scenario_setting"] = rows[scoped].astype(str).agg(" ".join, axis=1) if scoped \
+        else ""
+    return experiment, rows
+
+
+def _scenario_factors(experiment: Experiment) -> list[str]:
+    """Factors that only change the scenario (a baseline runs at each of their levels)."""
+    names = []
+    for name, levels in (experiment.factors or {}).items():
+        paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
+        if all(p.startswith("scenario.") for p in paths):
+            names.append(name)
+    ranges = (experiment.space.ranges or {}) if experiment.space else {}
+    names += [k for k in ranges if k.startswith("scenario.")]
+    return sorted(names)
+
+
+def analyze(folder: Path) -> Analysis:
+    """Write the analysis of a sweep folder to `folder/analysis/`."""
+    folder = Path(folder)
+    experiment, rows = load_sweep(folder)
+    out = folder / "analysis"
+    metrics = [m for m in METRICS if m in rows.columns]
+    summary = summarize(rows, metrics, by="label")
+    paired = _paired_by_setting(rows, metrics, experiment.baseline_policy)
+    factors = [c for c in rows.columns if c.startswith("f:")]
+    main = _main_effects(rows, factors, experiment.response)
+    inter = _interactions(rows, factors, experiment.response)
+    displacement = _displacement(experiment, rows)
+    tables = {"summary": summary, "effects": paired, "main_effects": main,
+              "interactions": inter, "displacement": displacement}
+    files = []
+    for name, frame in tables.items():
+        path = out / f"{name}.csv"
+        atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False))
+        files.append(path)
+    if not paired.empty:
+        files += effects(paired, experiment.response, out / "effects",
+                         title=f"{experiment.name}: vs {experiment.baseline_policy}")
+    for factor in factors:
+        if pd.api.types.is_numeric_dtype(rows[factor]) and rows[factor].nunique() >= 3:
+            name = factor.removeprefix("f:")
+            stem = out / f"dose_response_{name.replace('.', '_')}"
+            files += dose_response(main[main["factor"] == factor], experiment.response, stem,
+                                   factor=name)
+    return Analysis(summary, paired, main, inter, displacement, files)
+
+
+def _paired_by_setting(rows: pd.DataFrame, metrics: list[str], baseline: str) -> pd.DataFrame:
+    """Each policy point against the baseline at the same scenario setting, paired by seed."""
+    frames = []
+    for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
+        base = _baseline_rows(rows, baseline, group)
+        if policy == baseline or base.empty:
+            continue
+        pair = pd.concat([base, group]).assign(arm=lambda f: np.where(
+            f["policy"] == baseline, "baseline", "treated"))
+        effect = paired_effects(pair, metrics, "baseline", by="arm")
+        frames.append(effect.drop(columns="arm").assign(policy=policy, setting=setting,
+                                                        label=policy + setting))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _baseline_rows(rows: pd.DataFrame, baseline: str, group: pd.DataFrame) -> pd.DataFrame:
+    """The baseline's runs at the scenario setting of `group`."""
+    return rows[(rows["policy"] == baseline)
+                & (rows["scenario_setting"] == group["scenario_setting"].iloc[0])]
+
+
+def _main_effects(rows: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
+    """Per policy and factor level: mean response (over the other factors) with its CI."""
+    records = []
+    for factor in factors:
+        for (policy, level), group in rows.groupby(["policy", factor], sort=True):
+            mean, low, high, n = mean_ci(group[response])
+            records.append({"policy": policy, "factor": factor, "level": level,
+                            "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+    return pd.DataFrame(records)
+
+
+def _interactions(rows: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
+    """Per policy and pair of factors: mean response at every combination of levels."""
+    records = []
+    for i, a in enumerate(factors):
+        for b in factors[i + 1:]:
+            for (policy, la, lb), group in rows.groupby(["policy", a, b], sort=True):
+                records.append({"policy": policy, "factor_a": a, "level_a": la,
+                                "factor_b": b, "level_b": lb,
+                                "mean": float(group[response].mean()), "n": len(group)})
+    return pd.DataFrame(records)
+
+
+def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
+    """Thefts at treated places, in a buffer ring and elsewhere, and the WDQ with a CI."""
+    records = []
+    baseline = experiment.baseline_policy
+    specs = {s.point: s for s in design(experiment)}
+    for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
+        base = _baseline_rows(rows, baseline, group)
+        if policy == baseline or base.empty:
+            continue
+        areas = _areas(experiment, specs[int(group["point"].iloc[0])])
+        if areas is None:
+            continue
+        treated, buffer, control = areas
+        pairs = group.set_index("replication")["place_thefts"].to_dict()
+        before = base.set_index("replication")["place_thefts"].to_dict()
+        reps = sorted(set(pairs) & set(before))
+        counts = np.array([[_sum(pairs[r], m) for m in areas] + [_sum(before[r], m)
+                                                              for m in areas] for r in reps])
+        estimate = wdq(counts.sum(axis=0))
+        low, high = wdq_interval(counts)
+        records.append({
+            "policy": policy, "setting": setting, "treated_places": int(treated.sum()),
+            "buffer_places": int(buffer.sum()), "control_places": int(control.sum()),
+            "thefts_treated": counts[:, 0].mean(), "thefts_treated_baseline": counts[:, 3].mean(),
+            "thefts_buffer": counts[:, 1].mean(), "thefts_buffer_baseline": counts[:, 4].mean(),
+            "thefts_control": counts[:, 2].mean(), "thefts_control_baseline": counts[:, 5].mean(),
+            "wdq": estimate, "wdq_ci_low": low, "wdq_ci_high": high,
+            "reading": _reading(estimate, low, high),
+        })
+    return pd.DataFrame(records)
+
+
+def wdq(counts: np.ndarray) -> float:
+    """Weighted displacement quotient from (A, B, C after; A, B, C before) theft counts.
+
+    WDQ = (B_a/C_a - B_b/C_b) / (A_a/C_a - A_b/C_b): the buffer's change relative to the
+    control, per unit of the treated area's change. Positive: diffusion of benefits;
+    negative: displacement; undefined when the treated area did not improve.
+    """
+    a1, b1, c1, a0, b0, c0 = (float(x) for x in counts)
+    if c1 == 0 or c0 == 0:
+        return float("nan")
+    success = a1 / c1 - a0 / c0
+    if success >= 0:
+        return float("nan")
+    return (b1 / c1 - b0 / c0) / success
+
+
+def wdq_interval(counts: np.ndarray) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the WDQ, resampling replications (pairs).
+
+    `counts` has one row per replication: (A, B, C) after, then (A, B, C) before.
+    """
+    if len(counts) < 3 or not np.isfinite(wdq(counts.sum(axis=0))):
+        return float("nan"), float("nan")
+
+    def statistic(idx: np.ndarray) -> float:
+        return wdq(counts[idx.astype(int)].sum(axis=0))
+
+    boot = stats.bootstrap((np.arange(len(counts)),), statistic, n_resamples=999,
+                           method="percentile", random_state=np.random.default_rng(0))
+    return float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+
+
+def _reading(estimate: float, low: float, high: float) -> str:
+    if not np.isfinite(estimate):
+        return "undefined (no reduction at treated places)"
+    if np.isfinite(low) and low > 0:
+        return "diffusion of benefits"
+    if np.isfinite(high) and high < 0:
+        return "displacement"
+    return "neither (CI includes 0)"
+
+
+def _sum(counts: list[int] | np.ndarray, mask: np.ndarray) -> int:
+    return int(np.asarray(counts)[mask].sum())
+
+
+def _areas(experiment: Experiment, spec: RunSpec) -> tuple[np.ndarray, ...] | None:
+    """Masks over the city's places: treated (police placed there), buffer ring, control."""
+    scenario = load_scenario(spec.scenario, dict(spec.scenario_set))
+    model = CrowdPolicingModel(scenario, load_policy(spec.policy, dict(spec.policy_set)),
+                               seed=spec.seed)
+    layout = model.deployer.layout()
+    model.release()
+    city = scenario.city_model()
+    places = np.flatnonzero(np.array(city.kind) != "street")
+    stationed = {n for kind, nodes in layout.items() if kind not in ("camera", "bus_lines")
+                 for n in nodes}
+    treated = np.isin(places, list(stationed))
+    if not treated.any():
+        return None
+    near = city.distance_matrix(places[treated], places).min(axis=0) <= experiment.buffer_m
+    buffer = near & ~treated
+    return treated, buffer, ~treated & ~buffer

@@ -1,0 +1,83 @@
+"""`crowdsim sweep`: run an experiment's design into a resumable store, shard by shard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim.config import to_raw
+from sim.output import atomic_write, write_table
+from sim.sweep.design import Experiment, design, shard
+from sim.sweep.executors import run_all
+from sim.sweep.store import ResultStore
+
+MANIFEST = "design.parquet"
+EXPERIMENT_COPY = "experiment.json"
+RESULTS = "results.parquet"
+
+
+@dataclass
+class SweepStatus:
+    """How far an experiment's design is on disk."""
+
+    total: int
+    done: int
+    ran_now: int
+    consolidated: Path | None
+
+    @property
+    def missing(self) -> int:
+        """Runs of the design not yet on disk."""
+        return self.total - self.done
+
+
+def manifest(experiment: Experiment) -> pd.DataFrame:
+    """One row per run of the design, with its key, point, label, policy, seed and factors.
+
+    Each factor is a column `f:<factor>` holding the level (for a composite, its index).
+    """
+    rows = []
+    for spec in design(experiment):
+        row = {"key": spec.key(), "point": spec.point, "label": spec.label,
+               "policy": spec.policy, "replication": spec.replication, "seed": spec.seed}
+        row.update({f"f:{name}": value for name, value in spec.factors})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run_sweep(experiment: Experiment, out: Path, *, workers: int = 1,
+              executor: str | None = None, scheduler: str | None = None,
+              shard_text: str | None = None, batch_size: int = 1,
+              progress: bool | None = None) -> SweepStatus:
+    """Run the runs of this shard that are not on disk yet; consolidate when all are."""
+    out = Path(out)
+    specs = design(experiment)
+    store = ResultStore(out)
+    write_table(manifest(experiment), out / MANIFEST)
+    atomic_write(out / EXPERIMENT_COPY, lambda tmp: tmp.write_text(
+        json.dumps(to_raw(experiment), indent=2)))
+    done = store.done()
+    todo = [s for s in shard(specs, shard_text) if s.key() not in done]
+    executor = executor or ("serial" if workers == 1 and not scheduler else "process")
+    show = sys.stdout.isatty() if progress is None else progress
+    with tqdm(total=len(todo), disable=not show, unit="run", smoothing=0.1) as bar:
+        for row in run_all(todo, executor=executor, workers=workers, batch_size=batch_size,
+                           scheduler=scheduler):
+            store.save(row)
+            bar.update()
+    report = status(experiment, out, ran_now=len(todo))
+    if report.missing == 0:  # the last shard to finish writes the experiment's table
+        report.consolidated = store.consolidate([s.key() for s in specs], RESULTS)
+    return report
+
+
+def status(experiment: Experiment, out: Path, ran_now: int = 0) -> SweepStatus:
+    """Count the design's runs that are on disk and those still missing."""
+    keys = [s.key() for s in design(experiment)]
+    done = ResultStore(out).done()
+    return SweepStatus(len(keys), sum(k in done for k in keys), ran_now, None)
