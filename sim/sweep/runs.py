@@ -23,6 +23,8 @@ from sim.policing.policy import Policy, load_policy
 from sim.scenario import Scenario, load_scenario
 
 PACKAGE_DIR = Path(sim.__file__).parent
+PRESENTATION = ("viz", "sweep", "cli.py", "paramdoc.py", "regress")
+"""Parts of the package that do not decide a run's outcome (sweep/runs.py excepted)."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,18 @@ class RunSpec:
 
 @functools.cache
 def model_version() -> str:
-    """Package version plus a digest of the model's code and built-in data."""
+    """Package version plus a digest of the code and built-in data that decide a run.
+
+    Figures, the command line and the sweep machinery are left out (except the function
+    that makes a run's row), so changing them does not invalidate stored results.
+    """
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.suffix in (".py", ".toml", ".graphml") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        relative = path.relative_to(PACKAGE_DIR)
+        decides = relative.as_posix() == "sweep/runs.py" or relative.parts[0] not in PRESENTATION
+        if path.suffix in (".py", ".toml", ".graphml") and "__pycache__" not in path.parts \
+                and decides:
+            digest.update(relative.as_posix().encode())
             digest.update(path.read_bytes())
     return f"{version('crowdsim')}+{digest.hexdigest()[:12]}"
 
