@@ -6,13 +6,14 @@ import json
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
+from sim import regress as regression
 from sim.api import run as run_model
 from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
@@ -24,6 +25,7 @@ from sim.sweep.compare import compare, table
 from sim.sweep.design import design, load_experiment
 from sim.sweep.executors import EXECUTORS
 from sim.sweep.report import analyze as analyze_sweep
+from sim.sweep.runs import validate as validate_spec
 from sim.sweep.sweep import run_sweep
 from sim.sweep.sweep import status as sweep_status
 
@@ -173,6 +175,58 @@ def analyze(folder: Path) -> None:
         cols = ["policy", "setting", "wdq", "wdq_ci_low", "wdq_ci_high", "reading"]
         click.echo(result.displacement[cols].to_markdown(index=False))
     click.echo(f"\nwrote {len(result.files)} files to {folder}/analysis/")
+
+
+@main.command()
+@click.option("--experiment", "experiment_file", type=click.Path(path_type=Path),
+              default=Path("experiments/regression.toml"), show_default=True,
+              help="Reference experiment (yours, for your own regression checks).")
+@click.option("--reference", "reference_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/reference"), show_default=True)
+@click.option("--tier", type=click.Choice(["1", "2", "all"]), default="all", show_default=True)
+@click.option("--replications", type=click.IntRange(2), default=None,
+              help="Use the first K replications (a reduced Tier 2).")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.001,
+              show_default=True, help="Level of the two-sample test.")
+@click.option("--threshold", type=click.FloatRange(0, min_open=True), default=0.1,
+              show_default=True, help="Relative change of a mean that matters.")
+@click.option("--seed", type=int, default=None, help="Override the experiment's base seed.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Inject a change (scenario.* or policy.* path) into every run.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--update", is_flag=True, help="Regenerate the reference and say what moved.")
+@reports_bad_input
+def regress(experiment_file: Path, reference_dir: Path, tier: str, replications: int | None,
+            alpha: float, threshold: float, seed: int | None, assignments: tuple[str, ...],
+            workers: int, update: bool) -> None:
+    """Check simulated outcomes against a stored reference (exit 0 same, 1 drifted)."""
+    experiment = load_experiment(experiment_file)
+    if seed is not None:
+        experiment = replace(experiment, seed=seed)
+    extra = dict(parse_assignment(a) for a in assignments)
+    for key in extra:
+        if not key.startswith(("scenario.", "policy.")):
+            raise ConfigError("--set", key, "a path starts with 'scenario.' or 'policy.'")
+    specs = regression.specs_for(experiment, replications, extra)
+    for spec in {s.point: s for s in specs}.values():
+        validate_spec(spec)
+    current = regression.measure(specs, workers)
+    tiers = (1, 2) if tier == "all" else (int(tier),)
+    if update:
+        path = regression.reference_path(reference_dir, experiment)
+        if path.exists():
+            old = regression.load_reference(reference_dir, experiment)
+            click.echo("moved since the last reference:")
+            click.echo(regression.report(regression.compare(
+                old, current, alpha=alpha, threshold=threshold, response=experiment.response)))
+        click.echo(f"wrote {regression.save_reference(reference_dir, experiment, current)}")
+        return
+    reference = regression.load_reference(reference_dir, experiment)
+    drift = regression.compare(reference, current, alpha=alpha, threshold=threshold,
+                               response=experiment.response, tiers=tiers)
+    click.echo(regression.report(drift))
+    if drift.drifted:
+        sys.exit(1)
 
 
 @main.command(name="list")
