@@ -28,6 +28,7 @@ from sim.sweep.report import analyze as analyze_sweep
 from sim.sweep.runs import validate as validate_spec
 from sim.sweep.sweep import run_sweep
 from sim.sweep.sweep import status as sweep_status
+from sim.validation import run_facts, write_report
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
@@ -227,6 +228,38 @@ def regress(experiment_file: Path, reference_dir: Path, tier: str, replications:
     click.echo(regression.report(drift))
     if drift.drifted:
         sys.exit(1)
+
+
+@main.command(name="validate-model")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/validation"), show_default=True,
+              help="Runs and figures (resumable).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docs/validation.md"), show_default=True)
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--replications", type=click.IntRange(2), default=10, show_default=True)
+@click.option("--scale", type=click.FloatRange(0, 10, min_open=True), default=0.2,
+              show_default=True)
+@click.option("--days", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--only", multiple=True, help="Run only these facts (keys).")
+@reports_bad_input
+def validate_model(out: Path, report: Path, workers: int, replications: int, scale: float,
+                   days: int, only: tuple[str, ...]) -> None:
+    """Measure the stylised facts and write the validation report (docs/validation.md)."""
+    findings = run_facts(out, workers=workers, replications=replications, scale=scale,
+                         days=days, only=only)
+    figures = report.parent / "figures" / "validation"
+    figures.mkdir(parents=True, exist_ok=True)
+    for _, finding in findings:
+        if finding.figure is not None:
+            target = figures / finding.figure.name
+            target.write_bytes(finding.figure.read_bytes())
+            finding.figure = target
+    write_report(findings, report, scale=scale, replications=replications, days=days)
+    for fact, finding in findings:
+        click.echo(f"{'match' if finding.match else 'NO MATCH':>9}  {fact.title}: "
+                   f"{finding.result}")
+    click.echo(f"wrote {report}")
 
 
 @main.command(name="list")

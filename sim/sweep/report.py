@@ -168,7 +168,7 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
         base = _baseline_rows(rows, baseline, group)
         if policy == baseline or base.empty:
             continue
-        areas = _areas(experiment, specs[int(group["point"].iloc[0])])
+        areas = treatment_areas(experiment, specs[int(group["point"].iloc[0])])
         if areas is None:
             continue
         treated, buffer, control = areas
@@ -237,7 +237,7 @@ def _sum(counts: list[int] | np.ndarray, mask: np.ndarray) -> int:
     return int(np.asarray(counts)[mask].sum())
 
 
-def _areas(experiment: Experiment, spec: RunSpec) -> tuple[np.ndarray, ...] | None:
+def treatment_areas(experiment: Experiment, spec: RunSpec) -> tuple[np.ndarray, ...] | None:
     """Masks over the city's places: treated (police placed there), buffer ring, control."""
     scenario = load_scenario(spec.scenario, dict(spec.scenario_set))
     model = CrowdPolicingModel(scenario, load_policy(spec.policy, dict(spec.policy_set)),

@@ -23,7 +23,7 @@ from sim.policing.policy import Policy, load_policy
 from sim.scenario import Scenario, load_scenario
 
 PACKAGE_DIR = Path(sim.__file__).parent
-PRESENTATION = ("viz", "sweep", "cli.py", "paramdoc.py", "regress")
+PRESENTATION = ("viz", "sweep", "cli.py", "paramdoc.py", "regress.py", "validation.py")
 """Parts of the package that do not decide a run's outcome (sweep/runs.py excepted)."""
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
+from sim.sweep.analysis import mean_ci
 
 STYLE = {
     "figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
@@ -111,4 +112,40 @@ def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> l
         ax.set_ylabel(name)
         ax.legend(frameon=False)
         ax.set_title(f"{name} by {factor.rsplit('.', maxsplit=1)[-1].replace('_', ' ')}")
+        return save(fig, stem)
+
+
+def concentration_curves(curves: list[np.ndarray], n_units: int, stem: Path) -> list[Path]:
+    """Cumulative share of thefts against the share of places (all nodes), one line a run."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.6, 3.6))
+        for curve in curves:
+            x = np.arange(1, len(curve) + 1) / n_units * 100
+            ax.plot(x, curve * 100, color="#1f4e9c", alpha=0.3, lw=0.8)
+        ax.axhline(50, color="grey", lw=0.8, ls="--")
+        ax.axvspan(2.1, 6.0, color="#d98c00", alpha=0.15, label="Weisburd 2015: 2.1-6%")
+        ax.set_xlabel("share of places and street nodes, most thefts first (%)")
+        ax.set_ylabel("share of thefts (%)")
+        ax.set_xlim(0, max(25.0, 100 * max(len(c) for c in curves) / n_units / 4))
+        ax.legend(frameon=False, loc="lower right")
+        ax.set_title("Concentration of theft across places")
+        return save(fig, stem)
+
+
+def bars(table: pd.DataFrame, stem: Path, title: str) -> list[Path]:
+    """Means with 95% CIs; `table` has arm, measure and values (one array of runs each)."""
+    measures = list(dict.fromkeys(table["measure"]))
+    arms = list(dict.fromkeys(table["arm"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(measures), figsize=(2.6 * len(measures), 3.0))
+        for ax, measure in zip(np.atleast_1d(axes), measures, strict=True):
+            stats = [mean_ci(table[(table["arm"] == a) & (table["measure"] == measure)]
+                             ["values"].iloc[0]) for a in arms]
+            means = [s[0] for s in stats]
+            err = [[m - s[1] for m, s in zip(means, stats, strict=True)],
+                   [s[2] - m for m, s in zip(means, stats, strict=True)]]
+            ax.bar(arms, means, yerr=np.nan_to_num(err), capsize=4,
+                   color=["#1f4e9c", "#7a3fa0"][: len(arms)])
+            ax.set_title(measure)
+        fig.suptitle(title)
         return save(fig, stem)
