@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --nbmake tests experiments/notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -29,6 +31,7 @@ from sim.sweep.runs import validate as validate_spec
 from sim.sweep.sweep import run_sweep
 from sim.sweep.sweep import status as sweep_status
 from sim.validation import run_facts, write_report
+from sim.viz.figures import run_figures
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
@@ -70,7 +73,7 @@ def main() -> None:
               "policy., a policy field (policy.dispatch.delay_min=2).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of run metrics.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write metrics.json, places.parquet and hourly.parquet here.")
+              help="Write metrics, tables (parquet) and figures (PNG, SVG) here.")
 @reports_bad_input
 def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | None,
         assignments: tuple[str, ...], as_json: bool, out: Path | None) -> None:
@@ -80,6 +83,7 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
                        scale=scale, overrides=scenario_set, policy_source=policy)
     if out is not None:
         write_run(result, out)
+        run_figures(result, out, Path(policy).stem, f"{scenario} under {policy}, seed {seed}")
     if as_json:
         click.echo(json.dumps(json_safe(result.metrics)))
         return
@@ -90,7 +94,8 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
         shown = "-" if shown == "nan" else shown
         click.echo(f"  {key:<{width}}  {shown:>14}")
     if out is not None:
-        click.echo(f"wrote {out}/")
+        click.echo(f"wrote {out}/ (metrics.json, places, hourly and incidents parquet, "
+                   "map and time_series figures)")
 
 
 @main.command(name="compare")
@@ -260,6 +265,27 @@ def validate_model(out: Path, report: Path, workers: int, replications: int, sca
         click.echo(f"{'match' if finding.match else 'NO MATCH':>9}  {fact.title}: "
                    f"{finding.result}")
     click.echo(f"wrote {report}")
+
+
+@main.command()
+@click.option("--scenario", default="small-town", show_default=True)
+@click.option("--policy", default="integrated", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@reports_bad_input
+def viz(scenario: str, policy: str, port: int, host: str) -> None:
+    """Start the interactive app (needs the [viz] extra); Ctrl-C stops it."""
+    load_scenario(scenario)  # bad input fails here, with exit code 2
+    load_policy(policy)
+    try:
+        import solara  # noqa: F401, PLC0415 - optional extra
+    except ImportError:
+        raise ConfigError("viz", "extra", "the app needs: pip install 'crowdsim[viz]'") from None
+    app = Path(__file__).parent / "viz" / "app.py"
+    env = {**os.environ, "CROWDSIM_SCENARIO": scenario, "CROWDSIM_POLICY": policy}
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
+           str(port), "--production", "--no-open"]
+    sys.exit(subprocess.call(cmd, env=env))
 
 
 @main.command(name="list")

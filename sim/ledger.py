@@ -105,6 +105,10 @@ class Ledger:
         incident.t_cleared = t
         incident.arrest = arrest
 
+    def count(self, flag: str) -> int:
+        """How many incidents so far have a true `flag` (occurred, reported, arrest, ...)."""
+        return sum(1 for i in self.incidents if getattr(i, flag))
+
     def frame(self) -> pd.DataFrame:
         """All incidents as a table (one row each), typed even when empty."""
         dtypes = {"int": "int64", "float": "float64", "bool": "bool", "str": "object"}

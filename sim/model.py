@@ -89,6 +89,8 @@ class CrowdPolicingModel(mesa.Model):
             "visitors_arrived": lambda m: m.visitor_flow.arrived_people,
             "offenders_free": lambda m: sum(o.free for o in m.offender_by_id.values()),
             "officers_visible": lambda m: sum(m.crowds.guards),
+            "thefts_total": lambda m: m.crime.ledger.count("occurred"),
+            "arrests_total": lambda m: m.crime.ledger.count("arrest"),
         })
         self.datacollector.collect(self)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -32,10 +33,14 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_run(result: RunResult, out: Path) -> list[Path]:
-    """Write metrics (JSON), per-place counts and the hourly series (parquet) to `out`."""
+    """Write metrics (JSON) and the places, hourly and incident tables (parquet) to `out`."""
     out = Path(out)
-    paths = [out / "metrics.json", out / "places.parquet", out / "hourly.parquet"]
-    atomic_write(paths[0], lambda tmp: tmp.write_text(json.dumps(result.metrics, indent=2)))
+    paths = [out / "metrics.json", out / "places.parquet", out / "hourly.parquet",
+             out / "incidents.parquet"]
+    metrics = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+               for k, v in result.metrics.items()}
+    atomic_write(paths[0], lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     write_table(result.places, paths[1])
     write_table(result.hourly, paths[2])
+    write_table(result.incidents, paths[3])
     return paths

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.city.graph import City
 from sim.model import CrowdPolicingModel
 
 METRIC_KEYS = (
@@ -22,12 +23,14 @@ METRIC_KEYS = (
 
 @dataclass
 class RunResult:
-    """The outputs of one seeded run."""
+    """The outputs of one seeded run (and the city and police layout, for maps)."""
 
     metrics: dict[str, float]
     places: pd.DataFrame
     hourly: pd.DataFrame
     incidents: pd.DataFrame
+    city: City
+    layout: dict[str, list[int]]
 
 
 def collect(model: CrowdPolicingModel) -> RunResult:
@@ -52,7 +55,8 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     }
     incidents = model.crime.ledger.frame()
     return RunResult(metrics=metrics, places=_places(model, incidents, n),
-                     hourly=_hourly(model, incidents), incidents=incidents)
+                     hourly=_hourly(model, incidents), incidents=incidents, city=city,
+                     layout=model.deployer.layout())
 
 
 def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, n: int) -> pd.DataFrame:

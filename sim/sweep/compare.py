@@ -19,7 +19,7 @@ from sim.sweep.analysis import paired_effects, summarize
 from sim.sweep.executors import run_all
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 from sim.sweep.store import ResultStore
-from sim.viz.figures import city_map, effects
+from sim.viz.figures import city_map, effects, time_series
 
 METRICS = {
     "theft_rate_per_1000_visitors": "thefts/1000 visitors",
@@ -149,7 +149,17 @@ def _write(out: Path, scenario: str, comparison: Comparison, specs: list[RunSpec
     files += effects(paired, "theft_rate_per_1000_visitors", out / "effects_theft_rate",
                      title=f"Thefts per 1,000 visitors vs {baseline}")
     files += _best_map(out, scenario, rows, best, specs)
+    files += time_series({label: _mean_hourly(group) for label, group
+                          in rows.groupby("label", sort=False)}, out / "time_series",
+                         title="Mean over seeds, per policy")
     return files
+
+
+def _mean_hourly(runs: pd.DataFrame) -> pd.DataFrame:
+    """Hourly series averaged over a policy's runs."""
+    columns = ("visitors_present", "thefts", "arrests")
+    frame = pd.DataFrame({c: np.mean(np.stack(runs[f"hourly_{c}"]), axis=0) for c in columns})
+    return frame.assign(minute=60.0 * np.arange(len(frame)))
 
 
 def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str,

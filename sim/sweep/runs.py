@@ -117,6 +117,9 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     # per place, in the city's node order of non-street nodes (for maps and displacement)
     row["place_thefts"] = result.places["thefts"].to_list()
     row["place_visits"] = result.places["visits"].to_list()
+    # per hour since the start (for time-series figures)
+    for column in ("visitors_present", "thefts", "arrests"):
+        row[f"hourly_{column}"] = result.hourly[column].to_list()
     return row
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
+from sim.results import RunResult
 from sim.sweep.analysis import mean_ci
 
 STYLE = {
@@ -39,8 +40,8 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path)
+    for path in paths:  # no date stamps: regenerated figures are byte-stable
+        fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
     return paths
 
@@ -149,3 +150,33 @@ def bars(table: pd.DataFrame, stem: Path, title: str) -> list[Path]:
             ax.set_title(measure)
         fig.suptitle(title)
         return save(fig, stem)
+
+
+def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "") -> list[Path]:
+    """Visitors present, and thefts and arrests per hour, over the run; a line per policy.
+
+    Each frame has `minute`, `visitors_present`, `thefts` and `arrests` (per hour).
+    """
+    with plt.rc_context(STYLE):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 4.6), sharex=True)
+        for name, frame in series.items():
+            days = frame["minute"] / 1440.0
+            top.plot(days, frame["visitors_present"], lw=1.0, label=name)
+            line = bottom.plot(days, frame["thefts"], lw=1.0, label=f"{name}: thefts")[0]
+            if frame["arrests"].sum():
+                bottom.plot(days, frame["arrests"], lw=0.8, ls="--", color=line.get_color(),
+                            label=f"{name}: arrests")
+        top.set_ylabel("visitors present")
+        bottom.set_ylabel("per hour")
+        bottom.set_xlabel("day")
+        top.legend(frameon=False, ncols=3, fontsize=7)
+        bottom.legend(frameon=False, ncols=2, fontsize=7)
+        top.set_title(title or "Visitors, thefts and arrests over time")
+        return save(fig, stem)
+
+
+def run_figures(result: RunResult, out: Path, label: str, title: str) -> list[Path]:
+    """The figures of one run: its map and its time series (`label` names the policy)."""
+    return [*city_map(result.city, result.places, Path(out) / "map", police=result.layout,
+                      title=f"{title}: thefts per place and police positions"),
+            *time_series({label: result.hourly}, Path(out) / "time_series", title=title)]

@@ -1,0 +1,109 @@
+"""Figures, the interactive app (rendered headless, and served offline)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.city.assign import PlaceAssignment, assign_places
+from sim.city.io import read_graphml
+from sim.viz import figures
+
+solara = pytest.importorskip("solara", reason="the app needs the [viz] extra")
+app = pytest.importorskip("sim.viz.app")
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_figures_are_written(tmp_path):
+    result = sim.run("small-town", "integrated", seed=2)
+    paths = figures.run_figures(result, tmp_path, "integrated", "small-town")
+    assert {p.name for p in paths} == {"map.png", "map.svg", "time_series.png",
+                                       "time_series.svg"}
+    for path in paths:
+        assert path.stat().st_size > 5_000
+    assert (tmp_path / "map.png").read_bytes()[:8] == PNG
+    svg = (tmp_path / "map.svg").read_text()
+    assert "<svg" in svg
+    assert "dc:date" not in svg  # byte-stable when regenerated
+
+
+def test_city_map_works_for_a_loaded_osm_city(milan_graphml, tmp_path):
+    city = assign_places(read_graphml(milan_graphml), PlaceAssignment())
+    places = np.flatnonzero(np.array(city.kind) != "street")
+    frame = pd.DataFrame({"x": city.x[places], "y": city.y[places],
+                          "visits": np.arange(len(places)), "thefts": np.ones(len(places))})
+    png, _ = figures.city_map(city, frame, tmp_path / "milan")
+    assert png.stat().st_size > 10_000
+
+
+def test_sliders_set_unit_counts_and_dispatch_delay():
+    model = app.LiveModel(scenario="small-town", policy="integrated", posts=3,
+                          plainclothes_teams=5, patrol_cars=2, dispatch_delay=7.0)
+    policy = model.policy
+    counts = {}
+    for d in policy.deploy:
+        counts[d.unit] = counts.get(d.unit, 0) + d.count
+    assert counts["uniformed"] == 3
+    assert counts["plainclothes"] == 5
+    assert counts["patrol_car"] == 2
+    assert policy.dispatch.delay_min == 7.0
+    model.release()
+
+
+def test_app_renders_headless_and_steps():
+    box, _ = solara.render(app.page, handle_error=False)
+    assert box is not None
+    model = app.LiveModel(scenario="small-town", policy="integrated")
+    for _ in range(14):  # to 14:00: a crowd, police on duty
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame["visitors_present"].iloc[-1] > 0
+    assert {"thefts_total", "arrests_total"} <= set(frame.columns)
+    view, _ = solara.render(app.CityView(model), handle_error=False)
+    assert view is not None
+    model.release()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_app_is_served_offline(tmp_path):
+    """`crowdsim viz` serves the page and every script and style sheet itself."""
+    port = free_port()
+    env = {**os.environ, "HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    try:
+        page = ""
+        deadline = time.time() + 90
+        while time.time() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "solara" in page.lower()
+        assets = re.findall(r'(?:src|href)="(/_solara/cdn/[^"]+)"', page)
+        assert assets, "the page loads its libraries through solara's local asset route"
+        for asset in assets:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{asset}", timeout=10) as r:
+                assert r.status == 200
+                assert len(r.read()) > 1000
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
