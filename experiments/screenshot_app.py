@@ -1,0 +1,59 @@
+"""Regenerate the README's screenshot of the app (needs playwright and a local Chromium).
+
+Install with `pip install -e '.[viz,screenshot]'` and `apt-get install chromium`, then run
+`python experiments/screenshot_app.py results/app.png`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+PORT = 8812
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def wait_for_server(url: str, seconds: float = 90) -> None:
+    """Poll until the app answers."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def main(out: Path) -> None:
+    """Start the app, let it run a few simulated hours, take the picture."""
+    server = subprocess.Popen([sys.executable, "-m", "sim.cli", "viz", "--scenario",
+                               "leshan-mayday", "--policy", "integrated", "--port", str(PORT)])
+    try:
+        url = f"http://127.0.0.1:{PORT}/"
+        wait_for_server(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1050})
+            page.goto(url)
+            step = page.get_by_role("button", name="Step")
+            step.wait_for(timeout=120_000)
+            for _ in range(13):  # step to early afternoon: crowds, police, thefts
+                step.click()
+                page.wait_for_timeout(1500)
+            page.wait_for_timeout(3000)
+            page.screenshot(path=str(out))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "results/app.png"))
