@@ -21,7 +21,7 @@ from sim.cli import main
 from sim.errors import ConfigError
 from sim.sweep import runs as runs_module
 from sim.sweep.design import design, load_experiment, points, shard
-from sim.sweep.report import analyze, wdq
+from sim.sweep.report import analyze, wdq, wdq_interval
 from sim.sweep.runs import execute
 from sim.sweep.sweep import RESULTS, run_sweep
 
@@ -219,3 +219,16 @@ def test_analyze_writes_tables_and_figures(experiment_file, tmp_path):
     printed = CliRunner().invoke(main, ["analyze", str(out)])
     assert printed.exit_code == 0, printed.output
     assert "displacement" in printed.output
+
+
+def test_wdq_interval_brackets_the_estimate_and_is_reproducible():
+    rng = np.random.default_rng(3)
+    before = rng.poisson([40, 30, 100], size=(10, 3))
+    after = rng.poisson([20, 27, 100], size=(10, 3))
+    counts = np.hstack([after, before])
+    low, high = wdq_interval(counts)
+    estimate = wdq(counts.sum(axis=0))
+    assert low < estimate < high
+    assert wdq_interval(counts) == (low, high)
+    no_effect = np.hstack([before, before])
+    assert np.isnan(wdq_interval(no_effect)[0])

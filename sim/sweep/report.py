@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.config import build
 from sim.errors import ConfigError
@@ -179,6 +178,8 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
                                                               for m in areas] for r in reps])
         estimate = wdq(counts.sum(axis=0))
         low, high = wdq_interval(counts)
+        reading = _reading(estimate, low, high) if control.any() else \
+            "undefined (police at every place: no control area)"
         records.append({
             "policy": policy, "setting": setting, "treated_places": int(treated.sum()),
             "buffer_places": int(buffer.sum()), "control_places": int(control.sum()),
@@ -186,7 +187,7 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
             "thefts_buffer": counts[:, 1].mean(), "thefts_buffer_baseline": counts[:, 4].mean(),
             "thefts_control": counts[:, 2].mean(), "thefts_control_baseline": counts[:, 5].mean(),
             "wdq": estimate, "wdq_ci_low": low, "wdq_ci_high": high,
-            "reading": _reading(estimate, low, high),
+            "reading": reading,
         })
     return pd.DataFrame(records)
 
@@ -207,20 +208,24 @@ def wdq(counts: np.ndarray) -> float:
     return (b1 / c1 - b0 / c0) / success
 
 
-def wdq_interval(counts: np.ndarray) -> tuple[float, float]:
+def wdq_interval(counts: np.ndarray, resamples: int = 999) -> tuple[float, float]:
     """95% percentile-bootstrap interval of the WDQ, resampling replications (pairs).
 
-    `counts` has one row per replication: (A, B, C) after, then (A, B, C) before.
+    `counts` has one row per replication: (A, B, C) after, then (A, B, C) before. The WDQ
+    is undefined where the treated area did not improve, which scipy's bootstrap cannot
+    skip; such resamples are dropped here, and no interval is given if they are more than
+    a tenth. Seeded, so the interval is reproducible.
     """
     if len(counts) < 3 or not np.isfinite(wdq(counts.sum(axis=0))):
         return float("nan"), float("nan")
-
-    def statistic(idx: np.ndarray) -> float:
-        return wdq(counts[idx.astype(int)].sum(axis=0))
-
-    boot = stats.bootstrap((np.arange(len(counts)),), statistic, n_resamples=999,
-                           method="percentile", random_state=np.random.default_rng(0))
-    return float(boot.confidence_interval.low), float(boot.confidence_interval.high)
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(counts), size=(resamples, len(counts)))
+    values = np.array([wdq(counts[p].sum(axis=0)) for p in picks])
+    finite = values[np.isfinite(values)]
+    if len(finite) < 0.9 * resamples:
+        return float("nan"), float("nan")
+    low, high = np.percentile(finite, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def _reading(estimate: float, low: float, high: float) -> str:
