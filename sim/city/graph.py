@@ -138,7 +138,3 @@ class City:
     def n_cells(self) -> int:
         """Number of grid cells (patrol responsibility areas)."""
         return int(self.cell.max()) + 1 if self.n_nodes else 0
-
-    def nearest_of(self, node: int, candidates: np.ndarray) -> int:
-        """The candidate node closest to `node` along streets."""
-        return int(candidates[np.argmin(self.distances_from(node)[candidates])])

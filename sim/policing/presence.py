@@ -85,7 +85,7 @@ class Presence:
         reach = self.reach[loc]
         guards = self.crowds.guards
         keep = (1.0 - p.deter_visible) ** (guards[loc] / reach)
-        nearby = sum(guards[q] for q in self.neighbours[loc]) if loc < len(self.neighbours) else 0
+        nearby = sum(guards[q] for q in self.neighbours[loc])
         if nearby:
             keep *= (1.0 - p.deter_visible * p.deter_nearby_factor) ** (nearby / reach)
         if not guards[loc]:
