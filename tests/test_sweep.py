@@ -232,3 +232,31 @@ def test_wdq_interval_brackets_the_estimate_and_is_reproducible():
     assert wdq_interval(counts) == (low, high)
     no_effect = np.hstack([before, before])
     assert np.isnan(wdq_interval(no_effect)[0])
+
+
+def test_sobol_indices_rank_an_influential_parameter_first(tmp_path):
+    pytest.importorskip("SALib")
+    path = tmp_path / "sa.toml"
+    path.write_text("""
+name = "sa"
+scenario = "small-town"
+policies = ["none"]
+replications = 2
+seed = 3
+[space]
+method = "saltelli"
+samples = 8
+seed = 2
+[space.ranges]
+"scenario.offenders.success_probability" = [0.1, 0.9]
+"scenario.police.deter_camera" = [0.0, 0.1]
+""")
+    experiment = load_experiment(path)
+    assert len(points(experiment)) == 8 * (2 + 2)
+    out = tmp_path / "out"
+    run_sweep(experiment, out)
+    analyze(out)
+    table = pd.read_csv(out / "analysis" / "sobol.csv").set_index("parameter")
+    assert table.loc["scenario.offenders.success_probability", "ST"] > 0.5
+    assert table.loc["scenario.offenders.success_probability", "ST"] > \
+        table.loc["scenario.police.deter_camera", "ST"]

@@ -31,8 +31,11 @@ PREFIXES = ("scenario.", "policy.")
 class SpaceSpec:
     """A space-filling sample over parameter ranges (scipy.stats.qmc)."""
 
-    method: str = param("lhs", choices=("lhs", "sobol"), doc="Latin hypercube or Sobol")
-    samples: int = param(16, low=1, doc="number of points (a power of 2 suits Sobol)")
+    method: str = param("lhs", choices=("lhs", "sobol", "saltelli"),
+                        doc="Latin hypercube, Sobol sequence, or Saltelli's design for Sobol "
+                        "sensitivity indices (needs the [sa] extra; samples x (d + 2) points)")
+    samples: int = param(16, low=1, doc="number of points (a power of 2 suits Sobol and "
+                         "Saltelli)")
     seed: int = param(0, low=0, doc="seed of the sampler")
     ranges: dict[str, tuple[float, ...]] = param(None, length=2,
                                                  doc="dotted path -> [low, high]")
@@ -153,25 +156,48 @@ def level_value(level: Any, levels: tuple[Any, ...]) -> Any:
     return levels.index(level) if isinstance(level, dict) else level
 
 
+SAMPLE_KEY = "space.sample"
+"""Recorded with each space-filling point: its index in the sampler's order."""
+
+
 def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
     ranges = space.ranges or {}
     if not ranges:
         return [{}]
     names = list(ranges)
-    d = len(names)
-    sampler = qmc.LatinHypercube(d=d, seed=space.seed) if space.method == "lhs" else \
-        qmc.Sobol(d=d, scramble=True, seed=space.seed)
-    unit = sampler.random(space.samples)
     lows = np.array([ranges[n][0] for n in names])
     highs = np.array([ranges[n][1] for n in names])
-    values = qmc.scale(unit, lows, highs)
+    if space.method == "saltelli":
+        values = saltelli_sample(names, lows, highs, space.samples, space.seed)
+    else:
+        sampler = qmc.LatinHypercube(d=len(names), seed=space.seed) \
+            if space.method == "lhs" else qmc.Sobol(d=len(names), scramble=True, seed=space.seed)
+        values = qmc.scale(sampler.random(space.samples), lows, highs)
     out = []
-    for row in values:
-        sample = {}
+    for index, row in enumerate(values):
+        sample: dict[str, Any] = {SAMPLE_KEY: index}
         for name, value in zip(names, row.tolist(), strict=True):
             sample[name] = round(value) if name in space.integers else value
         out.append(sample)
     return out
+
+
+def sensitivity_problem(names: list[str], lows: np.ndarray, highs: np.ndarray) -> dict:
+    """SALib's description of the parameter space."""
+    return {"num_vars": len(names), "names": names,
+            "bounds": [[float(lo), float(hi)] for lo, hi in zip(lows, highs, strict=True)]}
+
+
+def saltelli_sample(names: list[str], lows: np.ndarray, highs: np.ndarray, n: int,
+                    seed: int) -> np.ndarray:
+    """Saltelli's design (SALib), first-order and total indices only: n x (d + 2) points."""
+    try:
+        from SALib.sample import sobol  # noqa: PLC0415 - optional [sa] extra
+    except ImportError:
+        raise ConfigError("space.method", "method", "'saltelli' needs the [sa] extra: "
+                          "pip install 'crowdsim[sa]'") from None
+    return sobol.sample(sensitivity_problem(names, lows, highs), n, calc_second_order=False,
+                        seed=seed)
 
 
 def design(experiment: Experiment) -> list[RunSpec]:

@@ -21,7 +21,7 @@ from sim.output import atomic_write
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
 from sim.sweep.analysis import mean_ci, paired_effects, summarize
-from sim.sweep.design import Experiment, design
+from sim.sweep.design import SAMPLE_KEY, Experiment, design, sensitivity_problem
 from sim.sweep.runs import RunSpec
 from sim.sweep.store import ResultStore
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
@@ -91,12 +91,14 @@ def analyze(folder: Path) -> Analysis:
     metrics = [m for m in METRICS if m in rows.columns]
     summary = summarize(rows, metrics, by="label")
     paired = _paired_by_setting(rows, metrics, experiment.baseline_policy)
-    factors = [c for c in rows.columns if c.startswith("f:")]
+    factors = [c for c in rows.columns if c.startswith("f:") and c != f"f:{SAMPLE_KEY}"]
     main = _main_effects(rows, factors, experiment.response)
     inter = _interactions(rows, factors, experiment.response)
     displacement = _displacement(experiment, rows)
     tables = {"summary": summary, "effects": paired, "main_effects": main,
               "interactions": inter, "displacement": displacement}
+    if experiment.space is not None and experiment.space.method == "saltelli":
+        tables["sobol"] = sobol_indices(experiment, rows)
     files = []
     for name, frame in tables.items():
         path = out / f"{name}.csv"
@@ -112,6 +114,34 @@ def analyze(folder: Path) -> Analysis:
             files += dose_response(main[main["factor"] == factor], experiment.response, stem,
                                    factor=name)
     return Analysis(summary, paired, main, inter, displacement, files)
+
+
+def sobol_indices(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
+    """First-order and total Sobol indices of the response, per policy (SALib).
+
+    The response of each point of Saltelli's design is its mean over replications; the
+    points must be complete and in the sampler's order.
+    """
+    from SALib.analyze import sobol  # noqa: PLC0415 - optional [sa] extra
+
+    ranges = experiment.space.ranges or {}
+    names = list(ranges)
+    problem = sensitivity_problem(names, np.array([ranges[n][0] for n in names]),
+                                  np.array([ranges[n][1] for n in names]))
+    sample = f"f:{SAMPLE_KEY}"
+    records = []
+    for policy, group in rows[rows[sample].notna()].groupby("policy", sort=False):
+        y = group.groupby(sample)[experiment.response].mean().sort_index().to_numpy()
+        expected = experiment.space.samples * (len(names) + 2)
+        if len(y) != expected:
+            raise ConfigError(experiment.source_file, "space", f"{policy}: {len(y)} of "
+                              f"{expected} points of the Saltelli design are done")
+        result = sobol.analyze(problem, y, calc_second_order=False, seed=0)
+        for i, name in enumerate(names):
+            records.append({"policy": policy, "parameter": name, "S1": result["S1"][i],
+                            "S1_conf": result["S1_conf"][i], "ST": result["ST"][i],
+                            "ST_conf": result["ST_conf"][i]})
+    return pd.DataFrame(records)
 
 
 def _paired_by_setting(rows: pd.DataFrame, metrics: list[str], baseline: str) -> pd.DataFrame:
