@@ -24,6 +24,7 @@ import numpy as np
 import simpy
 
 import sim
+from benchmarks.cpu import burn
 from sim.model import CrowdPolicingModel
 from sim.scenario import load_scenario
 from sim.sweep.executors import run_all
@@ -136,24 +137,17 @@ def sweep_speedup(runs: int) -> dict:
             "speedup": rates[2] / rates[1]}
 
 
-def _burn(n: int) -> int:
-    total = 0
-    for i in range(n):
-        total += i * i
-    return total
-
-
 def machine_parallel_ceiling() -> float:
     """Speed-up of pure CPU work on 2 processes over 1: what this machine allows at best."""
     n = 20_000_000
     t = time.perf_counter()
-    _burn(n)
-    _burn(n)
+    burn(n)
+    burn(n)
     serial = time.perf_counter() - t
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(_burn, [10, 10])
+        pool.map(burn, [10, 10])
         t = time.perf_counter()
-        pool.map(_burn, [n, n], chunksize=1)
+        pool.map(burn, [n, n], chunksize=1)
         parallel = time.perf_counter() - t
     return serial / parallel
 

@@ -132,6 +132,11 @@ class OffenderParams:
     leave_risk: float = param(
         1.5, low=0, doc="perceived risk at the current site above which an offender moves on "
         "(displacement)", source="assumption")
+    gain_by_kind: dict[str, float] = param(
+        None, keys=VISITED_KINDS, low=0,
+        doc="expected haul per victim at each kind of place, relative to 1 (e.g. travellers "
+        "with luggage and phones at stations); multiplies the crowd in site choice",
+        source="assumption: no data on valuables by place; neutral (all 1) by default")
     bus_crowd_factor: float = param(
         10.0, low=0,
         doc="a passenger on a packed bus counts as this many people in a street crowd, for "

@@ -31,6 +31,7 @@ fields are choices, and show a source only where one was given."""
 
 EFFECTIVE_DEFAULTS = {
     (VisitorParams, "dwell_median_min"): lambda: VisitorParams().dwell_medians(),
+    (OffenderParams, "gain_by_kind"): lambda: "1 for every kind",
     (VisitorParams, "kind_hour_weights"): lambda: {
         kind: _hour_runs(w) for kind, w in VisitorParams().hour_weights().items()},
 }

@@ -215,3 +215,18 @@ def test_json_metrics_on_leshan_are_complete_and_nontrivial():
     assert m["thefts_occurred"] <= m["thefts_attempted"] - m["thefts_deterred"]
     hourly = result.hourly
     assert hourly["thefts"].sum() == m["thefts_occurred"]
+
+
+def test_offenders_go_where_the_haul_is(town):
+    city = town.city_model()
+    stations = {str(city.node_ids[n]) for n in city.nodes_of_kind("station")}
+
+    def station_thefts(scenario) -> int:
+        total = 0
+        for s in SEEDS:
+            places = sim.run(scenario, seed=s).places
+            total += int(places.loc[places["node"].isin(stations), "attempts"].sum())
+        return total
+
+    rich = with_overrides(town, {"offenders.gain_by_kind": {"station": 20.0}})
+    assert station_thefts(rich) > 2 * max(station_thefts(town), 1)

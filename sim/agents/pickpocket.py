@@ -62,7 +62,8 @@ class Pickpocket(mesa.Agent):
         self.stream = model.streams.offenders
         self.memory = np.zeros(len(sites) + len(model.transit.directions))
         self.memory_since = np.zeros_like(self.memory)
-        self.site_index = {int(s): i for i, s in enumerate(sites)}
+        gain = self.params.gain_by_kind or {}
+        self.site_gain = np.array([gain.get(model.city.kind[s], 1.0) for s in sites])
         self.decay_rate = math.log(2.0) / (60.0 * self.params.risk_memory_h)
 
     def taken_into_custody(self) -> None:
@@ -109,10 +110,13 @@ class Pickpocket(mesa.Agent):
         self.memory_since[choice] = now
 
     def choose_site(self) -> int:
-        """Draw a site (or a bus direction) with weight crowd x exp(-aversion x risk)."""
+        """Draw a site (or a bus direction) with weight gain x exp(-aversion x risk).
+
+        The gain is the crowd (x the kind's haul per victim; x the bus factor on a bus).
+        """
         crowds = self.model.crowds
         people = np.asarray(crowds.people)
-        gain = people[self.sites].astype(float)
+        gain = people[self.sites] * self.site_gain
         transit = self.model.transit
         n_nodes = self.model.city.n_nodes
         bus_gain = [people[n_nodes + d.first_vehicle: n_nodes + d.first_vehicle + d.n_vehicles]
