@@ -19,6 +19,7 @@ from sim.ledger import Incident, Ledger
 
 if TYPE_CHECKING:
     from sim.agents.pickpocket import Pickpocket
+    from sim.agents.tourist import Tourist
     from sim.model import CrowdPolicingModel
 
 VICTIM_TRIES = 4  # size-weighted victim draw by thinning; the last draw is kept
@@ -88,7 +89,7 @@ class CrimeEvents:
         if incident.occurred and not incident.on_bus:
             self.thefts_at_node[incident.node] += 1
 
-    def _victim(self, parties: list) -> object:
+    def _victim(self, parties: list[Tourist]) -> Tourist:
         """A party drawn with probability proportional to its size (by thinning)."""
         rng = self.rng
         for _ in range(VICTIM_TRIES):
@@ -119,11 +120,11 @@ class CrimeEvents:
             if not incident.cleared_by:
                 self._arrest(incident, offender, "camera_evidence")
 
-    def on_scene(self, incident: Incident, offender_id: int) -> None:
+    def on_scene(self, incident: Incident) -> None:
         """A dispatched car arrives: the offender may still be caught near the scene."""
         now = self.model.env.now
         Ledger.respond(incident, now)
-        offender = self.model.offender_by_id.get(offender_id)
+        offender = self.model.offender_by_id.get(incident.offender)
         if incident.cleared_by or offender is None or not offender.free:
             return
         chance = self.police.arrest_on_scene * math.exp(

@@ -177,7 +177,7 @@ class PatrolCar(PoliceUnit):
         env = self.model.env
         yield env.timeout(self.model.city.distance(self.node, node) / self.speed)
         self.node = node
-        self.model.crime.on_scene(incident, incident.offender)
+        self.model.crime.on_scene(incident)
 
     def send(self, job: tuple[Incident, int]) -> None:
         """Dispatcher hands this car a job."""
