@@ -124,7 +124,7 @@ def compare_policies(scenario: str, policies: str, baseline: str, replications: 
                      out=out)
     click.echo(f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
                f"replications (mean [95% CI]; effects paired by seed)")
-    click.echo(table(result, baseline).to_markdown())
+    click.echo(table(result).to_markdown())
     click.echo(f"lowest theft rate: {result.best}")
     if out is not None:
         click.echo(f"tables and figures in {out}/ "

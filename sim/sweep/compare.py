@@ -40,6 +40,7 @@ class Comparison:
     rows: pd.DataFrame
     summary: pd.DataFrame
     effects: pd.DataFrame
+    baseline: str
     best: str
     files: list[Path]
 
@@ -83,7 +84,7 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     paired = paired_effects(rows, list(METRICS), baseline)
     rates = summary[summary["metric"] == "theft_rate_per_1000_visitors"]
     best = str(rates.sort_values("mean").iloc[0]["label"])
-    comparison = Comparison(rows, summary, paired, best, [])
+    comparison = Comparison(rows, summary, paired, baseline, best, [])
     if out:
         comparison.files = _write(out, scenario, comparison, specs)
     return comparison
@@ -110,7 +111,7 @@ def _run(specs: list[RunSpec], out: Path | None, executor: str, workers: int,
     return pd.DataFrame([by_key[k] for k in keys])
 
 
-def table(comparison: Comparison, baseline: str) -> pd.DataFrame:
+def table(comparison: Comparison) -> pd.DataFrame:
     """The printed table: mean [95% CI] per metric, and the paired effect on theft rate."""
     s = comparison.summary
     cells: dict[str, dict[str, str]] = {}
@@ -119,8 +120,8 @@ def table(comparison: Comparison, baseline: str) -> pd.DataFrame:
                                                                       r["ci_high"])
     e = comparison.effects
     for _, r in e[e["metric"] == "theft_rate_per_1000_visitors"].iterrows():
-        cells[r["label"]][f"thefts/1000 vs {baseline}"] = _fmt(r["difference"], r["ci_low"],
-                                                               r["ci_high"])
+        column = f"thefts/1000 vs {comparison.baseline}"
+        cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
     frame = pd.DataFrame.from_dict(cells, orient="index")
     frame.index.name = "policy"
     return frame.fillna("")
@@ -143,11 +144,10 @@ def _write(out: Path, scenario: str, comparison: Comparison, specs: list[RunSpec
     write_table(rows, files[0])
     atomic_write(files[1], lambda tmp: summary.to_csv(tmp, index=False))
     atomic_write(files[2], lambda tmp: paired.to_csv(tmp, index=False))
-    baseline = rows.loc[~rows["label"].isin(paired["label"]), "label"].iloc[0]
-    shown = table(comparison, baseline)
+    shown = table(comparison)
     atomic_write(files[3], lambda tmp: tmp.write_text(shown.to_markdown() + "\n"))
     files += effects(paired, "theft_rate_per_1000_visitors", out / "effects_theft_rate",
-                     title=f"Thefts per 1,000 visitors vs {baseline}")
+                     title=f"Thefts per 1,000 visitors vs {comparison.baseline}")
     files += _best_map(out, scenario, rows, best, specs)
     files += time_series({label: _mean_hourly(group) for label, group
                           in rows.groupby("label", sort=False)}, out / "time_series",
