@@ -230,3 +230,30 @@ def test_offenders_go_where_the_haul_is(town):
 
     rich = with_overrides(town, {"offenders.gain_by_kind": {"station": 20.0}})
     assert station_thefts(rich) > 2 * max(station_thefts(town), 1)
+
+
+def test_offender_who_steals_on_a_bus_stays_where_he_fled(town, monkeypatch):
+    """After a theft on a bus he flees; the bus ride must not put him back at the last stop."""
+    from sim.agents.pickpocket import Pickpocket
+
+    checks = []
+    flee, work_bus = Pickpocket.flee, Pickpocket.work_bus
+
+    def recording_flee(self, loc):
+        yield from flee(self, loc)
+        self.fled_to = self.node
+
+    def recording_work_bus(self, direction, choice, end):
+        self.fled_to = None
+        yield from work_bus(self, direction, choice, end)
+        if self.fled_to is not None and self.free:
+            checks.append((self.node, self.fled_to))
+
+    monkeypatch.setattr(Pickpocket, "flee", recording_flee)
+    monkeypatch.setattr(Pickpocket, "work_bus", recording_work_bus)
+    busy = with_overrides(town, {"offenders.bus_crowd_factor": 50.0,
+                                 "visitors.bus_walk_threshold_min": 2.0})
+    for s in SEEDS:
+        sim.run(busy, seed=s)
+    assert checks, "no theft on a bus happened: the test saw nothing"
+    assert all(node == fled_to for node, fled_to in checks)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+import simpy
 
 from sim.city.transit import MIN_PER_DAY, Trip
 from sim.crime import Outcome
@@ -162,13 +163,18 @@ class Pickpocket(mesa.Agent):
         boards, alights, vehicle = ride
         yield model.env.timeout(boards - model.env.now)
         self.node = d.stops[0]
-        yield from self.attempts(model.city.n_nodes + vehicle, choice, alights)
-        if self.free:
+        ended = yield from self.attempts(model.city.n_nodes + vehicle, choice, alights)
+        if self.free and ended is not Outcome.THEFT:  # after a theft he fled the bus
             yield model.env.timeout(max(alights - model.env.now, 0.0))
             self.node = d.stops[-1]
 
-    def attempts(self, loc: int, choice: int, until: float) -> Generator:
-        """Attempts at rate (max) x crowd / (crowd + half), by thinning, until `until`."""
+    def attempts(self, loc: int, choice: int, until: float
+                 ) -> Generator[simpy.Event, None, Outcome | None]:
+        """Attempts at rate (max) x crowd / (crowd + half), by thinning, until `until`.
+
+        Returns the outcome that ended the session early (a theft, an arrest, deterrence
+        that made the site feel watched), or None when time ran out.
+        """
         model, p, rng = self.model, self.params, self.stream
         env = model.env
         mean_gap = 60.0 / p.attempts_per_hour if p.attempts_per_hour > 0 else math.inf
@@ -179,10 +185,10 @@ class Pickpocket(mesa.Agent):
             gap = rng.exponential(mean_gap)
             if env.now + gap >= until:
                 yield env.timeout(max(until - env.now, 0.0))
-                return
+                return None
             yield env.timeout(gap)
             if not self.free:
-                return
+                return Outcome.ARRESTED
             people = model.crowds.people[loc] * (p.bus_crowd_factor if on_bus else 1.0)
             if rng.random() * (people + half) >= people:
                 continue
@@ -190,12 +196,13 @@ class Pickpocket(mesa.Agent):
             if outcome is Outcome.DETERRED:
                 self.remember(choice, 1.0)
                 if self.perceived_risk()[choice] > p.leave_risk:
-                    return
+                    return outcome
             elif outcome is Outcome.THEFT:
                 yield from self.flee(loc)
-                return
+                return outcome
             elif outcome is Outcome.ARRESTED:
-                return
+                return outcome
+        return Outcome.ARRESTED
 
     def flee(self, loc: int) -> Generator:
         """Walk away from the scene and lie low for a while."""
