@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.agents.pickpocket import Pickpocket
 from sim.model import CrowdPolicingModel
 from sim.policing.policy import CameraSpec, Deployment, DispatchSpec, Policy
 from sim.scenario import load_scenario, with_overrides
@@ -234,8 +235,6 @@ def test_offenders_go_where_the_haul_is(town):
 
 def test_offender_who_steals_on_a_bus_stays_where_he_fled(town, monkeypatch):
     """After a theft on a bus he flees; the bus ride must not put him back at the last stop."""
-    from sim.agents.pickpocket import Pickpocket
-
     checks = []
     flee, work_bus = Pickpocket.flee, Pickpocket.work_bus
 
