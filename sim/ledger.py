@@ -79,10 +79,15 @@ class Ledger:
         incident.t_reported = t
 
     @staticmethod
-    def request(incident: Incident, t: float) -> None:
-        """A car is asked for (on a report or a live detection); the first request counts."""
-        if math.isnan(incident.t_requested):
-            incident.t_requested = t
+    def request(incident: Incident, t: float) -> bool:
+        """A car is asked for (on a report or a live detection); the first request counts.
+
+        True if this was the first request (the dispatcher acts only on that one).
+        """
+        if not math.isnan(incident.t_requested):
+            return False
+        incident.t_requested = t
+        return True
 
     @staticmethod
     def respond(incident: Incident, t: float) -> None:

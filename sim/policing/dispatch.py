@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Generator
 from typing import TYPE_CHECKING
@@ -26,10 +25,8 @@ class Dispatcher:
 
     def request(self, incident: Incident, node: int) -> None:
         """Ask for a car at `node` for `incident` (once per incident)."""
-        if not math.isnan(incident.t_requested):  # already asked for
-            return
-        Ledger.request(incident, self.model.env.now)
-        self.model.env.process(self._after_delay(incident, node))
+        if Ledger.request(incident, self.model.env.now):
+            self.model.env.process(self._after_delay(incident, node))
 
     def _after_delay(self, incident: Incident, node: int) -> Generator:
         yield self.model.env.timeout(self.spec.delay_min)
