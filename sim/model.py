@@ -104,7 +104,7 @@ class CrowdPolicingModel(mesa.Model):
         city = self.city
         radius = np.hypot(city.x - city.x.mean(), city.y - city.y.mean())
         edge = np.argsort(-radius)[: max(1, int(EDGE_SHARE * city.n_nodes))]
-        sites = np.union1d(city.attractions, city.entries)
+        sites = city.visited
         for home in rng.choice(edge, size=count):
             offender = Pickpocket(self, int(home), sites)
             self.offender_by_id[offender.unique_id] = offender

@@ -41,7 +41,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     n = city.n_nodes
     person_minutes = sum(crowds.person_minutes)
     theft_metrics = model.crime.ledger.metrics(flow.arrived_people,
-                                               np.union1d(city.attractions, city.entries))
+                                               city.visited)
     metrics: dict[str, float] = {
         "visitors": flow.arrived_people,
         "visitor_hours": flow.person_minutes_in_city / 60.0,
@@ -82,7 +82,7 @@ def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, n: int) -> pd.Da
         "arrests": per_node(at_places["arrest"]),
         "camera": model.presence.camera[:n],
     })
-    return places[places["kind"] != "street"].reset_index(drop=True)
+    return places.iloc[city.places].reset_index(drop=True)  # rows in city.places order
 
 
 def _hourly(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def _concentration(experiment: Experiment, rows: pd.DataFrame, sweep: Path, figu
     figure = concentration_curves(curves, n_nodes, figures / "concentration")[0]
     low, high = mean_ci(np.array(shares) * 100)[1:3]
     city = load_scenario(experiment.scenario).city_model()
-    visited = len(np.union1d(city.attractions, city.entries))
+    visited = len(city.visited)
     return Finding(f"50% of thefts at {text}% of places and street nodes",
                    low <= 6.0 and high >= 2.1,
                    f"Thefts can only happen at the {visited} visited places among {n_nodes} "

@@ -107,6 +107,16 @@ class City:
         idx = self.nodes_of_kind(*ENTRY_KINDS)
         return idx[self.attractiveness[idx] > 0]
 
+    @cached_property
+    def visited(self) -> np.ndarray:
+        """Places visitors go to (attractions and entries): where crowds and thefts are."""
+        return np.union1d(self.attractions, self.entries)
+
+    @cached_property
+    def places(self) -> np.ndarray:
+        """Every node that is not a plain intersection, in node order (a run's place table)."""
+        return np.array([i for i, k in enumerate(self.kind) if k != "street"], dtype=np.int64)
+
     def distances_from(self, source: int) -> np.ndarray:
         """Street distance (m) from `source` to every node; computed once, then cached."""
         row = self._dist.get(source)

@@ -82,7 +82,7 @@ class Transit:
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
         self._walk_rows: dict[int, list[float]] = {}
-        self._places = np.union1d(city.entries, city.attractions)
+        self._places = city.visited
         # per direction and node: index of the nearest stop and the distance to it
         every_node = np.arange(city.n_nodes)
         near = [city.distance_matrix(np.asarray(d.stops), every_node) for d in self.directions]

@@ -39,9 +39,9 @@ class Deployer:
         self.source = source
         self.rng = model.streams.police
         city = model.city
-        places = np.union1d(city.attractions, city.entries)
         # planners know where crowds go: rank places by their draw
-        self.crowd_rank = places[np.argsort(-city.attractiveness[places], kind="stable")]
+        self.crowd_rank = city.visited[np.argsort(-city.attractiveness[city.visited],
+                                                  kind="stable")]
         self.units: list[PoliceUnit] = []
         self.drones: list[Drone] = []
 

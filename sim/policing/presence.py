@@ -47,7 +47,7 @@ class Presence:
     def _neighbours(self, n: int) -> list[list[int]]:
         """Places within `nearby_m` of each place (street distance), for spill-over."""
         city = self.model.city
-        places = np.union1d(city.attractions, city.entries)
+        places = city.visited
         near: list[list[int]] = [[] for _ in range(n)]
         for p in places:
             d = city.distances_from(int(p))[places]

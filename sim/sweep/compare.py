@@ -171,7 +171,7 @@ def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str,
     layout = model.deployer.layout()
     model.release()
     city = loaded.city_model()
-    nodes = np.flatnonzero(np.array(city.kind) != "street")
+    nodes = city.places
     mine = rows["label"] == best
     places = pd.DataFrame({
         "x": city.x[nodes], "y": city.y[nodes],

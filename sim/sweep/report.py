@@ -280,7 +280,7 @@ def treatment_areas(experiment: Experiment, spec: RunSpec) -> tuple[np.ndarray, 
     layout = model.deployer.layout()
     model.release()
     city = scenario.city_model()
-    places = np.flatnonzero(np.array(city.kind) != "street")
+    places = city.places
     stationed = {n for kind, nodes in layout.items() if kind not in ("camera", "bus_lines")
                  for n in nodes}
     treated = np.isin(places, list(stationed))

@@ -66,7 +66,7 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     """Places sized by the crowd now and coloured by thefts so far; police where they are."""
     update_counter.get()
     city = model.city
-    places = np.flatnonzero(np.array(city.kind) != "street")
+    places = city.places
     people = np.asarray(model.crowds.people[: city.n_nodes])[places]
     thefts = model.crime.thefts_at_node[places]
     fig = Figure(figsize=(6, 5.5))
