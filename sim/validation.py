@@ -26,6 +26,7 @@ from sim.sweep.sweep import run_sweep
 from sim.viz.figures import bars, concentration_curves, dose_response
 
 SCENARIO = "leshan-mayday"
+RATE = "theft_rate_per_1000_visitors"
 
 
 @dataclass
@@ -55,6 +56,14 @@ class Fact:
 def _ci(values: pd.Series | np.ndarray, fmt: str = "{:.3g}") -> tuple[float, str]:
     mean, low, high, _ = mean_ci(values)
     return mean, f"{fmt.format(mean)} [{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def _curve(policy: str, values: dict[float, np.ndarray | pd.Series]) -> pd.DataFrame:
+    """A dose-response table: per level, the mean of the runs' values with its 95% CI."""
+    return pd.DataFrame([{"policy": policy, "level": level,
+                          **dict(zip(("mean", "ci_low", "ci_high", "n"), mean_ci(v),
+                                     strict=True))}
+                         for level, v in sorted(values.items())])
 
 
 def _level_rows(rows: pd.DataFrame, factor: str) -> dict[float, pd.DataFrame]:
@@ -103,17 +112,13 @@ def _diminishing(experiment: Experiment, rows: pd.DataFrame, sweep: Path, figure
     xs = sorted(levels)
     per_post = []
     for a, b in itertools.pairwise(xs):
-        drop = (levels[a]["theft_rate_per_1000_visitors"].to_numpy()
-                - levels[b]["theft_rate_per_1000_visitors"].to_numpy()) / (b - a)
+        drop = (levels[a][RATE].to_numpy() - levels[b][RATE].to_numpy()) / (b - a)
         per_post.append((a, b, *_ci(drop, "{:.4f}")))
-    means = pd.DataFrame([{"policy": "fixed-posts", "level": x, **dict(zip(
-        ("mean", "ci_low", "ci_high", "n"), mean_ci(levels[x]["theft_rate_per_1000_visitors"]),
-        strict=True))} for x in xs])
-    figure = dose_response(means, "theft_rate_per_1000_visitors", figures / "posts",
+    means = _curve("fixed-posts", {x: levels[x][RATE] for x in xs})
+    figure = dose_response(means, RATE, figures / "posts",
                            factor="uniformed two-officer posts")[0]
     first, last = per_post[0][2], per_post[-1][2]
-    rate = "theft_rate_per_1000_visitors"
-    total = levels[xs[0]][rate].to_numpy() - levels[xs[-1]][rate].to_numpy()
+    total = levels[xs[0]][RATE].to_numpy() - levels[xs[-1]][RATE].to_numpy()
     total_low = mean_ci(total)[1]
     text = "; ".join(f"{a:g}->{b:g} posts: {t}" for a, b, _, t in per_post)
     return Finding(f"total reduction {xs[0]:g}->{xs[-1]:g} posts: {_ci(total)[1]}; per added "
@@ -130,16 +135,13 @@ def _diminishing(experiment: Experiment, rows: pd.DataFrame, sweep: Path, figure
 def _koper(experiment: Experiment, rows: pd.DataFrame, sweep: Path, figures: Path
            ) -> Finding:
     factor = "policy.deploy.0.dwell_min"
-    base = rows[rows["policy"] == experiment.baseline_policy]["theft_rate_per_1000_visitors"]
+    base = rows[rows["policy"] == experiment.baseline_policy][RATE]
     levels = _level_rows(rows, factor)
-    reduction = {d: base.mean() - g["theft_rate_per_1000_visitors"].mean()
-                 for d, g in levels.items()}
+    reduction = {d: base.mean() - g[RATE].mean() for d, g in levels.items()}
     best = max(reduction.values())
     by_15 = max(v for d, v in reduction.items() if d <= 15)
-    means = pd.DataFrame([{"policy": "hotspot-koper", "level": d, **dict(zip(
-        ("mean", "ci_low", "ci_high", "n"), mean_ci(g["theft_rate_per_1000_visitors"]),
-        strict=True))} for d, g in levels.items()])
-    figure = dose_response(means, "theft_rate_per_1000_visitors", figures / "koper",
+    means = _curve("hotspot-koper", {d: g[RATE] for d, g in levels.items()})
+    figure = dose_response(means, RATE, figures / "koper",
                            factor="stop length (min)")[0]
     share = by_15 / best if best > 0 else float("nan")
     peak = max(reduction, key=reduction.get)
@@ -192,17 +194,11 @@ def _reporting_delay(experiment: Experiment, rows: pd.DataFrame, sweep: Path, fi
                      ) -> Finding:
     factor = "scenario.victims.report_median_min"
     levels = _level_rows(rows, factor)
-    rates = {}
-    records = []
-    for delay, group in levels.items():
-        reported = group["thefts_reported"].to_numpy(dtype=float)
-        per_report = group["arrests_after_report"].to_numpy(dtype=float) / np.maximum(
-            reported, 1)
-        rates[delay] = per_report.mean()
-        mean, low, high, n = mean_ci(per_report)
-        records.append({"policy": "integrated", "level": delay, "mean": mean, "ci_low": low,
-                        "ci_high": high, "n": n})
-    figure = dose_response(pd.DataFrame(records), "arrests per reported theft",
+    per_report = {delay: group["arrests_after_report"].to_numpy(dtype=float)
+                  / np.maximum(group["thefts_reported"].to_numpy(dtype=float), 1)
+                  for delay, group in levels.items()}
+    rates = {delay: values.mean() for delay, values in per_report.items()}
+    figure = dose_response(_curve("integrated", per_report), "arrests per reported theft",
                            figures / "reporting_delay", factor="median reporting delay (min)")[0]
     short, long_ = rates[min(rates)], rates[30.0]
     ratio = long_ / short if short > 0 else float("nan")

@@ -8,6 +8,7 @@ tables and figures. Displacement uses the weighted displacement quotient (Bowers
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -144,25 +145,29 @@ def sobol_indices(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def _treated_points(rows: pd.DataFrame, baseline: str
+                    ) -> Iterator[tuple[str, str, pd.DataFrame, pd.DataFrame]]:
+    """Each non-baseline point's (policy, setting, runs, baseline runs at its scenario setting).
+
+    Points without such a baseline are left out.
+    """
+    for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
+        base = rows[(rows["policy"] == baseline)
+                    & (rows["scenario_setting"] == group["scenario_setting"].iloc[0])]
+        if policy != baseline and not base.empty:
+            yield policy, setting, group, base
+
+
 def _paired_by_setting(rows: pd.DataFrame, metrics: list[str], baseline: str) -> pd.DataFrame:
     """Each policy point against the baseline at the same scenario setting, paired by seed."""
     frames = []
-    for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
-        base = _baseline_rows(rows, baseline, group)
-        if policy == baseline or base.empty:
-            continue
+    for policy, setting, group, base in _treated_points(rows, baseline):
         pair = pd.concat([base, group]).assign(arm=lambda f: np.where(
             f["policy"] == baseline, "baseline", "treated"))
         effect = paired_effects(pair, metrics, "baseline", by="arm")
         frames.append(effect.drop(columns="arm").assign(policy=policy, setting=setting,
                                                         label=policy + setting))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _baseline_rows(rows: pd.DataFrame, baseline: str, group: pd.DataFrame) -> pd.DataFrame:
-    """The baseline's runs at the scenario setting of `group`."""
-    return rows[(rows["policy"] == baseline)
-                & (rows["scenario_setting"] == group["scenario_setting"].iloc[0])]
 
 
 def _main_effects(rows: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
@@ -193,10 +198,7 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
     records = []
     baseline = experiment.baseline_policy
     specs = {s.point: s for s in design(experiment)}
-    for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
-        base = _baseline_rows(rows, baseline, group)
-        if policy == baseline or base.empty:
-            continue
+    for policy, setting, group, base in _treated_points(rows, baseline):
         areas = treatment_areas(experiment, specs[int(group["point"].iloc[0])])
         if areas is None:
             continue
