@@ -90,8 +90,24 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     raw = apply_overrides(Scenario, to_raw(scenario), overrides)
     label = scenario.source_file or "scenario"
     updated = replace(build(Scenario, raw, file=label), source_file=scenario.source_file)
+    check_consistency(updated, label)
     updated.city_model()
     return updated
+
+
+def check_consistency(scenario: Scenario, file: str) -> None:
+    """Constraints between fields that the per-field bounds cannot express."""
+    v, o = scenario.visitors, scenario.offenders
+    for field_name, weights in (("visitors.party_size_weights", v.party_size_weights),
+                                ("visitors.arrival_profile", v.arrival_profile)):
+        if sum(weights) <= 0:
+            raise ConfigError(file, field_name, "needs at least one weight above 0")
+    for field_name, (low, high) in (("visitors.bus_service_hours", v.bus_service_hours),
+                                    ("offenders.work_hours", o.work_hours),
+                                    ("offenders.flee_m", o.flee_m)):
+        if low > high:
+            raise ConfigError(file, field_name, f"[{low:g}, {high:g}]: the first value must "
+                              "not exceed the second")
 
 
 def load_scenario(name_or_path: str, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -100,6 +116,7 @@ def load_scenario(name_or_path: str, overrides: dict[str, Any] | None = None) ->
     raw = apply_overrides(Scenario, read_toml(path), overrides or {})
     scenario = build(Scenario, raw, file=str(path))
     scenario = replace(scenario, source_file=str(path))
+    check_consistency(scenario, str(path))
     scenario.city_model()  # a broken city file fails now, before any run starts
     return scenario
 

@@ -41,9 +41,9 @@ class VisitorFlow:
         self.entry_cdf = np.cumsum(entry_weight / entry_weight.sum())
         self.entry_cdf[-1] = 1.0
         self.sights = city.attractions.tolist()
-        origins = sorted(set(self.entries) | set(self.sights))
-        self.origin_row = {node: i for i, node in enumerate(origins)}
-        self.choice_cdf = self._choice_tables(np.array(origins))
+        origins = city.visited
+        self.origin_row = {int(node): i for i, node in enumerate(origins)}
+        self.choice_cdf = self._choice_tables(origins)
         medians = params.dwell_medians()
         self.dwell_median = {i: medians[k] for i, k in enumerate(city.kind) if k in medians}
         self.present_parties = 0
@@ -53,9 +53,7 @@ class VisitorFlow:
         self.person_minutes_in_city = 0.0
 
     def _mean_party_size(self) -> float:
-        w = np.asarray(self.params.party_size_weights, dtype=float)
-        if w.sum() <= 0:
-            raise ValueError("visitors.party_size_weights must not all be zero")
+        w = np.asarray(self.params.party_size_weights, dtype=float)  # sum > 0: checked on load
         return float((w / w.sum()) @ np.arange(1, len(w) + 1))
 
     def _choice_tables(self, origins: np.ndarray) -> list[list[list[float]]]:

@@ -39,6 +39,12 @@ def test_valid_file_loads(write_toml):
          "expected 24 items"),
         (TOWN + "[city.assign]\nattraction_kinds = ['zoo']\n", "city.assign.attraction_kinds[0]",
          "allowed: scenic"),
+        (TOWN.replace("per_day = 100", "party_size_weights = [0, 0, 0, 0, 0]"),
+         "visitors.party_size_weights", "at least one weight above 0"),
+        (TOWN.replace("per_day = 100", "arrival_profile = " + str([0] * 24)),
+         "visitors.arrival_profile", "at least one weight above 0"),
+        (TOWN + "[offenders]\nwork_hours = [21.0, 9.0]\n", "offenders.work_hours",
+         "must not exceed"),
     ],
 )
 def test_bad_field_is_named(write_toml, text, field, hint):
