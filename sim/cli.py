@@ -40,6 +40,11 @@ PRESETS = ("none", "random-patrol", "fixed-posts", "grid", "hotspot-koper", "pla
 
 EXIT_BAD_INPUT = 2
 
+workers_option = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+                              help="Worker processes (runs in parallel).")
+scale_option = click.option("--scale", type=float, default=None,
+                            help="Scale visitor and offender numbers (0.1 = a tenth).")
+
 
 def reports_bad_input(command: Callable) -> Callable:
     """Turn a ConfigError into one clear line on stderr and exit code 2 (no traceback)."""
@@ -67,7 +72,7 @@ def main() -> None:
               help="Built-in policy name or path to a .toml file.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--days", type=int, default=None, help="Override the scenario's number of days.")
-@click.option("--scale", type=float, default=None, help="Scale visitor and offender numbers.")
+@scale_option
 @click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a scenario field (visitors.per_day=20000) or, prefixed with "
               "policy., a policy field (policy.dispatch.delay_min=2).")
@@ -105,8 +110,8 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
 @click.option("--baseline", default="none", show_default=True,
               help="Policy the others are compared with (paired by seed).")
 @click.option("--replications", type=click.IntRange(1), default=5, show_default=True)
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--scale", type=float, default=None, help="Scale visitor and offender numbers.")
+@workers_option
+@scale_option
 @click.option("--days", type=int, default=None, help="Override the scenario's days.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -133,7 +138,7 @@ def compare_policies(scenario: str, policies: str, baseline: str, replications: 
 
 @main.command()
 @click.argument("experiment_file", type=click.Path(path_type=Path))
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@workers_option
 @click.option("--executor", type=click.Choice(EXECUTORS), default=None,
               help="serial, process (default for >1 worker) or dask.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -199,7 +204,7 @@ def analyze(folder: Path) -> None:
 @click.option("--seed", type=int, default=None, help="Override the experiment's base seed.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
               help="Inject a change (scenario.* or policy.* path) into every run.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@workers_option
 @click.option("--update", is_flag=True, help="Regenerate the reference and say what moved.")
 @reports_bad_input
 def regress(experiment_file: Path, reference_dir: Path, tier: str, replications: int | None,
