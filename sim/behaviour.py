@@ -15,7 +15,6 @@ from sim.params import param
 VISITED_KINDS = tuple(k for k in PLACE_KINDS if k not in ("street", "police_station"))
 HOURS = 24
 
-KOPER = "Koper 1995, Justice Quarterly 12(4): stops of ~10 min needed, 11-15 min optimal"
 KANSAS_CITY = ("Kansas City Response Time Analysis (1977-80): reporting delay, not travel "
                "time, decides on-scene arrests; discovered crimes rarely end in one")
 
@@ -89,12 +88,26 @@ class VisitorParams:
 
 @dataclass(frozen=True)
 class OffenderParams:
-    """Pickpockets: how many, when they work, where they go, how they attempt and flee."""
+    """Pickpockets: how many, when they work, what they know, how they attempt and flee."""
 
     per_100k_visitors: float = param(
-        20.0, unit="offenders per 100,000 daily visitors", low=0,
-        doc="active pickpockets in town each day, scaled with visitors",
+        20.0, unit="active offenders per 100,000 visitors of the day", low=0,
+        doc="expected pickpockets at work on a day, scaled with that day's visitors",
         source="assumption: not reported in the case; gives tens of thefts a day")
+    active_share: float = param(
+        0.5, low=0.01, high=1,
+        doc="chance an offender of the pool works on a given day; the pool holds "
+        "per_100k_visitors x visitors / active_share offenders",
+        source="assumption: professional pickpockets work most, not all, days of a holiday")
+    turnover_per_day: float = param(
+        0.1, unit="1/day", low=0, high=1,
+        doc="share of the pool that moves on each day, replaced by as many newcomers on "
+        "average (arrested offenders are not replaced one for one)",
+        source="assumption: travelling pickpocket groups come and go over a holiday")
+    home_edge_share: float = param(
+        0.1, low=0.01, high=1,
+        doc="offenders live among this outermost share of intersections",
+        source="assumption: offenders commute into the tourist centre")
     work_hours: tuple[float, ...] = param(
         (9.0, 21.0), unit="h", length=2, low=0, high=24,
         doc="hours pickpockets work (they follow the crowds)", source="assumption")
@@ -111,20 +124,47 @@ class OffenderParams:
     session_min: float = param(60.0, unit="min", low=1,
                                doc="mean time at one site before reconsidering",
                                source="assumption")
+    look_around_min: float = param(
+        1.0, unit="min", low=0,
+        doc="time spent sizing up a site that feels watched before moving on",
+        source="assumption")
+    bus_retry_min: float = param(
+        10.0, unit="min", low=0.1,
+        doc="wait before choosing again when no bus runs on the chosen line",
+        source="assumption")
     cooldown_min: float = param(30.0, unit="min", low=0,
                                 doc="time lying low after a theft", source="assumption")
     flee_m: tuple[float, ...] = param(
         (300.0, 1500.0), unit="m", length=2, low=0,
         doc="distance range an offender walks away after a theft", source="assumption")
+    distance_decay_per_km: float = param(
+        0.5, unit="1/km", low=0,
+        doc="site choice weight falls as exp(-decay x street km from where he is)",
+        source="journey-to-crime distance decay (Rossmo 2000; Townsley & Sidebottom 2010, "
+        "Criminology 48(3)): most theft trips are short; the rate itself is an assumption")
+    crowd_memory_min: float = param(
+        60.0, unit="min", low=0.1,
+        doc="how long the crowd an offender saw at a site outweighs the expected crowd "
+        "(e-folding time of his own observation)",
+        source="assumption")
     risk_aversion: float = param(
-        1.0, low=0, doc="site choice weight is crowd x exp(-risk_aversion x perceived risk)",
+        1.0, low=0, doc="site choice weight is gain x exp(-risk_aversion x perceived risk)",
         source="assumption: rational-choice site selection (Cornish & Clarke 1986)")
     risk_memory_h: float = param(
         24.0, unit="h", low=0.1,
-        doc="half-life of an offender's memory of police seen or deterrence at a site",
+        doc="half-life of an offender's memory of being deterred at a site and of arrest news",
         source="assumption")
+    police_memory_min: float = param(
+        60.0, unit="min", low=0.1,
+        doc="half-life of an offender's belief that police seen at a site are still about",
+        source="assumption; the residual deterrence it gives is measured, not imposed "
+        "(Koper 1995 as a validation target)")
     risk_seen_police: float = param(
-        1.0, low=0, doc="perceived risk added on seeing visible police at a site",
+        1.0, low=0, doc="perceived risk added each time an offender sees visible police at a "
+        "site (on arrival, before an attempt, or when they arrive where he works)",
+        source="assumption")
+    risk_deterred: float = param(
+        1.0, low=0, doc="perceived risk added when an offender gives up an attempt",
         source="assumption")
     risk_arrest_news: float = param(
         2.0, low=0, doc="perceived risk added for every offender at a site where one was "
@@ -157,12 +197,25 @@ class VictimParams:
         source="assumption: pickpocketing is a discovered crime (" + KANSAS_CITY + ")")
     notice_sigma: float = param(1.0, low=0, high=3, doc="log-normal sigma of noticing delay",
                                 source="assumption")
+    bystander_notice: float = param(
+        0.0, low=0, high=1,
+        doc="chance bystanders notice an attempt and foil it in a near-empty place; it falls "
+        "as exp(-crowd / capacity / bystander_cover) as the crowd gives cover",
+        source="assumption, neutral (0) by default: guardianship by bystanders (Reynald "
+        "2010) against cover in dense crowds; no data for pickpocketing")
+    bystander_cover: float = param(
+        0.5, low=0.01,
+        doc="crowd density (persons per unit of capacity) at which bystander noticing has "
+        "fallen to 1/e of its near-empty value", source="assumption")
     report_probability: float = param(
         0.4, low=0, high=1, doc="chance a victim reports a noticed theft to the police",
         source="assumption: theft from the person is widely under-reported")
     report_median_min: float = param(
         15.0, unit="min", low=0, doc="median delay from noticing to calling the police",
         source="assumption; long reporting delays are typical (" + KANSAS_CITY + ")")
+    report_sigma: float = param(1.0, low=0, high=3,
+                                doc="log-normal sigma of the reporting delay",
+                                source="assumption")
 
 
 @dataclass(frozen=True)
@@ -182,17 +235,6 @@ class PoliceParams:
         source="assumption: diffusion of benefits (Weisburd et al. 2006)")
     nearby_m: float = param(250.0, unit="m", low=0, doc="radius of nearby deterrence",
                             source="assumption")
-    residual_deterrence: float = param(
-        0.3, low=0, high=1,
-        doc="residual deterrence right after a full-length patrol stop (Koper curve)",
-        source=KOPER)
-    koper_dwell_scale_min: float = param(
-        7.0, unit="min", low=0.1,
-        doc="residual deterrence builds as 1 - exp(-dwell/scale): ~0.8 of full at 11 min",
-        source=KOPER)
-    residual_decay_min: float = param(
-        30.0, unit="min", low=0.1, doc="e-folding time of residual deterrence after a stop",
-        source="assumption, after " + KOPER)
     detect_plainclothes: float = param(
         0.4, low=0, high=1, doc="chance one plainclothes officer spots an attempt at his place",
         source="assumption: plainclothes units watch for pickpockets specifically")
@@ -216,12 +258,14 @@ class PoliceParams:
         source="assumption")
     arrest_on_scene: float = param(
         0.8, low=0, high=1,
-        doc="chance a responding car arrests the offender if it arrives at once",
+        doc="chance a responding crew arrests an offender still within scene_sight_m of "
+        "the scene when it arrives (the victim or witnesses point him out)",
         source="assumption")
-    escape_min: float = param(
-        5.0, unit="min", low=0.1,
-        doc="on-scene arrest chance falls as exp(-time since the act / escape_min)",
-        source="assumption, after " + KANSAS_CITY)
+    scene_sight_m: float = param(
+        100.0, unit="m", low=0,
+        doc="street distance from the scene within which an arriving crew can find the "
+        "offender; beyond it he has got away",
+        source="assumption: sight lines in a crowded street, after " + KANSAS_CITY)
     cctv_clearance: float = param(
         0.25, low=0, high=1,
         doc="chance camera footage identifies the offender of a reported theft",
@@ -229,6 +273,9 @@ class PoliceParams:
     investigation_median_h: float = param(
         8.0, unit="h", low=0, doc="median time to clear a case from footage",
         source="case brief: one of two theft cases solved within 8 hours")
+    investigation_sigma: float = param(1.0, low=0, high=3,
+                                       doc="log-normal sigma of the time to clear from footage",
+                                       source="assumption")
     checkpoint_intercept: float = param(
         0.1, low=0, high=1,
         doc="chance a checkpoint stops an offender carrying stolen goods who passes it",

@@ -1,9 +1,10 @@
 """What happens when a pickpocket strikes, from the attempt to the closed case.
 
 One place holds the event logic, so offenders, officers, cameras and victims all meet in
-the ledger the same way: deterrence, victim choice, success, detection and arrest in the
-act; then, for a theft, the victim noticing and reporting, the dispatched car, and a later
-clearance from camera footage.
+the ledger the same way: deterrence, bystanders, victim choice, success, detection and
+arrest in the act; then, for a theft, the victim noticing and reporting, the dispatched
+car (which catches the offender only if he is still in sight of the scene), and a later
+clearance from camera footage if the police investigate it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class CrimeEvents:
         self.rng = model.streams.incidents
         self.victims = model.scenario.victims
         self.police = model.scenario.police
+        self.investigates_footage = model.policy.footage_investigation
+        self.largest_party = float(len(model.scenario.visitors.party_size_weights))
         self.thefts_at_node = np.zeros(model.city.n_nodes, dtype=np.int64)
 
     def attempt(self, offender: Pickpocket, loc: int) -> Outcome:
@@ -55,12 +58,15 @@ class CrimeEvents:
         now = model.env.now
         n_nodes = model.city.n_nodes
         on_bus = loc >= n_nodes
-        node = offender.node if on_bus else loc
+        node = offender.node_now() if on_bus else loc
         incident = self.ledger.attempt(now, loc, node, on_bus, offender.unique_id)
         rng = self.rng
-        if rng.random() < model.presence.deterrence(loc, now):
+        if rng.random() < model.presence.deterrence(loc):
             incident.deterred = True
             return Outcome.DETERRED
+        if rng.random() < model.presence.bystanders_notice(loc):
+            incident.foiled_by_bystanders = True
+            return Outcome.FAILED
         victim = self._victim(parties)
         incident.victim = victim.unique_id
         awareness = victim.awareness
@@ -94,42 +100,43 @@ class CrimeEvents:
         rng = self.rng
         for _ in range(VICTIM_TRIES):
             party = parties[int(rng.random() * len(parties))]
-            if rng.random() * 5.0 < party.size:
+            if rng.random() * self.largest_party < party.size:
                 return party
         return party
 
     def _aftermath(self, incident: Incident, offender: Pickpocket) -> Generator:
         """The victim notices, may report; a report brings a car and maybe the footage."""
-        v, rng, env = self.victims, self.rng, self.model.env
+        v, police, rng, env = self.victims, self.police, self.rng, self.model.env
         notice = v.notice_median_min * math.exp(v.notice_sigma * rng.standard_normal())
         reports = rng.random() < v.report_probability
-        call_delay = v.report_median_min * math.exp(v.notice_sigma * rng.standard_normal())
+        call_delay = v.report_median_min * math.exp(v.report_sigma * rng.standard_normal())
         footage = self.model.presence.has_camera(incident.location) and (
-            rng.random() < self.police.cctv_clearance)
-        investigation = 60.0 * self.police.investigation_median_h * math.exp(
-            rng.standard_normal())
+            rng.random() < police.cctv_clearance)
+        investigation = 60.0 * police.investigation_median_h * math.exp(
+            police.investigation_sigma * rng.standard_normal())
         yield env.timeout(notice)
-        Ledger.detect(incident, "victim", env.now)
+        Ledger.notice(incident, env.now)
         if not reports:
             return
         yield env.timeout(call_delay)
         Ledger.report(incident, env.now)
         self.model.dispatcher.request(incident, incident.node)
-        if footage:
+        if footage and self.investigates_footage:
             yield env.timeout(investigation)
             if not incident.cleared_by:
                 self._arrest(incident, offender, "camera_evidence")
 
     def on_scene(self, incident: Incident) -> None:
-        """A dispatched car arrives: the offender may still be caught near the scene."""
+        """A dispatched car arrives: the offender is caught only if still in sight."""
         now = self.model.env.now
         Ledger.respond(incident, now)
-        offender = self.model.offender_by_id.get(incident.offender)
+        offender = self.model.offenders.by_id.get(incident.offender)
         if incident.cleared_by or offender is None or not offender.free:
             return
-        chance = self.police.arrest_on_scene * math.exp(
-            -(now - incident.t_attempt) / self.police.escape_min)
-        if self.rng.random() < chance:
+        from_scene = self.model.city.distances_from(incident.node)
+        if offender.leg.metres_to(now, from_scene) > self.police.scene_sight_m:
+            return
+        if self.rng.random() < self.police.arrest_on_scene:
             how = "after_report" if incident.reported else "on_dispatch"
             self._arrest(incident, offender, how)
 

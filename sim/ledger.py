@@ -1,8 +1,9 @@
 """The incident ledger: every theft attempt recorded once, with its life cycle.
 
-attempted -> (deterred | occurred or failed) -> detected (by whom) -> reported ->
-responded -> cleared (how). Stages only move forward and a case is cleared at most once;
-every metric of a run is computed from these records, never from counters in agents.
+attempted -> (deterred | foiled by bystanders | occurred or failed) -> detected by police
+(by whom) -> noticed by the victim -> reported -> responded -> cleared (how). Stages only
+move forward and a case is cleared at most once; every metric of a run is computed from
+these records, never from counters in agents.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-DETECTORS = ("plainclothes", "uniformed", "camera", "drone", "victim")
+DETECTORS = ("plainclothes", "uniformed", "camera", "drone")
+"""Police who can spot an attempt in progress (a victim noticing later is not one)."""
 CLEARANCES = ("in_act", "on_dispatch", "after_report", "camera_evidence", "checkpoint")
-IN_ACT = ("in_act", "on_dispatch")
-"""Clearances counted as arrests in the act: caught at the scene, or by a car sent at once
-on a live detection."""
+"""How a case is cleared, disjoint: by the officer who saw it, by a car sent on a live
+detection, by a car sent on the victim's report, from camera footage, at a checkpoint."""
 
 NAN = math.nan
 
@@ -34,9 +35,12 @@ class Incident:
     offender: int
     victim: int = -1
     deterred: bool = False
+    foiled_by_bystanders: bool = False
     occurred: bool = False
     detected_by: str = ""
     t_detected: float = NAN
+    noticed: bool = False
+    t_noticed: float = NAN
     reported: bool = False
     t_reported: float = NAN
     t_requested: float = NAN
@@ -71,9 +75,17 @@ class Ledger:
         return True
 
     @staticmethod
+    def notice(incident: Incident, t: float) -> None:
+        """The victim notices a theft (not a police detection)."""
+        if not incident.occurred or incident.noticed:
+            raise ValueError(f"incident {incident.id} cannot be noticed")
+        incident.noticed = True
+        incident.t_noticed = t
+
+    @staticmethod
     def report(incident: Incident, t: float) -> None:
         """The victim reports a theft."""
-        if not incident.occurred or incident.reported:
+        if not incident.noticed or incident.reported:
             raise ValueError(f"incident {incident.id} cannot be reported")
         incident.reported = True
         incident.t_reported = t
@@ -123,30 +135,33 @@ class Ledger:
             for f in fields(Incident)
         })
 
-    def metrics(self, visitors: int, place_nodes: np.ndarray) -> dict[str, float]:
+    def metrics(self, visitors: int, days: int, place_nodes: np.ndarray) -> dict[str, float]:
         """Theft, arrest and response metrics of a run.
 
-        `place_nodes` are the places where thefts can happen; the concentration metric
-        is the share of place thefts at the top 5% of them (law of crime concentration).
+        Theft counts are of thefts that occurred; attempts have their own counts. Arrests
+        are split by how the case was cleared, disjoint, and add up to `arrests_total`.
+        `place_nodes` are the places where thefts can happen; the concentration metric is
+        the share of place thefts at the top 5% of them (law of crime concentration).
         """
         inc = self.incidents
         occurred = [i for i in inc if i.occurred]
         responded = np.array([i.t_responded - i.t_requested for i in inc
                               if not math.isnan(i.t_responded)])
-        arrests_in_act = sum(1 for i in inc if i.arrest and i.cleared_by in IN_ACT)
-        arrests_after = sum(1 for i in inc
-                            if i.arrest and i.cleared_by in ("after_report", "camera_evidence"))
+        arrests = {f"arrests_{how}": sum(1 for i in inc if i.arrest and i.cleared_by == how)
+                   for how in CLEARANCES}
         return {
             "thefts_attempted": len(inc),
             "thefts_deterred": sum(1 for i in inc if i.deterred),
+            "attempts_foiled_by_bystanders": sum(1 for i in inc if i.foiled_by_bystanders),
             "thefts_occurred": len(occurred),
-            "thefts_detected": sum(1 for i in inc if i.detected_by),
-            "thefts_reported": sum(1 for i in inc if i.reported),
-            "thefts_cleared": sum(1 for i in inc if i.cleared_by),
-            "arrests_in_act": arrests_in_act,
-            "arrests_after_report": arrests_after,
-            "arrests_at_checkpoint": sum(1 for i in inc
-                                         if i.arrest and i.cleared_by == "checkpoint"),
+            "thefts_per_day": len(occurred) / days,
+            "attempts_detected": sum(1 for i in inc if i.detected_by),
+            "thefts_detected": sum(1 for i in occurred if i.detected_by),
+            "thefts_noticed_by_victim": sum(1 for i in occurred if i.noticed),
+            "thefts_reported": sum(1 for i in occurred if i.reported),
+            "thefts_cleared": sum(1 for i in occurred if i.cleared_by),
+            **arrests,
+            "arrests_total": sum(arrests.values()),
             "theft_rate_per_1000_visitors": 1000.0 * len(occurred) / visitors if visitors
             else NAN,
             "bus_thefts": sum(1 for i in occurred if i.on_bus),

@@ -8,28 +8,27 @@ advances the clock by a fixed interval so Mesa's DataCollector and visualisation
 from __future__ import annotations
 
 import gc
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import mesa
-import numpy as np
 import simpy
 from mesa.datacollection import DataCollector
 
-from sim.agents.pickpocket import OffenderNetwork, Pickpocket
+from sim.agents.pickpocket import OffenderNetwork
 from sim.city.transit import MIN_PER_DAY, transit_for
 from sim.crime import CrimeEvents
 from sim.crowds import Crowds
+from sim.offenders import OffenderPool
 from sim.policing.deploy import Deployer
 from sim.policing.dispatch import Dispatcher
 from sim.policing.policy import Policy
 from sim.policing.presence import Presence
+from sim.policing.stops import StopLog
 from sim.scenario import Scenario
 from sim.streams import Streams
 from sim.visitors import VisitorFlow
 
-EDGE_SHARE = 0.1  # offenders live beyond the outermost tenth of intersections
 GC_THRESHOLDS = (200_000, 20, 1000)
 
 
@@ -71,44 +70,29 @@ class CrowdPolicingModel(mesa.Model):
         self.transit = transit_for(self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min,
                                    v.bus_service_hours)
         self.crowds = Crowds(self.city.n_nodes + self.transit.n_vehicles, self.env)
-        self.presence = Presence(self, scenario.police)
-        self.crime = CrimeEvents(self)
-        self.dispatcher = Dispatcher(self, self.policy.dispatch)
+        self.visitor_flow = VisitorFlow(self, scenario, self.streams.visitors)
+        self.env.process(self.visitor_flow.arrivals())
+        self.offenders = OffenderPool(self)
+        self.env.process(self.offenders.run())
         self.offender_network = OffenderNetwork(
             self.city.n_nodes, scenario.offenders.risk_arrest_news,
             60.0 * scenario.offenders.risk_memory_h, self.env)
-        self.visitor_flow = VisitorFlow(self, scenario, self.streams.visitors)
-        self.env.process(self.visitor_flow.arrivals())
-        self.offender_by_id: dict[int, Pickpocket] = {}
-        self._add_offenders()
+        self.presence = Presence(self, scenario.police, scenario.victims)
+        self.crime = CrimeEvents(self)
+        self.dispatcher = Dispatcher(self, self.policy.dispatch)
+        self.police_stops = StopLog()
         self.deployer = Deployer(self, self.policy, policy_source)
         self.deployer.deploy()
         self.datacollector = DataCollector(model_reporters={
             "minute": lambda m: m.env.now,
             "visitors_present": lambda m: m.visitor_flow.present_people,
             "visitors_arrived": lambda m: m.visitor_flow.arrived_people,
-            "offenders_free": lambda m: sum(o.free for o in m.offender_by_id.values()),
+            "offenders_free": lambda m: m.offenders.free_count,
             "officers_visible": lambda m: sum(m.crowds.guards),
             "thefts_total": lambda m: m.crime.ledger.count("occurred"),
             "arrests_total": lambda m: m.crime.ledger.count("arrest"),
         })
         self.datacollector.collect(self)
-
-    def _add_offenders(self) -> None:
-        """Draw the offender population from its own stream (same under every policy)."""
-        p = self.scenario.offenders
-        rng = self.streams.offenders
-        expected = p.per_100k_visitors * self.scenario.visitors.per_day * self.scenario.scale
-        expected /= 100_000
-        count = math.floor(expected) + int(rng.random() < expected - math.floor(expected))
-        city = self.city
-        radius = np.hypot(city.x - city.x.mean(), city.y - city.y.mean())
-        edge = np.argsort(-radius)[: max(1, int(EDGE_SHARE * city.n_nodes))]
-        sites = city.visited
-        for home in rng.choice(edge, size=count):
-            offender = Pickpocket(self, int(home), sites)
-            self.offender_by_id[offender.unique_id] = offender
-            self.env.process(offender.workdays())
 
     @property
     def now(self) -> float:
@@ -136,5 +120,6 @@ class CrowdPolicingModel(mesa.Model):
         of models would keep every one of them alive.
         """
         self.remove_all_agents()
-        self.offender_by_id.clear()
+        self.offenders.members.clear()
+        self.offenders.by_id.clear()
         mesa.Agent._ids.pop(self, None)

@@ -33,14 +33,16 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_run(result: RunResult, out: Path) -> list[Path]:
-    """Write metrics (JSON) and the places, hourly and incident tables (parquet) to `out`."""
+    """Write metrics (JSON) and every table of a run (parquet) to `out`."""
     out = Path(out)
     paths = [out / "metrics.json", out / "places.parquet", out / "hourly.parquet",
-             out / "incidents.parquet"]
+             out / "incidents.parquet", out / "police_stops.parquet", out / "daily.parquet"]
     metrics = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                for k, v in result.metrics.items()}
     atomic_write(paths[0], lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     write_table(result.places, paths[1])
     write_table(result.hourly, paths[2])
     write_table(result.incidents, paths[3])
+    write_table(result.police_stops, paths[4])
+    write_table(result.daily, paths[5])
     return paths

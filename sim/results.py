@@ -9,14 +9,19 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
+from sim.city.transit import MIN_PER_DAY
+from sim.ledger import CLEARANCES
 from sim.model import CrowdPolicingModel
 
 METRIC_KEYS = (
-    "visitors", "visitor_hours", "thefts_attempted", "thefts_deterred", "thefts_occurred",
-    "thefts_detected", "thefts_reported", "thefts_cleared", "arrests_in_act",
-    "arrests_after_report", "theft_rate_per_1000_visitors", "bus_thefts",
-    "response_time_mean_min", "response_time_p90_min", "police_visibility",
-    "top5pct_places_theft_share", "officer_hours",
+    "visitors", "visitor_hours", "thefts_attempted", "thefts_deterred",
+    "attempts_foiled_by_bystanders", "thefts_occurred", "thefts_per_day",
+    "attempts_detected", "thefts_detected", "thefts_noticed_by_victim", "thefts_reported",
+    "thefts_cleared", *(f"arrests_{how}" for how in CLEARANCES), "arrests_total",
+    "theft_rate_per_1000_visitors", "bus_thefts", "response_time_mean_min",
+    "response_time_p90_min", "police_visibility", "top5pct_places_theft_share",
+    "officer_hours", "offenders_in_pool", "offender_days", "offender_days_lost_to_arrest",
+    "offenders_arrested",
 )
 """The fixed metric names of `crowdsim run --json` (more keys may follow these)."""
 
@@ -29,6 +34,8 @@ class RunResult:
     places: pd.DataFrame
     hourly: pd.DataFrame
     incidents: pd.DataFrame
+    police_stops: pd.DataFrame
+    daily: pd.DataFrame
     city: City
     layout: dict[str, list[int]]
 
@@ -40,7 +47,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     city = model.city
     n = city.n_nodes
     person_minutes = sum(crowds.person_minutes)
-    theft_metrics = model.crime.ledger.metrics(flow.arrived_people,
+    theft_metrics = model.crime.ledger.metrics(flow.arrived_people, model.scenario.days,
                                                city.visited)
     metrics: dict[str, float] = {
         "visitors": flow.arrived_people,
@@ -49,13 +56,15 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         "police_visibility": sum(crowds.watched_person_minutes) / person_minutes
         if person_minutes else math.nan,
         **model.deployer.cost(),
+        **model.offenders.metrics(),
         "parties": flow.arrived_parties,
-        "offenders": len(model.offender_by_id),
         "visitors_not_departed": flow.present_people,
     }
     incidents = model.crime.ledger.frame()
+    stops = model.police_stops.frame(city, model.transit, model.deployer.stops_under_way())
     return RunResult(metrics=metrics, places=_places(model, incidents, n),
-                     hourly=_hourly(model, incidents), incidents=incidents, city=city,
+                     hourly=_hourly(model, incidents), incidents=incidents,
+                     police_stops=stops, daily=_daily(model, incidents), city=city,
                      layout=model.deployer.layout())
 
 
@@ -97,3 +106,26 @@ def _hourly(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
     hourly["thefts"] = per_hour(incidents.loc[incidents["occurred"], "t_attempt"])
     hourly["arrests"] = per_hour(incidents.loc[incidents["arrest"], "t_cleared"])
     return hourly
+
+
+def _daily(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
+    """Per day: visitors, the offender pool and who worked, thefts and arrests."""
+    pool = pd.DataFrame([vars(d) for d in model.offenders.days],
+                        columns=["day", "pool", "newcomers", "active", "lost_to_arrest"])
+    days = np.arange(model.scenario.days)
+
+    def per_day(times: pd.Series) -> np.ndarray:
+        day = (times.to_numpy(dtype=float) // MIN_PER_DAY).astype(np.int64)
+        return np.bincount(day, minlength=len(days))[: len(days)]
+
+    frame = pd.DataFrame({
+        "day": days,
+        "visitors": [model.visitor_flow.people_of_day.get(int(d), 0) for d in days],
+        "thefts": per_day(incidents.loc[incidents["occurred"], "t_attempt"]),
+        "arrests": per_day(incidents.loc[incidents["arrest"], "t_cleared"]),
+    })
+    frame = frame.merge(pool.rename(columns={"pool": "offenders_in_pool",
+                                             "active": "offenders_active",
+                                             "lost_to_arrest": "offender_days_lost_to_arrest"}),
+                        on="day", how="left")
+    return frame.fillna(0).astype(dict.fromkeys(frame.columns, "int64"))

@@ -2,8 +2,10 @@
 
 One `SeedSequence` per run is spawned into named child streams. Visitors draw only from
 their own stream, so two policies run with the same seed see the same visitors; likewise
-offenders. Policy-dependent events (a theft, an arrest) draw from streams of their own and
-cannot shift the visitors' or offenders' draws.
+the offender population (who is in town and who works which day). Each offender's own
+choices draw from a stream of his own (`offender`), so what one offender does under a
+policy cannot shift another's draws. Policy-dependent events (a theft, an arrest) draw
+from streams of their own and cannot shift the visitors' or offenders' draws.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 STREAM_NAMES = ("visitors", "offenders", "police", "incidents", "sensors")
+INDIVIDUAL_OFFENDERS = len(STREAM_NAMES)
+"""Spawn-key branch under which each offender's own stream is derived (by his index)."""
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,17 @@ class Streams:
     police: np.random.Generator
     incidents: np.random.Generator
     sensors: np.random.Generator
+    root: np.random.SeedSequence
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
         """Spawn every stream from `SeedSequence(seed)` in a fixed order."""
-        children = np.random.SeedSequence(seed).spawn(len(STREAM_NAMES))
-        return cls(*(np.random.default_rng(c) for c in children))
+        root = np.random.SeedSequence(seed)
+        children = root.spawn(len(STREAM_NAMES))
+        return cls(*(np.random.default_rng(c) for c in children), root=root)
+
+    def offender(self, index: int) -> np.random.Generator:
+        """The stream of the `index`-th offender to join the pool (same under every policy)."""
+        seq = np.random.SeedSequence(self.root.entropy,
+                                     spawn_key=(INDIVIDUAL_OFFENDERS, index))
+        return np.random.default_rng(seq)

@@ -184,8 +184,8 @@ def _presence_vs_detection(experiment: Experiment, rows: pd.DataFrame, sweep: Pa
 
 
 def arrests(runs: pd.DataFrame) -> np.ndarray:
-    """Arrests per run, in the act and after a report."""
-    return (runs["arrests_in_act"] + runs["arrests_after_report"]).to_numpy()
+    """Arrests of every kind per run."""
+    return runs["arrests_total"].to_numpy()
 
 
 # --- 5. reporting delay limits arrests --------------------------------------------------

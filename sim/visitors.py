@@ -51,6 +51,9 @@ class VisitorFlow:
         self.arrived_parties = 0
         self.arrived_people = 0
         self.person_minutes_in_city = 0.0
+        self._days: dict[int, tuple] = {}
+        self._days_drawn = 0
+        self.people_of_day: dict[int, int] = {}
 
     def _mean_party_size(self) -> float:
         w = np.asarray(self.params.party_size_weights, dtype=float)  # sum > 0: checked on load
@@ -71,24 +74,42 @@ class VisitorFlow:
         """SimPy process: release each day's parties at their arrival times."""
         env = self.model.env
         for day in range(self.model.scenario.days):
-            times, sizes, entries, stops, awareness = self._draw_day(day)
+            times, sizes, entries, stops, awareness = self.day(day)
             for t, size, entry, n_stops, aware in zip(times, sizes, entries, stops, awareness,
                                                       strict=True):
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                itinerary, dwell = self._plan_day(entry, n_stops, t, day)
+                itinerary, dwell = self.plan_day(entry, n_stops, t, day, self.rng)
                 party = Tourist(self.model, size, itinerary, dwell, aware)
                 self.arrived_parties += 1
                 self.arrived_people += size
                 self.present_parties += 1
                 self.present_people += size
                 env.process(party.day_out())
+            self.people_of_day[day] = self.people_on(day)
+            del self._days[day]  # released: free the day's draw
 
-    def _draw_day(self, day: int) -> tuple[list[float], list[int], list[int], list[int],
-                                           list[float]]:
-        """Arrival times, party sizes, entry places, sight counts and vigilance for a day."""
-        rng, p = self.rng, self.params
-        n = int(rng.poisson(self.parties_per_day))
+    def day(self, day: int) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
+        """Day `day`'s parties, drawn from the visitor stream once, in day order."""
+        while self._days_drawn <= day:
+            self._days[self._days_drawn] = self.draw_day(self._days_drawn, self.rng)
+            self._days_drawn += 1
+        return self._days[day]
+
+    def people_on(self, day: int) -> int:
+        """Visitors arriving on `day` (the same under every policy)."""
+        if day in self.people_of_day:
+            return self.people_of_day[day]
+        return int(sum(self.day(day)[1]))
+
+    def draw_day(self, day: int, rng: np.random.Generator, parties: int | None = None
+                 ) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
+        """Arrival times, party sizes, entry places, sight counts and vigilance for a day.
+
+        The number of parties is Poisson around the daily mean unless `parties` is given.
+        """
+        p = self.params
+        n = int(rng.poisson(self.parties_per_day)) if parties is None else parties
         profile = np.asarray(p.arrival_profile, dtype=float)
         hours = rng.choice(HOURS, size=n, p=profile / profile.sum())
         times = np.sort(day * MIN_PER_DAY + (hours + rng.random(n)) * 60.0)
@@ -100,14 +121,14 @@ class VisitorFlow:
         awareness = rng.beta(*self.awareness_ab, size=n)
         return times.tolist(), sizes.tolist(), entries, stops.tolist(), awareness.tolist()
 
-    def _plan_day(self, entry: int, n_stops: int, t: float, day: int
-                  ) -> tuple[list[int], list[float]]:
+    def plan_day(self, entry: int, n_stops: int, t: float, day: int, rng: np.random.Generator
+                 ) -> tuple[list[int], list[float]]:
         """Sights chosen one after another while the party can still be back by day's end.
 
         Times are estimated at walking pace; every stay is cut so that the walk back to
         the entry and the wait there end by `day_end_hour`.
         """
-        rng, p = self.rng, self.params
+        p = self.params
         walk = self.model.transit.walk_minutes
         day_end = day * MIN_PER_DAY + p.day_end_hour * 60.0
         sigma = p.dwell_sigma

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.ledger import Incident, Ledger
+from sim.ledger import CLEARANCES, Incident, Ledger
 from sim.scenario import load_scenario, with_overrides
 
 TOWN = load_scenario("small-town")
@@ -22,7 +22,9 @@ def check_invariants(result) -> None:
     attempted = inc
     occurred = inc[inc["occurred"]]
     assert not (inc["deterred"] & inc["occurred"]).any()  # deterred attempts never succeed
-    assert inc.loc[inc["reported"], "occurred"].all()  # reported <= occurred
+    assert inc.loc[inc["reported"], "noticed"].all()  # reported <= noticed by the victim
+    assert inc.loc[inc["noticed"], "occurred"].all()  # noticed <= occurred
+    assert not (inc["foiled_by_bystanders"] & inc["occurred"]).any()
     assert (inc.loc[inc["detected_by"] != "", "deterred"] == False).all()  # noqa: E712
     cleared = inc[inc["cleared_by"] != ""]
     # cleared <= detected or reported (someone knew of it)
@@ -37,10 +39,15 @@ def check_invariants(result) -> None:
     assert (responded["t_responded"] >= responded["t_requested"]).all()
     reported = inc[inc["reported"]]
     assert (reported["t_reported"] >= reported["t_attempt"]).all()
-    assert m["thefts_reported"] <= m["thefts_occurred"] <= m["thefts_attempted"]
+    assert m["thefts_reported"] <= m["thefts_noticed_by_victim"] <= m["thefts_occurred"]
+    assert m["thefts_occurred"] <= m["thefts_attempted"]
     assert m["thefts_deterred"] <= m["thefts_attempted"] - m["thefts_occurred"]
     assert m["thefts_cleared"] <= m["thefts_detected"] + m["thefts_reported"]
-    assert m["arrests_in_act"] + m["arrests_after_report"] <= m["offenders"]
+    assert m["thefts_detected"] <= m["attempts_detected"]
+    assert m["thefts_cleared"] == len(cleared[cleared["occurred"]])  # thefts only
+    kinds = sum(m[f"arrests_{how}"] for how in CLEARANCES)
+    assert m["arrests_total"] == kinds == int(inc["arrest"].sum())
+    assert m["arrests_total"] == m["offenders_arrested"] <= m["offenders_in_pool"]
     assert len(attempted) == m["thefts_attempted"]
     assert len(occurred) == m["thefts_occurred"]
 
@@ -74,7 +81,12 @@ def test_transitions_are_guarded():
     incident = ledger.attempt(1.0, 3, 3, False, offender=7)
     with pytest.raises(ValueError, match="cannot be reported"):
         Ledger.report(incident, 2.0)  # nothing was stolen
+    with pytest.raises(ValueError, match="cannot be noticed"):
+        Ledger.notice(incident, 2.0)
     incident.occurred = True
+    with pytest.raises(ValueError, match="cannot be reported"):
+        Ledger.report(incident, 2.0)  # the victim has not noticed yet
+    Ledger.notice(incident, 1.5)
     Ledger.report(incident, 2.0)
     with pytest.raises(ValueError, match="cannot be reported"):
         Ledger.report(incident, 3.0)
@@ -93,9 +105,38 @@ def test_transitions_are_guarded():
 def test_first_detector_is_kept():
     incident = Incident(0, 0.0, 1, 1, False, 1)
     assert Ledger.detect(incident, "plainclothes", 1.0)
-    assert not Ledger.detect(incident, "victim", 5.0)
+    assert not Ledger.detect(incident, "camera", 5.0)
     assert incident.detected_by == "plainclothes"
     assert incident.t_detected == 1.0
+
+
+def test_a_victim_noticing_is_not_police_detection():
+    incident = Incident(0, 0.0, 1, 1, False, 1)
+    with pytest.raises(ValueError, match="unknown detector"):
+        Ledger.detect(incident, "victim", 5.0)
+    incident.occurred = True
+    Ledger.notice(incident, 5.0)
+    assert incident.detected_by == ""
+    ledger = Ledger()
+    ledger.incidents.append(incident)
+    m = ledger.metrics(1000, 1, [1])
+    assert (m["thefts_detected"], m["thefts_noticed_by_victim"]) == (0, 1)
+
+
+def test_detected_and_cleared_count_only_thefts_and_arrests_are_disjoint():
+    ledger = Ledger()
+    failed = ledger.attempt(0.0, 1, 1, False, offender=1)  # spotted, caught, nothing stolen
+    Ledger.detect(failed, "plainclothes", 0.0)
+    Ledger.clear(failed, "in_act", 0.0, arrest=True)
+    theft = ledger.attempt(1.0, 1, 1, False, offender=2)
+    theft.occurred = True
+    Ledger.detect(theft, "camera", 1.0)
+    Ledger.clear(theft, "checkpoint", 9.0, arrest=True)
+    m = ledger.metrics(1000, 1, [1])
+    assert (m["attempts_detected"], m["thefts_detected"]) == (2, 1)
+    assert m["thefts_cleared"] == 1
+    assert (m["arrests_in_act"], m["arrests_checkpoint"], m["arrests_total"]) == (1, 1, 2)
+    assert m["arrests_on_dispatch"] == m["arrests_after_report"] == 0
 
 
 def test_concentration_metric():
@@ -103,6 +144,6 @@ def test_concentration_metric():
     for node in [5] * 8 + [6, 7]:
         ledger.attempt(0.0, node, node, False, 1).occurred = True
     places = list(range(40))  # top 5% of 40 places = 2 places
-    share = ledger.metrics(1000, places)["top5pct_places_theft_share"]
+    share = ledger.metrics(1000, 1, places)["top5pct_places_theft_share"]
     assert share == pytest.approx(0.9)
-    assert math.isnan(Ledger().metrics(1000, places)["top5pct_places_theft_share"])
+    assert math.isnan(Ledger().metrics(1000, 1, places)["top5pct_places_theft_share"])

@@ -76,37 +76,39 @@ def test_visible_presence_deters_with_diminishing_returns(town):
     levels = []
     for officers in (1, 2, 4, 8):
         p.visible_arrives(node, officers)
-        levels.append(p.deterrence(node, model.env.now))
-        p.visible_leaves(node, officers, 0.0)
+        levels.append(p.deterrence(node))
+        p.visible_leaves(node, officers)
     gains = np.diff([0.0, *levels])
     assert all(np.diff(levels) > 0)
     assert gains[1] / 1 > gains[2] / 2 > gains[3] / 4  # per extra officer, less each time
     model.release()
 
 
-def test_car_deterrence_decays_after_it_leaves_and_grows_with_dwell(town):
-    def residual_after(dwell: float, wait: float) -> float:
-        model = CrowdPolicingModel(town, seed=1)
-        node = top_place(town)
-        model.presence.visible_arrives(node, 2)
-        model.env.run(until=dwell)
-        present = model.presence.deterrence(node, model.env.now)
-        model.presence.visible_leaves(node, 2, dwell)
-        model.env.run(until=dwell + wait)
-        left = model.presence.deterrence(node, model.env.now)
-        model.release()
-        assert left < present
-        return left
-
-    base = CrowdPolicingModel(town, seed=1)
-    no_police = base.presence.deterrence(top_place(town), 0.0)  # cameras only
-    base.release()
-    just_left = residual_after(15.0, 0.01)
-    later = residual_after(15.0, 30.0)
-    much_later = residual_after(15.0, 240.0)
-    assert just_left > later > much_later
-    assert much_later == pytest.approx(no_police, abs=1e-3)
-    assert residual_after(2.0, 0.01) < residual_after(15.0, 0.01)  # Koper: dwell matters
+def test_what_lingers_after_a_patrol_is_the_offenders_belief_not_a_curve(town):
+    """Presence acts only while police are there; residual deterrence lives in the heads of
+    the offenders who saw them, fading with `police_memory_min`."""
+    model = CrowdPolicingModel(town, seed=1)
+    node = top_place(town)
+    presence, pool = model.presence, model.offenders
+    baseline = presence.deterrence(node)
+    presence.visible_arrives(node, 2)
+    assert presence.deterrence(node) > baseline
+    presence.visible_leaves(node, 2)
+    assert presence.deterrence(node) == baseline  # no residual term at the place itself
+    pool._join(2)
+    watcher, elsewhere = pool.members
+    choice = pool.site_index[node]
+    pool.starts_working(watcher, node, choice)
+    presence.visible_arrives(node, 2)  # police arrive where the watcher works
+    model.env.run(until=15.0)
+    presence.visible_leaves(node, 2)
+    seen = watcher.perceived_risk()[choice]
+    assert seen == pytest.approx(town.offenders.risk_seen_police
+                                 * 0.5 ** (15.0 / town.offenders.police_memory_min))
+    assert elsewhere.perceived_risk()[choice] == 0.0
+    model.env.run(until=15.0 + town.offenders.police_memory_min)
+    assert watcher.perceived_risk()[choice] == pytest.approx(seen / 2)
+    model.release()
 
 
 def test_longer_dispatch_delay_lowers_clearances(town):
@@ -170,8 +172,8 @@ def test_transit_cooperation_cuts_bus_thefts(town):
 def test_checkpoints_stop_offenders_with_loot(town):
     heavy = with_overrides(town, {"police.checkpoint_intercept": 1.0})
     policy = Policy(name="checkpoints", checkpoints=True)
-    stops = sum(sim.run(heavy, policy, seed=s).metrics["arrests_at_checkpoint"] for s in SEEDS)
-    none = sum(sim.run(heavy, seed=s).metrics["arrests_at_checkpoint"] for s in SEEDS)
+    stops = sum(sim.run(heavy, policy, seed=s).metrics["arrests_checkpoint"] for s in SEEDS)
+    none = sum(sim.run(heavy, seed=s).metrics["arrests_checkpoint"] for s in SEEDS)
     assert stops > 0
     assert none == 0
 
@@ -181,6 +183,8 @@ def test_reporting_delay_limits_arrests_after_report(town):
         scenario = with_overrides(town, {"victims.notice_median_min": median_min,
                                          "victims.report_median_min": median_min,
                                          "victims.report_probability": 1.0,
+                                         "police.scene_sight_m": 400.0,
+                                         "police.arrest_on_scene": 1.0,
                                          "police.cctv_clearance": 0.0})
         policy = Policy(name="cars", dispatch=DispatchSpec(delay_min=0.0),
                         deploy=(Deployment(unit="patrol_car", count=8, officers=2, where="cells",
@@ -197,7 +201,7 @@ def test_same_visitors_and_offenders_under_every_policy(town):
     base = runs["none"]
     for result in runs.values():
         assert result.metrics["visitors"] == base.metrics["visitors"]
-        assert result.metrics["offenders"] == base.metrics["offenders"]
+        assert result.metrics["offenders_in_pool"] == base.metrics["offenders_in_pool"]
         assert result.hourly["visitors_arrived"].equals(base.hourly["visitors_arrived"])
         assert result.places["visits"].equals(base.places["visits"])
     assert runs["integrated"].metrics["thefts_occurred"] != base.metrics["thefts_occurred"]
@@ -238,8 +242,8 @@ def test_offender_who_steals_on_a_bus_stays_where_he_fled(town, monkeypatch):
     checks = []
     flee, work_bus = Pickpocket.flee, Pickpocket.work_bus
 
-    def recording_flee(self, loc):
-        yield from flee(self, loc)
+    def recording_flee(self):
+        yield from flee(self)
         self.fled_to = self.node
 
     def recording_work_bus(self, direction, choice, end):

@@ -1,9 +1,18 @@
 """Police units on the ground: uniformed officers, plainclothes officers, patrol cars.
 
-All three share one mechanism: during their shift they stop at a sequence of locations
-(one for a fixed post) with a dwell at each, or ride a bus line. They differ in what their
-presence does: uniformed officers and cars are visible (deterrence, Koper residual after
-they leave); plainclothes officers are not, but spot attempts; cars also answer dispatches.
+All three share one mechanism: during their shift they move between stops by their
+deployment's movement, with a dwell at each, or ride a bus line:
+
+- `static`: stays at its post for the shift;
+- `circuit`: tours its assigned places in order and repeats;
+- `patrol_points`: tours all the mandatory points of its cell in a covering order;
+- `random_walk`: after each stop draws the next at random from the stops its placement
+  rule allows.
+
+The tour goes on where it stopped (next shift, or after a job). They differ in what their
+presence does: uniformed officers and cars are visible (offenders see them and give up);
+plainclothes officers are not, but spot attempts; cars also answer dispatches, driving
+from wherever they are on the road.
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 import simpy
 
+from sim.city.legs import Leg
 from sim.city.transit import MIN_PER_DAY, Trip
 
 if TYPE_CHECKING:
@@ -22,23 +33,29 @@ if TYPE_CHECKING:
     from sim.policing.policy import Deployment
 
 Route = Callable[[], list[int]]
-"""Returns the stops for the current shift (re-read daily, so targets can follow thefts)."""
+"""Returns the unit's stops for the day (re-read each shift, so targets can follow thefts):
+its assigned places in order, or the places a random walk draws from."""
 
 
 class PoliceUnit(mesa.Agent):
-    """A unit of `officers` that works a daily shift along a route of stops."""
+    """A unit of `officers` that works a daily shift moving between stops."""
 
     visible = True
 
-    def __init__(self, model: CrowdPolicingModel, deployment: Deployment, route: Route,
-                 speed_m_per_min: float, bus_line: int = -1) -> None:
+    def __init__(self, model: CrowdPolicingModel, deployment: Deployment, route: Route, *,
+                 group: int, speed_m_per_min: float, bus_line: int = -1) -> None:
         super().__init__(model)
         self.deployment = deployment
+        self.group = group
         self.officers = deployment.officers
         self.route = route
         self.speed = speed_m_per_min
         self.bus_line = bus_line
-        self.node = route()[0] if bus_line < 0 else model.city.bus_lines[bus_line].stops[0]
+        self.stops = route()
+        self.node = self.stops[0] if bus_line < 0 else model.city.bus_lines[bus_line].stops[0]
+        self.leg = Leg.still(self.node, 0.0)
+        self.cursor = 0  # stops reached so far: where a tour goes on
+        self.target: int | None = None  # the stop it is heading for
         self.location = -1
         self.arrived_at = 0.0
 
@@ -53,28 +70,44 @@ class PoliceUnit(mesa.Agent):
                 continue
             if env.now < start:
                 yield env.timeout(start - env.now)
+            if self.bus_line < 0:
+                self.stops = self.route()
             yield from self.duty(end)
 
     def duty(self, end: float) -> Generator:
-        """Stops along the route until the shift ends (bus riders ride their line)."""
+        """Stops by the unit's movement until the shift ends (bus riders ride their line)."""
         if self.bus_line >= 0:
             yield from self.ride_line(end)
             return
-        stops = self.route()
-        i = 0
         while self.model.env.now < end:
-            yield from self.stop_at(stops[i % len(stops)], end)
-            i += 1
+            yield from self.stop_at(self.next_stop(), end)
+
+    def next_stop(self) -> int:
+        """Where the unit is heading: its post, the next stop of its tour, or a random one."""
+        if self.target is None:
+            movement, stops = self.deployment.movement, self.stops
+            if movement == "static":
+                self.target = stops[0]
+            elif movement == "random_walk":
+                others = [s for s in stops if s != self.node] or stops
+                self.target = others[int(self.model.streams.police.random() * len(others))]
+            else:
+                self.target = stops[self.cursor % len(stops)]
+        return self.target
 
     def stop_at(self, node: int, end: float) -> Generator:
         """Travel to `node`, stay `dwell_min` (a fixed post: the whole shift), leave."""
         env = self.model.env
-        travel = self.model.city.distance(self.node, node) / self.speed
-        if env.now + travel >= end:
+        leg = Leg.along(self.model.city, self.node, node, env.now, self.speed)
+        if leg.arrival >= end:  # cannot get there this shift: wait where it is
             yield env.timeout(end - env.now)
             return
-        yield env.timeout(travel)
+        self.leg = leg
+        yield env.timeout(leg.arrival - env.now)
         self.node = node
+        self.leg = Leg.still(node, env.now)
+        self.target = None
+        self.cursor += 1
         static = self.deployment.movement == "static"
         stay = end - env.now if static else min(self.deployment.dwell_min, end - env.now)
         self.arrive(node)
@@ -109,17 +142,22 @@ class PoliceUnit(mesa.Agent):
         if self.visible:
             presence.visible_arrives(loc, self.officers)
         else:
-            presence.plainclothes[loc] += self.officers
+            presence.plainclothes_arrive(loc, self.officers)
 
     def depart(self) -> None:
-        """Stop being present where the unit is."""
-        presence = self.model.presence
+        """Stop being present where the unit is; the stop goes into the stops table."""
+        model = self.model
         if self.visible:
-            presence.visible_leaves(self.location, self.officers,
-                                    self.model.env.now - self.arrived_at)
+            model.presence.visible_leaves(self.location, self.officers)
         else:
-            presence.plainclothes[self.location] -= self.officers
+            model.presence.plainclothes_leave(self.location, self.officers)
+        model.police_stops.record(self.unique_id, self.deployment.unit, self.group,
+                                  self.location, arrive=self.arrived_at, leave=model.env.now)
         self.location = -1
+
+    def metres_to(self, from_target: np.ndarray) -> float:
+        """Street distance now from where the unit really is to a target node."""
+        return self.leg.metres_to(self.model.env.now, from_target)
 
 
 class UniformedOfficer(PoliceUnit):
@@ -133,10 +171,12 @@ class PlainclothesOfficer(PoliceUnit):
 
 
 class PatrolCar(PoliceUnit):
-    """A car crew patrolling its cell's points; visible at each stop; answers dispatches.
+    """A car crew patrolling by its movement; visible at each stop; answers dispatches.
 
-    A dispatch interrupts the patrol: the crew drives to the scene, and the dispatcher gives
-    it the next waiting job or sends it back to patrol.
+    A dispatch interrupts the patrol wherever the car is, at a stop or on the road: the
+    crew drives to the scene from its true position, and the dispatcher gives it the next
+    waiting job or sends it back to its tour, which goes on at the stop it was heading for
+    (or the next one, if the call came during a stop).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -173,10 +213,14 @@ class PatrolCar(PoliceUnit):
         self.on_duty = False
 
     def respond(self, incident: Incident, node: int) -> Generator:
-        """Drive to the scene and try to catch the offender there."""
-        env = self.model.env
-        yield env.timeout(self.model.city.distance(self.node, node) / self.speed)
+        """Drive to the scene from where the car is now, and try to catch the offender."""
+        env, city = self.model.env, self.model.city
+        from_scene = city.distances_from(node)
+        via, to_via = self.leg.node_toward(env.now, from_scene)
+        self.leg = Leg.along(city, via, node, env.now + to_via / self.speed, self.speed)
+        yield env.timeout(self.leg.arrival - env.now)
         self.node = node
+        self.leg = Leg.still(node, env.now)
         self.model.crime.on_scene(incident)
 
     def send(self, job: tuple[Incident, int]) -> None:

@@ -1,10 +1,13 @@
-"""Pickpockets: go where the crowd is, away from where the police are.
+"""Pickpockets: go where they expect the crowd, away from where they believe police are.
 
-Each working day an offender comes in from the edge of town, picks sites by expected gain
-(the crowd there) against perceived risk (police seen there, being deterred there, news of
-arrests there), works a site with attempts whose rate grows with the crowd, flees after a
-theft, moves on when a site feels watched (displacement), and goes home past the ring-road
-checkpoints, where stolen goods can give him away.
+On each day he works (the pool decides, `sim.offenders`), an offender comes in from the
+edge of town and chooses sites by what he can know: the crowd anyone would expect there
+at this hour, corrected by what he saw himself, against the distance from where he
+stands and his own belief about police there (police he saw, attempts he gave up, news of
+arrests). He works a site with attempts whose rate grows with the crowd, flees after a
+theft, moves on when a site feels watched (displacement), and goes home past the
+ring-road checkpoints, where stolen goods can give him away. His beliefs carry over to
+the next day he works.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ import mesa
 import numpy as np
 import simpy
 
+from sim.behaviour import HOURS
+from sim.city.legs import Leg
 from sim.city.transit import MIN_PER_DAY, Trip
 from sim.crime import Outcome
 
 if TYPE_CHECKING:
     from sim.ledger import Incident
     from sim.model import CrowdPolicingModel
+
+LN2 = math.log(2.0)
 
 
 class OffenderNetwork:
@@ -31,7 +38,7 @@ class OffenderNetwork:
     def __init__(self, n_nodes: int, weight: float, half_life_min: float, env) -> None:
         self.env = env
         self.weight = weight
-        self.rate = math.log(2.0) / half_life_min
+        self.rate = LN2 / half_life_min
         self.level = np.zeros(n_nodes)
         self.since = np.zeros(n_nodes)
 
@@ -49,124 +56,186 @@ class OffenderNetwork:
         return self.level[nodes] * np.exp(-self.rate * (self.env.now - self.since[nodes]))
 
 
-class Pickpocket(mesa.Agent):
-    """One offender; works within `work_hours` until arrested."""
+class Memory:
+    """Amounts remembered per choice (site or bus direction), fading with a half-life."""
 
-    def __init__(self, model: CrowdPolicingModel, home: int, sites: np.ndarray) -> None:
+    def __init__(self, size: int, half_life_min: float) -> None:
+        self.rate = LN2 / half_life_min
+        self.level = np.zeros(size)
+        self.since = np.zeros(size)
+
+    def add(self, choice: int, amount: float, now: float) -> None:
+        """Add `amount` at `choice`, fading what was there to `now` first."""
+        self.level[choice] = self.get(choice, now) + amount
+        self.since[choice] = now
+
+    def get(self, choice: int, now: float) -> float:
+        """What is left of the memory of `choice` at `now`."""
+        return float(self.level[choice] * math.exp(-self.rate * (now - self.since[choice])))
+
+    def all(self, now: float) -> np.ndarray:
+        """What is left of every memory at `now`."""
+        return self.level * np.exp(-self.rate * (now - self.since))
+
+
+class Pickpocket(mesa.Agent):
+    """One offender of the pool; works the days the pool sends him, until arrested."""
+
+    def __init__(self, model: CrowdPolicingModel, index: int, home: int) -> None:
         super().__init__(model)
+        pool = model.offenders
+        self.index = index
         self.home = home
-        self.sites = sites
         self.node = home
+        self.leg = Leg.still(home, model.env.now)
         self.free = True
         self.loot: Incident | None = None
-        self.params = model.scenario.offenders
-        self.stream = model.streams.offenders
-        self.memory = np.zeros(len(sites) + len(model.transit.directions))
-        self.memory_since = np.zeros_like(self.memory)
-        gain = self.params.gain_by_kind or {}
-        self.site_gain = np.array([gain.get(model.city.kind[s], 1.0) for s in sites])
-        self.decay_rate = math.log(2.0) / (60.0 * self.params.risk_memory_h)
+        self.working = -1  # choice being worked (site or bus direction), -1 if none
+        self.working_loc = -1
+        self.params = p = model.scenario.offenders
+        self.stream = model.streams.offender(index)
+        n_choices = pool.n_choices
+        self.deterred = Memory(n_choices, 60.0 * p.risk_memory_h)
+        self.police_seen = Memory(n_choices, p.police_memory_min)
+        self.seen_crowd = np.zeros(n_choices)
+        self.seen_at = np.full(n_choices, -np.inf)
 
     def taken_into_custody(self) -> None:
         """Arrested: out of the game for the rest of the run."""
         self.free = False
+        self.model.offenders.stops_working(self)
         self.remove()
 
-    def workdays(self) -> Generator:
-        """Every day: come in, work sites until the end of the working hours, go home."""
-        env = self.model.env
-        start_h, end_h = self.params.work_hours
-        for day in range(self.model.scenario.days):
-            start, end = day * MIN_PER_DAY + start_h * 60.0, day * MIN_PER_DAY + end_h * 60.0
-            if env.now < start:
-                yield env.timeout(start - env.now)
-            while self.free and env.now < end:
-                choice = self.choose_site()
-                n_sites = len(self.sites)
-                if choice < n_sites:
-                    yield from self.walk_to(int(self.sites[choice]))
-                    if self.free:
-                        yield from self.work_place(int(self.sites[choice]), choice, end)
-                else:
-                    yield from self.work_bus(choice - n_sites, choice, end)
-            if not self.free:
-                return
-            yield from self.walk_to(self.home, through_checkpoints=True)
-            if not self.free:
-                return
-            self.loot = None
+    # --- what he knows -------------------------------------------------------------------
 
     def perceived_risk(self) -> np.ndarray:
-        """Own memory (decayed) plus arrest news, for every site and bus direction."""
-        decay = np.exp(-self.decay_rate * (self.model.env.now - self.memory_since))
-        risk = self.memory * decay
-        risk[: len(self.sites)] += self.model.offender_network.risks(self.sites)
+        """Police he saw and attempts he gave up (both fading), plus arrest news."""
+        now = self.model.env.now
+        pool = self.model.offenders
+        risk = self.deterred.all(now) + self.police_seen.all(now)
+        risk[: pool.n_sites] += self.model.offender_network.risks(pool.sites)
         return risk
 
-    def remember(self, choice: int, amount: float) -> None:
-        """Add to the perceived risk of a site (decaying what was there)."""
+    def expected_crowds(self) -> np.ndarray:
+        """The crowd he expects at every choice now.
+
+        His own sighting while it is fresh, else what anyone would expect at this hour.
+        """
         now = self.model.env.now
-        decay = math.exp(-self.decay_rate * (now - self.memory_since[choice]))
-        self.memory[choice] = self.memory[choice] * decay + amount
-        self.memory_since[choice] = now
+        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS)
+        fresh = np.exp(-(now - self.seen_at) / self.params.crowd_memory_min)
+        return fresh * self.seen_crowd + (1.0 - fresh) * expected
+
+    def look(self, choice: int, loc: int) -> None:
+        """Size up where he works: the crowd, and any visible police."""
+        model = self.model
+        self.seen_crowd[choice] = model.crowds.people[loc]
+        self.seen_at[choice] = model.env.now
+        if model.crowds.guards[loc]:
+            self.sees_police()
+
+    def sees_police(self) -> None:
+        """Visible police where he works: he will believe they are about for a while."""
+        self.police_seen.add(self.working, self.params.risk_seen_police, self.model.env.now)
 
     def choose_site(self) -> int:
-        """Draw a site (or a bus direction) with weight gain x exp(-aversion x risk).
+        """Draw a site (or a bus direction) by expected gain, distance and perceived risk.
 
-        The gain is the crowd (x the kind's haul per victim; x the bus factor on a bus).
+        Weight: (expected gain + 1) x exp(-decay x km away) x exp(-aversion x risk).
         """
-        crowds = self.model.crowds
-        people = np.asarray(crowds.people)
-        gain = people[self.sites] * self.site_gain
-        transit = self.model.transit
-        n_nodes = self.model.city.n_nodes
-        bus_gain = [people[n_nodes + d.first_vehicle: n_nodes + d.first_vehicle + d.n_vehicles]
-                    .mean() * self.params.bus_crowd_factor for d in transit.directions]
-        gain = np.concatenate([gain, bus_gain]) + 1.0
-        weight = gain * np.exp(-self.params.risk_aversion * self.perceived_risk())
+        pool = self.model.offenders
+        p = self.params
+        gain = self.expected_crowds() * pool.gain
+        km = self.model.city.distances_from(self.node)[pool.approach] / 1000.0
+        weight = (gain + 1.0) * np.exp(-p.distance_decay_per_km * km
+                                       - p.risk_aversion * self.perceived_risk())
         cdf = np.cumsum(weight)
         return int(np.searchsorted(cdf, self.stream.random() * cdf[-1], side="right"))
 
+    # --- what he does --------------------------------------------------------------------
+
+    def workday(self, day: int) -> Generator:
+        """Come in, work sites until the end of the working hours, go home."""
+        env = self.model.env
+        pool = self.model.offenders
+        start_h, end_h = self.params.work_hours
+        start, end = day * MIN_PER_DAY + start_h * 60.0, day * MIN_PER_DAY + end_h * 60.0
+        if env.now < start:
+            yield env.timeout(start - env.now)
+        while self.free and env.now < end:
+            choice = self.choose_site()
+            if choice < pool.n_sites:
+                node = int(pool.sites[choice])
+                yield from self.walk_to(node)
+                if self.free:
+                    yield from self.work_place(node, choice, end)
+            else:
+                yield from self.work_bus(choice - pool.n_sites, choice, end)
+        if not self.free:
+            return
+        yield from self.walk_to(self.home, through_checkpoints=True)
+        if self.free:
+            self.loot = None
+
     def walk_to(self, node: int, through_checkpoints: bool = False) -> Generator:
-        """Walk along streets; with loot, each staffed checkpoint passed may stop him."""
+        """Walk along streets; with loot, each staffed checkpoint he reaches may stop him."""
         model = self.model
+        env = model.env
+        self.leg = Leg.along(model.city, self.node, node, env.now, model.transit.walk_speed)
         if through_checkpoints and self.loot is not None:
-            for step in model.city.path(self.node, node):
-                if model.presence.checkpoint_active[step] and model.crime.checkpoint_stop(self):
-                    return
-        yield model.env.timeout(model.transit.walk_minutes(self.node, node))
+            active = model.presence.checkpoint_active
+            for step, reach in zip(self.leg.nodes, self.leg.times, strict=True):
+                if active[step]:
+                    yield env.timeout(reach - env.now)
+                    if model.crime.checkpoint_stop(self):
+                        self.node = step
+                        return
+        yield env.timeout(max(self.leg.arrival - env.now, 0.0))
         self.node = node
+
+    def node_now(self) -> int:
+        """The node he last passed (on foot or on a bus)."""
+        return self.leg.between(self.model.env.now)[0]
 
     def work_place(self, node: int, choice: int, end: float) -> Generator:
         """Work one place for a session; leave early if it feels watched."""
-        model = self.model
-        if model.crowds.guards[node]:
-            self.remember(choice, self.params.risk_seen_police)
+        env = self.model.env
+        pool = self.model.offenders
+        pool.starts_working(self, node, choice)
+        self.look(choice, node)
         if self.perceived_risk()[choice] > self.params.leave_risk:
-            yield model.env.timeout(1.0)  # look around, move on
-            return
-        session_end = min(end, model.env.now + self.stream.exponential(self.params.session_min))
-        yield from self.attempts(node, choice, session_end)
+            yield env.timeout(self.params.look_around_min)  # size it up, move on
+        else:
+            session_end = min(end, env.now + self.stream.exponential(self.params.session_min))
+            yield from self.attempts(node, choice, session_end)
+        pool.stops_working(self)
 
     def work_bus(self, direction: int, choice: int, end: float) -> Generator:
         """Ride one bus direction end to end, working the vehicle."""
         model = self.model
-        d = model.transit.directions[direction]
+        env = model.env
+        transit = model.transit
+        d = transit.directions[direction]
         yield from self.walk_to(d.stops[0])
         if not self.free:
             return
-        ride = model.transit.board(Trip(0.0, direction, 0, len(d.stops) - 1), model.env.now)
-        if ride is None or ride[0] >= end:  # no bus now: try again later
-            self.remember(choice, self.params.risk_seen_police)
-            yield model.env.timeout(10.0)
+        ride = transit.board(Trip(0.0, direction, 0, len(d.stops) - 1), env.now)
+        if ride is None or ride[0] >= end:  # no bus now: choose again later
+            yield env.timeout(self.params.bus_retry_min)
             return
         boards, alights, vehicle = ride
-        yield model.env.timeout(boards - model.env.now)
-        self.node = d.stops[0]
-        ended = yield from self.attempts(model.city.n_nodes + vehicle, choice, alights)
+        yield env.timeout(boards - env.now)
+        speed = model.city.bus_lines[d.line].speed_m_per_min
+        self.leg = Leg(d.stops, tuple(boards + o for o in d.offset_min), speed)
+        loc = model.city.n_nodes + vehicle
+        model.offenders.starts_working(self, loc, choice)
+        self.look(choice, loc)
+        ended = yield from self.attempts(loc, choice, alights)
+        model.offenders.stops_working(self)
         if self.free and ended is not Outcome.THEFT:  # after a theft he fled the bus
-            yield model.env.timeout(max(alights - model.env.now, 0.0))
+            yield env.timeout(max(alights - env.now, 0.0))
             self.node = d.stops[-1]
+            self.leg = Leg.still(self.node, env.now)
 
     def attempts(self, loc: int, choice: int, until: float
                  ) -> Generator[simpy.Event, None, Outcome | None]:
@@ -180,7 +249,7 @@ class Pickpocket(mesa.Agent):
         mean_gap = 60.0 / p.attempts_per_hour if p.attempts_per_hour > 0 else math.inf
         # at scale s a simulated crowd of n stands for n / s people
         half = p.crowd_half_saturation * model.scenario.scale
-        on_bus = loc >= model.city.n_nodes
+        crowd_factor = p.bus_crowd_factor if loc >= model.city.n_nodes else 1.0
         while self.free:
             gap = rng.exponential(mean_gap)
             if env.now + gap >= until:
@@ -189,30 +258,31 @@ class Pickpocket(mesa.Agent):
             yield env.timeout(gap)
             if not self.free:
                 return Outcome.ARRESTED
-            people = model.crowds.people[loc] * (p.bus_crowd_factor if on_bus else 1.0)
+            self.look(choice, loc)
+            people = model.crowds.people[loc] * crowd_factor
             if rng.random() * (people + half) >= people:
                 continue
             outcome = model.crime.attempt(self, loc)
             if outcome is Outcome.DETERRED:
-                self.remember(choice, 1.0)
+                self.deterred.add(choice, p.risk_deterred, env.now)
                 if self.perceived_risk()[choice] > p.leave_risk:
                     return outcome
             elif outcome is Outcome.THEFT:
-                yield from self.flee(loc)
+                model.offenders.stops_working(self)
+                yield from self.flee()
                 return outcome
             elif outcome is Outcome.ARRESTED:
                 return outcome
         return Outcome.ARRESTED
 
-    def flee(self, loc: int) -> Generator:
+    def flee(self) -> Generator:
         """Walk away from the scene and lie low for a while."""
         model, p = self.model, self.params
         city = model.city
-        origin = self.node if loc >= city.n_nodes else loc
-        self.node = origin
-        dist = city.distances_from(origin)
+        self.node = self.node_now()
+        dist = city.distances_from(self.node)
         ring = np.flatnonzero((dist >= p.flee_m[0]) & (dist <= p.flee_m[1]))
-        target = int(ring[int(self.stream.random() * len(ring))]) if len(ring) else origin
+        target = int(ring[int(self.stream.random() * len(ring))]) if len(ring) else self.node
         yield from self.walk_to(target)
         if self.free and p.cooldown_min > 0:
             yield model.env.timeout(self.stream.exponential(p.cooldown_min))

@@ -34,6 +34,15 @@ class PlaceAssignment:
     n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
     n_bus_lines: int = param(2, doc="bus lines between far-apart places", low=0)
     bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
+    bus_stop_every: int = param(3, unit="nodes", low=1,
+                                doc="a bus stops at every place on its route and at every "
+                                "n-th intersection", source="assumption")
+    capacity_per_attractiveness: float = param(
+        2000.0, unit="persons", low=0,
+        doc="a place's capacity is this times its attractiveness", source="assumption")
+    min_capacity: float = param(100.0, unit="persons", low=0,
+                                doc="capacity of a place however low its attractiveness",
+                                source="assumption")
     seed: int = param(0, doc="seed for the random parts (cells, extra patrol points)", low=0)
 
 
@@ -68,12 +77,14 @@ def assign_places(city: City, rule: PlaceAssignment) -> City:
         label=[f"{k.replace('_', ' ')} {city.node_ids[i]}" if k != "street" else city.label[i]
                for i, k in enumerate(kind)],
         attractiveness=attractiveness,
-        capacity=np.where(is_place, np.round(2000 * np.maximum(attractiveness, 0.05)), 0.0),
+        capacity=np.where(is_place, np.maximum(
+            np.round(rule.capacity_per_attractiveness * attractiveness), rule.min_capacity),
+            0.0),
         cell=cells_by_kmeans(city.x, city.y, rule.n_cells, rng),
         patrol_point=patrol_points(is_place, rule.n_patrol_points, rng),
         checkpoint=ring_nodes(city.x, city.y, rule.n_checkpoints),
         _dist={}, _pred={},
     )
     assigned.bus_lines = bus_lines_between_places(assigned, rule.n_bus_lines,
-                                                  rule.bus_headway_min)
+                                                  rule.bus_headway_min, rule.bus_stop_every)
     return assigned

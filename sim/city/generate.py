@@ -37,6 +37,12 @@ class GeneratedCitySpec:
     n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
     n_bus_lines: int = param(2, doc="bus lines", low=0)
     bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
+    bus_stop_every: int = param(3, unit="nodes", low=1,
+                                doc="a bus stops at every place on its route and at every "
+                                "n-th intersection", source="assumption")
+    capacity_per_attractiveness: float = param(
+        2000.0, unit="persons", low=0,
+        doc="a place's capacity is this times its attractiveness", source="assumption")
     camera_share: float = param(0.3, doc="share of places with (passive) CCTV", low=0, high=1)
 
     def place_counts(self) -> dict[str, int]:
@@ -82,7 +88,8 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
         for node, a in zip(chosen, draw, strict=True):
             kind[node] = k
             attractiveness[node] = 0.0 if k == "police_station" else a
-            capacity[node] = round(2000 * a) if k != "police_station" else 0
+            capacity[node] = round(spec.capacity_per_attractiveness * a) \
+                if k != "police_station" else 0
     cell = cells_by_kmeans(x, y, spec.n_cells, rng)
     is_place = np.array([k != "street" for k in kind])
     patrol = patrol_points(is_place, spec.n_patrol_points, rng)
@@ -98,7 +105,8 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
         camera=camera.tolist(), patrol_point=patrol, checkpoint=checkpoint,
         edge_u=eu, edge_v=ev, edge_length=length,
     )
-    city.bus_lines = bus_lines_between_places(city, spec.n_bus_lines, spec.bus_headway_min)
+    city.bus_lines = bus_lines_between_places(city, spec.n_bus_lines, spec.bus_headway_min,
+                                              spec.bus_stop_every)
     return city
 
 

@@ -50,8 +50,9 @@ def ring_nodes(x: np.ndarray, y: np.ndarray, count: int) -> np.ndarray:
     return flags
 
 
-def bus_lines_between_places(city: City, count: int, headway: float) -> tuple[BusLine, ...]:
-    """Lines on shortest paths between far-apart places; stops at places and every 3rd node."""
+def bus_lines_between_places(city: City, count: int, headway: float, stop_every: int
+                             ) -> tuple[BusLine, ...]:
+    """Lines on shortest paths between far-apart places; stops at places and every n-th node."""
     places = np.concatenate([city.entries, city.attractions])
     if count == 0 or len(places) < 2:
         return ()
@@ -64,7 +65,8 @@ def bus_lines_between_places(city: City, count: int, headway: float) -> tuple[Bu
         end = int(by_distance[(i // len(ranked)) % len(by_distance)])
         route = city.path(start, end)
         stops = tuple(n for j, n in enumerate(route)
-                      if j % 3 == 0 or city.kind[n] != "street" or j == len(route) - 1)
+                      if j % stop_every == 0 or city.kind[n] != "street"
+                      or j == len(route) - 1)
         if len(stops) >= 2:
             lines.append(BusLine(f"line {i + 1}", stops, headway))
     return tuple(lines)

@@ -14,9 +14,10 @@ from sim.agents.officer import (
     UniformedOfficer,
 )
 from sim.agents.sensors import Camera, Drone
+from sim.city.graph import City
 from sim.city.transit import MIN_PER_DAY
 from sim.errors import ConfigError
-from sim.policing.policy import Deployment, Policy
+from sim.policing.policy import Deployment, Policy, check_policy
 from sim.policing.presence import CAMERA_CODE
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ UNIT_CLASSES: dict[str, type[PoliceUnit]] = {
     "plainclothes": PlainclothesOfficer,
     "patrol_car": PatrolCar,
 }
-CIRCUIT_LENGTH = 3  # places per unit on a circuit or random walk, when not static
 
 
 class Deployer:
@@ -47,11 +47,11 @@ class Deployer:
 
     def deploy(self) -> None:
         """Create every unit, camera and checkpoint the policy asks for."""
+        check_policy(self.policy, self.source)
         for i, dep in enumerate(self.policy.deploy):
             for k in range(dep.count):
                 self._unit(i, dep, k)
         self._cameras()
-        self.model.presence.transit_cooperation = self.policy.transit_cooperation
         if self.policy.checkpoints:
             self.model.presence.checkpoint_active[:] = self.model.city.checkpoint
 
@@ -60,7 +60,7 @@ class Deployer:
         env = model.env
         police = model.scenario.police
         if dep.unit == "drone":
-            drone = Drone(model, dep, self._targets(index, dep, k)())
+            drone = Drone(model, dep, index, self._route(index, dep, k)())
             self.drones.append(drone)
             env.process(drone.sorties())
             return
@@ -74,8 +74,9 @@ class Deployer:
             bus_line = k % len(model.city.bus_lines)
             route = self._fixed([model.city.bus_lines[bus_line].stops[0]])
         else:
-            route = self._targets(index, dep, k)
-        unit = UNIT_CLASSES[dep.unit](model, dep, route, speed, bus_line)
+            route = self._route(index, dep, k)
+        unit = UNIT_CLASSES[dep.unit](model, dep, route, group=index, speed_m_per_min=speed,
+                                      bus_line=bus_line)
         self.units.append(unit)
         process = env.process(unit.shifts())
         if isinstance(unit, PatrolCar):
@@ -86,24 +87,29 @@ class Deployer:
     def _fixed(stops: list[int]) -> Route:
         return lambda: stops
 
-    def _targets(self, index: int, dep: Deployment, k: int) -> Route:
-        """The stops of unit `k` of deployment `index`, by its placement rule."""
+    def _route(self, index: int, dep: Deployment, k: int) -> Route:
+        """Unit `k`'s stops by its placement rule: for a post, its first one is the post."""
         rule = getattr(self, f"_where_{dep.where}")
-        per_unit = 1 if dep.movement == "static" else CIRCUIT_LENGTH
+        per_unit = 1 if dep.movement == "static" else dep.circuit_places
         return rule(index, dep, k, per_unit)
 
     def _where_cells(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
-        """Cell k's mandatory patrol points, most attractive first (a static car: the top)."""
+        """Cell k's mandatory patrol points, by movement.
+
+        All of them in a covering tour (patrol_points), all of them to draw from
+        (random_walk), else the most attractive first.
+        """
         city = self.model.city
         cell = k % city.n_cells
         points = np.flatnonzero(city.patrol_point & (city.cell == cell))
         if len(points) == 0:
             points = np.flatnonzero(city.cell == cell)
         points = points[np.argsort(-city.attractiveness[points], kind="stable")]
-        if dep.movement == "static":
-            return self._fixed([int(points[0])])
-        order = self.rng.permutation(points) if dep.movement == "random_walk" else points
-        return self._fixed([int(p) for p in order])
+        if dep.movement == "patrol_points":
+            return self._fixed(covering_tour(city, [int(p) for p in points]))
+        if dep.movement == "random_walk":
+            return self._fixed([int(p) for p in points])
+        return self._fixed([int(p) for p in points[:per_unit]])
 
     def _where_police_stations(self, index: int, dep: Deployment, k: int, per_unit: int
                                ) -> Route:
@@ -121,6 +127,11 @@ class Deployer:
         return self._fixed(self._share(nodes, dep.count, k, per_unit))
 
     def _where_random(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        """A random walk draws from every visited place; a post or circuit is drawn once."""
+        if dep.movement == "random_walk":
+            first = int(self.rng.choice(self.crowd_rank))
+            rest = [int(n) for n in self.crowd_rank if n != first]
+            return self._fixed([first, *rest])
         nodes = self.rng.choice(self.crowd_rank, size=min(per_unit, len(self.crowd_rank)),
                                 replace=False)
         return self._fixed([int(n) for n in nodes])
@@ -167,6 +178,12 @@ class Deployer:
             if presence.camera[node]:
                 Camera(self.model, node, presence.camera[node])
 
+    def stops_under_way(self) -> list[tuple[int, str, int, int, float, float]]:
+        """Stops not yet ended (a post at the end of the run), cut at the current time."""
+        now = self.model.env.now
+        return [(u.unique_id, u.deployment.unit, u.group, u.location, u.arrived_at, now)
+                for u in self.units if u.location >= 0]
+
     def layout(self) -> dict[str, list[int]]:
         """Where the police are placed today, for maps.
 
@@ -209,6 +226,17 @@ class Deployer:
             "drone_hours": sum(d.flight_minutes for d in self.drones) / 60.0,
             "camera_hours": monitored * now / 60.0,
         }
+
+
+def covering_tour(city: City, points: list[int]) -> list[int]:
+    """The points in nearest-neighbour order from the first: covers a cell, few crossings."""
+    tour, left = [points[0]], set(points[1:])
+    while left:
+        here = city.distances_from(tour[-1])
+        nearest = min(left, key=lambda q: (here[q], q))
+        tour.append(nearest)
+        left.remove(nearest)
+    return tour
 
 
 def shift_minutes(hours: tuple[float, ...], until: float) -> float:

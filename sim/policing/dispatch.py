@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 
 class Dispatcher:
-    """Queues jobs and hands each to the nearest free car (or one of its own cell)."""
+    """Queues jobs and hands each to the nearest free car (or one of its own cell).
+
+    "Nearest" is by street distance from where each car really is, on the road or at a stop.
+    """
 
     def __init__(self, model: CrowdPolicingModel, spec: DispatchSpec) -> None:
         self.model = model
@@ -44,8 +47,8 @@ class Dispatcher:
         if self.spec.rule == "own_cell":
             own = [c for c in free if city.cell[c.node] == city.cell[node]]
             free = own or free
-        distance = city.distances_from(node)  # streets are two-way: distance to = from
-        return min(free, key=lambda c: distance[c.node])
+        from_scene = city.distances_from(node)  # streets are two-way: distance to = from
+        return min(free, key=lambda c: c.metres_to(from_scene))
 
     def next_job(self, car: PatrolCar) -> tuple[Incident, int] | None:
         """The oldest waiting job, for a car that has just become free."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import apply_overrides, build, read_toml, resolve
+from sim.errors import ConfigError
 from sim.params import param
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
@@ -25,12 +26,17 @@ with most thefts so far (re-ranked daily; crowd rank on day one), one per grid c
 places, named places, bus lines, or police stations (a central base)."""
 
 MOVEMENT = ("static", "patrol_points", "circuit", "random_walk")
-"""How a unit moves: stays put, tours its cell's mandatory patrol points, tours its
-assigned places in turn (with `dwell_min` at each), or wanders between random places."""
+"""How a unit moves: stays at its post for the shift; tours all the mandatory patrol points
+of its cell in a covering (nearest-neighbour) order; tours its assigned places in order and
+repeats; or, after each stop, draws the next at random from the stops its placement rule
+allows (its cell's points for `cells`, every visited place for `random`, its assigned
+places otherwise). `dwell_min` at each stop; a tour goes on where it stopped."""
 
 MONITORING = ("as_built", "none", "passive", "active")
-"""What happens to the city's existing cameras: left as the city file says, switched off,
-recording only, or watched live (detections trigger dispatch)."""
+"""What happens to the city's existing cameras: left as the city file says (including any
+it marks as watched live), switched off, recording only, or watched live (detections
+trigger dispatch). The default, `passive`, has nobody watching: a policy watches cameras
+only if it says so."""
 
 DISPATCH_RULES = ("nearest", "own_cell")
 """Which free car answers: the nearest anywhere, or one of the incident's cell (else nearest)."""
@@ -46,6 +52,10 @@ class Deployment:
     where: str = param("top_crowded", choices=WHERE, doc="placement rule")
     places: tuple[str, ...] = param((), doc="labels or node ids, for where = 'places'")
     movement: str = param("static", choices=MOVEMENT, doc="how the unit moves")
+    circuit_places: int = param(3, unit="places", low=1,
+                                doc="places per unit on a circuit or random walk, for "
+                                "placement by rank (top_crowded, top_thefts), random "
+                                "circuits and shared named places")
     dwell_min: float = param(15.0, unit="min", low=0.5,
                              doc="stop length at each point or place when moving "
                              "(Koper: 11-15 min)")
@@ -71,7 +81,7 @@ class DispatchSpec:
 class CameraSpec:
     """Fixed cameras: the city's own and extra ones a policy installs."""
 
-    monitoring: str = param("as_built", choices=MONITORING,
+    monitoring: str = param("passive", choices=MONITORING,
                             doc="what becomes of the city's existing cameras")
     extra_top_crowded: int = param(0, low=0, doc="extra cameras at the k most crowded places")
     extra_monitoring: str = param("active", choices=("passive", "active"),
@@ -92,6 +102,8 @@ class Policy:
                                      "around the clock (cost)")
     transit_cooperation: bool = param(
         False, doc="police-transit cooperation: briefings, anti-pickpocket video on buses")
+    footage_investigation: bool = param(
+        False, doc="police review recorded camera footage of reported thefts (cctv_clearance)")
 
 
 def policy_names() -> list[str]:
@@ -103,4 +115,15 @@ def load_policy(name_or_path: str, overrides: dict[str, Any] | None = None) -> P
     """Load and validate a policy (built-in name or path); overrides as dotted paths."""
     path = resolve(name_or_path, POLICY_DIR, "policy")
     raw = apply_overrides(Policy, read_toml(path), overrides or {}, label="--set policy.")
-    return build(Policy, raw, file=str(path))
+    policy = build(Policy, raw, file=str(path))
+    check_policy(policy, str(path))
+    return policy
+
+
+def check_policy(policy: Policy, source: str) -> None:
+    """Constraints between a deployment's fields that per-field bounds cannot express."""
+    for i, dep in enumerate(policy.deploy):
+        if dep.movement == "patrol_points" and dep.where != "cells":
+            raise ConfigError(source, f"deploy[{i}].movement",
+                              "'patrol_points' tours a cell's mandatory points: it needs "
+                              "where = 'cells'")

@@ -1,9 +1,10 @@
-"""Guardianship at every location: who is there, and what that does to an attempt.
+"""Guardianship at every location: who is there, and what that does to an attempt now.
 
 Visible officers are counted in the crowd (so visitor-time under police eyes is an O(1)
 integral); plainclothes officers, cameras and drones overhead are counted here. A place
 large enough for thousands of people dilutes each guardian (`guardian_reach_persons`).
-After a visible stop ends, residual deterrence lingers and decays (the Koper curve).
+Presence acts only while the guardians are there: what lingers after a patrol leaves is
+in the offenders' beliefs (`sim.agents.pickpocket`), not in a curve here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.behaviour import PoliceParams
+from sim.behaviour import PoliceParams, VictimParams
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -25,7 +26,8 @@ CAMERA_CODE = {"none": NO_CAMERA, "passive": PASSIVE, "active": ACTIVE}
 class Presence:
     """Per-location guardian counts and the probabilities they imply."""
 
-    def __init__(self, model: CrowdPolicingModel, params: PoliceParams) -> None:
+    def __init__(self, model: CrowdPolicingModel, params: PoliceParams,
+                 victims: VictimParams) -> None:
         self.model = model
         self.params = params
         self.crowds = model.crowds
@@ -38,11 +40,15 @@ class Presence:
         self.checkpoint_active = np.zeros(n_nodes, dtype=bool)
         capacity = np.concatenate([city.capacity, np.zeros(n - n_nodes)])
         self.reach = np.maximum(1.0, capacity / params.guardian_reach_persons).tolist()
-        self.stop_end = [-math.inf] * n
-        self.stop_strength = [0.0] * n
+        # bystanders: persons per unit of capacity (at scale s a simulated person stands
+        # for 1/s); buses and places without a capacity give no bystander term
+        scale = max(model.scenario.scale, 1e-12)
+        self.per_capacity = [1.0 / (c * scale) if c > 0 else math.inf for c in capacity]
+        self.bystander_notice = victims.bystander_notice
+        self.bystander_cover = victims.bystander_cover
         self.neighbours = self._neighbours(n)
         self.n_nodes = n_nodes
-        self.transit_cooperation = False  # set by the deployment
+        self.transit_cooperation = model.policy.transit_cooperation
 
     def _neighbours(self, n: int) -> list[list[int]]:
         """Places within `nearby_m` of each place (street distance), for spill-over."""
@@ -55,32 +61,24 @@ class Presence:
         return near
 
     def visible_arrives(self, loc: int, officers: int) -> None:
-        """Visible officers start a stop at `loc`."""
+        """Visible officers start a stop at `loc`; offenders working there see them."""
         self.crowds.add_guard(loc, officers)
+        self.model.offenders.police_arrive(loc)
 
-    def visible_leaves(self, loc: int, officers: int, stayed_min: float) -> None:
-        """Visible officers end a stop; residual deterrence grows with how long they stayed.
-
-        The residual is a share of the deterrence their presence gave, so it never exceeds
-        what being there did (Koper: residual < presence effect).
-        """
+    def visible_leaves(self, loc: int, officers: int) -> None:
+        """Visible officers end a stop at `loc`."""
         self.crowds.add_guard(loc, -officers)
-        presence_effect = 1.0 - (1.0 - self.params.deter_visible) ** (officers / self.reach[loc])
-        strength = presence_effect * (
-            1.0 - math.exp(-stayed_min / self.params.koper_dwell_scale_min))
-        now = self.model.env.now
-        if strength >= self._residual_strength(loc, now):
-            self.stop_end[loc] = now
-            self.stop_strength[loc] = strength
 
-    def _residual_strength(self, loc: int, now: float) -> float:
-        elapsed = now - self.stop_end[loc]
-        if elapsed == math.inf:
-            return 0.0
-        return self.stop_strength[loc] * math.exp(-elapsed / self.params.residual_decay_min)
+    def plainclothes_arrive(self, loc: int, officers: int) -> None:
+        """Plainclothes officers start watching `loc` (nobody sees them)."""
+        self.plainclothes[loc] += officers
 
-    def deterrence(self, loc: int, now: float) -> float:
-        """Chance an offender about to strike at `loc` gives up because of guardianship."""
+    def plainclothes_leave(self, loc: int, officers: int) -> None:
+        """Plainclothes officers stop watching `loc`."""
+        self.plainclothes[loc] -= officers
+
+    def deterrence(self, loc: int) -> float:
+        """Chance an offender about to strike at `loc` gives up for what he sees now."""
         p = self.params
         reach = self.reach[loc]
         guards = self.crowds.guards
@@ -88,8 +86,6 @@ class Presence:
         nearby = sum(guards[q] for q in self.neighbours[loc])
         if nearby:
             keep *= (1.0 - p.deter_visible * p.deter_nearby_factor) ** (nearby / reach)
-        if not guards[loc]:
-            keep *= 1.0 - p.residual_deterrence * self._residual_strength(loc, now)
         if self.camera[loc]:
             keep *= 1.0 - p.deter_camera
         if self.drones[loc]:
@@ -98,8 +94,18 @@ class Presence:
             keep *= 1.0 - p.transit_deterrence
         return 1.0 - keep
 
+    def bystanders_notice(self, loc: int) -> float:
+        """Chance bystanders notice an attempt at `loc`; the crowd's cover lowers it."""
+        if not self.bystander_notice:
+            return 0.0
+        per_capacity = self.per_capacity[loc]
+        if per_capacity == math.inf:
+            return 0.0
+        density = self.crowds.people[loc] * per_capacity
+        return self.bystander_notice * math.exp(-density / self.bystander_cover)
+
     def detector(self, loc: int, rng: np.random.Generator) -> str:
-        """Who, if anyone, spots an attempt in progress at `loc` (first one wins)."""
+        """Which police, if any, spot an attempt in progress at `loc` (first one wins)."""
         p = self.params
         reach = self.reach[loc]
         checks = (

@@ -24,13 +24,12 @@ from sim.viz.figures import city_map, effects, time_series
 METRICS = {
     "theft_rate_per_1000_visitors": "thefts/1000 visitors",
     "thefts_occurred": "thefts",
-    "arrests": "arrests",
+    "arrests_total": "arrests",
     "response_time_mean_min": "response (min)",
     "police_visibility": "police visibility",
     "officer_hours": "officer-hours",
 }
-"""What the comparison table shows, with column titles; `arrests` = in the act + after
-report + at checkpoints."""
+"""What the comparison table shows, with column titles; arrests of every kind."""
 
 
 @dataclass
@@ -78,8 +77,6 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
     rows = _run(specs, out, executor, workers, progress)
-    rows["arrests"] = rows["arrests_in_act"] + rows["arrests_after_report"] + \
-        rows["arrests_at_checkpoint"]
     summary = summarize(rows, list(METRICS))
     paired = paired_effects(rows, list(METRICS), baseline)
     rates = summary[summary["metric"] == "theft_rate_per_1000_visitors"]

@@ -29,7 +29,7 @@ from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
 
 METRICS = ["theft_rate_per_1000_visitors", "thefts_occurred", "thefts_deterred",
-           "arrests_in_act", "arrests_after_report", "response_time_mean_min",
+           "arrests_in_act", "arrests_total", "response_time_mean_min",
            "police_visibility", "officer_hours", "top5pct_places_theft_share"]
 
 

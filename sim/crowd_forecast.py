@@ -1,0 +1,90 @@
+"""What anyone who knows the city can expect: visitors present at each place and hour.
+
+Offenders do not see the live crowd of every place in town. They know what is common
+knowledge (the Giant Buddha is packed at noon, the food streets at night), and what they
+see themselves. The common knowledge is this table: a typical day of the scenario's
+visitors, planned by the same rules as the simulated visitors (arrivals, itineraries,
+dwell, buses), from a fixed seed of its own, so it is the same for every run and seed of
+a scenario and draws nothing from a run's streams. It is computed once per process for
+each city, visitor parameters and scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.behaviour import HOURS
+
+if TYPE_CHECKING:
+    from sim.city.transit import Transit
+    from sim.visitors import VisitorFlow
+
+FORECAST_SEED = 20240501
+"""Seed of the typical day (May Day 2024); fixed so the table is a model input."""
+FORECAST_PARTIES = 5000
+"""At least this many parties are planned (then rescaled), so small scales are smooth."""
+
+
+@dataclass(frozen=True)
+class CrowdForecast:
+    """Expected persons present by hour of day: per node, and per vehicle of a direction."""
+
+    at_node: np.ndarray  # nodes x 24
+    per_vehicle: np.ndarray  # bus directions x 24
+
+
+_CACHE: dict[tuple, CrowdForecast] = {}
+
+
+def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdForecast:
+    """The expected crowds of `flow`'s visitors (cached per city, parameters and scale)."""
+    key = (id(transit), repr(flow.params), scale)
+    forecast = _CACHE.get(key)
+    if forecast is None:
+        forecast = _CACHE[key] = _typical_day(flow, transit)
+    return forecast
+
+
+def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
+    rng = np.random.default_rng(FORECAST_SEED)
+    parties = max(FORECAST_PARTIES, round(flow.parties_per_day))
+    times, sizes, entries, stops, _ = flow.draw_day(0, rng, parties)
+    where, start, end, people = [], [], [], []
+    n_nodes = transit.city.n_nodes
+    for arrival, size, entry, n_stops in zip(times, sizes, entries, stops, strict=True):
+        itinerary, dwell = flow.plan_day(entry, n_stops, arrival, 0, rng)
+        t, here = arrival, -1
+        for place, stay in zip(itinerary, dwell, strict=True):
+            if here >= 0:
+                trip = transit.plan(here, place)
+                if trip.by_bus:
+                    d = transit.directions[trip.direction]
+                    boards = t + trip.to_stop_min + d.headway_min / 2.0
+                    alights = boards + d.offset_min[trip.alight] - d.offset_min[trip.board]
+                    where.append(n_nodes + trip.direction)
+                    start.append(boards)
+                    end.append(alights)
+                    people.append(size)
+                    t = alights + trip.from_stop_min
+                else:
+                    t += trip.walk_min
+            where.append(place)
+            start.append(t)
+            end.append(t + stay)
+            people.append(size)
+            t += stay
+            here = place
+    where_a, start_a, end_a = np.array(where), np.array(start), np.array(end)
+    people_a = np.array(people, dtype=float) * (flow.parties_per_day / parties)
+    hours = np.arange(HOURS) * 60.0
+    # minutes of each stay inside each hour of the day, times the party's size
+    overlap = np.clip(np.minimum(end_a[:, None], hours + 60.0)
+                      - np.maximum(start_a[:, None], hours), 0.0, 60.0)
+    table = np.zeros((n_nodes + len(transit.directions), HOURS))
+    np.add.at(table, where_a, overlap * people_a[:, None] / 60.0)
+    on_road = np.array([max(1, d.n_vehicles - 1) for d in transit.directions], dtype=float)
+    return CrowdForecast(table[:n_nodes], table[n_nodes:] / on_road[:, None]
+                         if len(on_road) else table[n_nodes:])

@@ -1,0 +1,146 @@
+"""The offender population: an open pool, and who of it works which day.
+
+The pool holds the pickpockets in town. Each day a share of it moves on and newcomers
+arrive (`turnover_per_day`), and each member works that day with chance `active_share`,
+so the expected number at work is `per_100k_visitors` x that day's visitors / 100,000 and
+the count is random. An arrested offender is out for the rest of the run and is not
+replaced one for one: the days he would have worked are counted as offender-days lost to
+arrest (incapacitation), apart from attempts given up (deterrence).
+
+Every draw here comes from the offender stream and is made for every member ever in the
+pool, arrested or not, so who is in town and who would work each day is the same under
+every policy (common random numbers); only who is in custody differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.pickpocket import Pickpocket
+from sim.city.transit import MIN_PER_DAY
+from sim.crowd_forecast import crowd_forecast
+
+if TYPE_CHECKING:
+    from sim.model import CrowdPolicingModel
+
+
+@dataclass
+class OffenderDay:
+    """One day of the pool: its size, who worked, and who would have but was in custody."""
+
+    day: int
+    pool: int
+    newcomers: int
+    active: int
+    lost_to_arrest: int
+
+
+class OffenderPool:
+    """Who is in town, who works which day, and what they all know of the city."""
+
+    def __init__(self, model: CrowdPolicingModel) -> None:
+        self.model = model
+        self.params = p = model.scenario.offenders
+        self.rng = model.streams.offenders
+        city, transit = model.city, model.transit
+        radius = np.hypot(city.x - city.x.mean(), city.y - city.y.mean())
+        self.homes = np.argsort(-radius)[: max(1, int(p.home_edge_share * city.n_nodes))]
+        self.sites = city.visited
+        self.n_sites = len(self.sites)
+        self.n_choices = self.n_sites + len(transit.directions)
+        self.site_index = {int(node): i for i, node in enumerate(self.sites)}
+        # where he walks to for each choice: the site, or the first stop of the direction
+        self.approach = np.concatenate([self.sites, np.array(
+            [d.stops[0] for d in transit.directions], dtype=np.int64)]).astype(np.int64)
+        by_kind = p.gain_by_kind or {}
+        self.gain = np.concatenate([[by_kind.get(city.kind[s], 1.0) for s in self.sites],
+                                    np.full(len(transit.directions), p.bus_crowd_factor)])
+        self.forecast = crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
+        self._expected_hour = -1
+        self._expected = np.zeros(self.n_choices)
+        self.members: list[Pickpocket] = []
+        self.in_town = np.zeros(0, dtype=bool)
+        self.by_id: dict[int, Pickpocket] = {}
+        self.working_at: dict[int, set[Pickpocket]] = {}
+        self.days: list[OffenderDay] = []
+
+    def expected_at_hour(self, hour: int) -> np.ndarray:
+        """Expected crowd at every choice (sites, then bus vehicles) at this hour of day."""
+        if hour != self._expected_hour:
+            f = self.forecast
+            self._expected = np.concatenate([f.at_node[self.sites, hour],
+                                             f.per_vehicle[:, hour]])
+            self._expected_hour = hour
+        return self._expected
+
+    def expected_active(self, day: int) -> float:
+        """Offenders expected at work on `day`: per 100,000 of that day's visitors."""
+        return self.params.per_100k_visitors * self.model.visitor_flow.people_on(day) / 1e5
+
+    def run(self) -> Generator:
+        """SimPy process: each working day, settle the pool and send out the day's workers."""
+        env = self.model.env
+        p = self.params
+        for day in range(self.model.scenario.days):
+            start = day * MIN_PER_DAY + p.work_hours[0] * 60.0
+            if env.now < start:
+                yield env.timeout(start - env.now)
+            target = self.expected_active(day) / p.active_share
+            if day > 0:
+                self.in_town &= self.rng.random(len(self.members)) >= p.turnover_per_day
+            newcomers = int(self.rng.poisson(target if day == 0 else
+                                             p.turnover_per_day * target))
+            self._join(newcomers)
+            would_work = self.in_town & (self.rng.random(len(self.members)) < p.active_share)
+            active = lost = 0
+            for i in np.flatnonzero(would_work).tolist():
+                offender = self.members[i]
+                if offender.free:
+                    active += 1
+                    env.process(offender.workday(day))
+                else:
+                    lost += 1
+            self.days.append(OffenderDay(day, int(self.in_town.sum()), newcomers, active, lost))
+
+    def _join(self, count: int) -> None:
+        homes = self.rng.choice(self.homes, size=count)
+        for home in homes.tolist():
+            offender = Pickpocket(self.model, len(self.members), int(home))
+            self.members.append(offender)
+            self.by_id[offender.unique_id] = offender
+        self.in_town = np.concatenate([self.in_town, np.ones(count, dtype=bool)])
+
+    def starts_working(self, offender: Pickpocket, loc: int, choice: int) -> None:
+        """`offender` works location `loc` (choice `choice`): police arriving there he sees."""
+        offender.working, offender.working_loc = choice, loc
+        self.working_at.setdefault(loc, set()).add(offender)
+
+    def stops_working(self, offender: Pickpocket) -> None:
+        """`offender` leaves the location he worked (no-op if he was not working)."""
+        if offender.working >= 0:
+            self.working_at[offender.working_loc].discard(offender)
+            offender.working = -1
+
+    def police_arrive(self, loc: int) -> None:
+        """Visible police arrive at `loc`: every offender working there sees them."""
+        for offender in self.working_at.get(loc, ()):
+            offender.sees_police()
+
+    @property
+    def free_count(self) -> int:
+        """Offenders in the pool and not in custody (for the hourly series)."""
+        return sum(1 for o, here in zip(self.members, self.in_town, strict=True)
+                   if here and o.free)
+
+    def metrics(self) -> dict[str, float]:
+        """Offender-days worked and lost to arrest, arrests of distinct offenders."""
+        return {
+            "offenders_in_pool": len(self.members),
+            "offender_days": sum(d.active for d in self.days),
+            "offender_days_lost_to_arrest": sum(d.lost_to_arrest for d in self.days),
+            "offenders_arrested": sum(1 for o in self.members if not o.free),
+        }

@@ -1,0 +1,48 @@
+"""The police stops table: every stop of every unit, so anyone can check coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.city.graph import City
+from sim.city.transit import Transit
+
+COLUMNS = ("unit", "kind", "group", "node", "bus_line", "arrive", "leave")
+
+
+class StopLog:
+    """Rows of (unit id, kind, deployment group, location, arrive, leave), in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, int, int, float, float]] = []
+
+    def record(self, unit: int, kind: str, group: int, loc: int, *, arrive: float,
+               leave: float) -> None:
+        """A unit was present at `loc` (a node, or a bus vehicle) from `arrive` to `leave`."""
+        self.rows.append((unit, kind, group, loc, arrive, leave))
+
+    def frame(self, city: City, transit: Transit,
+              still_there: list[tuple[int, str, int, int, float, float]]) -> pd.DataFrame:
+        """The table; `still_there` are stops under way, cut at the time of reading.
+
+        `node` is the node id of a place, or of the first stop of the direction ridden for
+        a bus (whose line is named in `bus_line`; empty for places).
+        """
+        rows = self.rows + still_there
+        if not rows:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+                COLUMNS, ("int64", "object", "int64", "object", "object", "float64",
+                          "float64"), strict=True)})
+        unit, kind, group, loc, arrive, leave = (list(c) for c in zip(*rows, strict=True))
+        loc_a = np.asarray(loc)
+        n = city.n_nodes
+        firsts = np.array([d.first_vehicle for d in transit.directions], dtype=np.int64)
+        direction = np.searchsorted(firsts, loc_a - n, side="right") - 1
+        on_bus = loc_a >= n
+        node = [city.node_ids[transit.directions[d].stops[0]] if bus else city.node_ids[x]
+                for x, bus, d in zip(loc, on_bus.tolist(), direction.tolist(), strict=True)]
+        line = [city.bus_lines[transit.directions[d].line].name if bus else ""
+                for bus, d in zip(on_bus.tolist(), direction.tolist(), strict=True)]
+        return pd.DataFrame({"unit": unit, "kind": kind, "group": group, "node": node,
+                             "bus_line": line, "arrive": arrive, "leave": leave})
