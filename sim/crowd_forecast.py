@@ -41,7 +41,7 @@ _CACHE: dict[tuple, CrowdForecast] = {}
 
 def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdForecast:
     """The expected crowds of `flow`'s visitors (cached per city, parameters and scale)."""
-    key = (id(transit), repr(flow.params), scale)
+    key = (transit, repr(flow.params), scale)  # a Transit is one per city and parameters
     forecast = _CACHE.get(key)
     if forecast is None:
         forecast = _CACHE[key] = _typical_day(flow, transit)
