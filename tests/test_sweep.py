@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy import stats
 
 from sim.cli import main
 from sim.errors import ConfigError
 from sim.sweep import runs as runs_module
+from sim.sweep.analysis import replications_for
 from sim.sweep.design import design, load_experiment, points, shard
 from sim.sweep.report import analyze, wdq, wdq_interval
 from sim.sweep.runs import execute
@@ -260,3 +262,12 @@ seed = 2
     assert table.loc["scenario.offenders.success_probability", "ST"] > 0.5
     assert table.loc["scenario.offenders.success_probability", "ST"] > \
         table.loc["scenario.police.deter_camera", "ST"]
+
+
+def test_replications_for_a_given_precision():
+    for sd, half in ((1.0, 0.5), (2.0, 0.3), (0.4, 0.01)):
+        n = replications_for(sd, half)
+        assert stats.t.ppf(0.975, n - 1) * sd / n**0.5 <= half
+        assert stats.t.ppf(0.975, n - 2) * sd / (n - 1) ** 0.5 > half or n == 2
+    assert replications_for(0.0, 0.1) == 2
+    assert replications_for(1.0, 1e-6, max_runs=500) == 500

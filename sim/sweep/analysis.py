@@ -62,3 +62,29 @@ def paired_effects(rows: pd.DataFrame, metrics: list[str], baseline: str, by: st
                             "ci_high": high, "n": n,
                             "relative": mean / base_mean if base_mean else math.nan})
     return pd.DataFrame(records)
+
+
+def replications_for(sd: float, half_width: float, max_runs: int = 10_000) -> int:
+    """Replications whose 95% t-interval of a mean (sd `sd`) is at most +-`half_width`.
+
+    The smallest n >= 2 with t(0.975, n - 1) x sd / sqrt(n) <= half_width, found by
+    doubling then bisection; `max_runs` if even that many are not enough (a noisy metric).
+    """
+    if not math.isfinite(sd) or half_width <= 0:
+        return max_runs
+    if sd == 0:
+        return 2
+
+    def enough(n: int) -> bool:
+        return stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n) <= half_width
+
+    high = 2
+    while not enough(high):
+        if high >= max_runs:
+            return max_runs
+        high = min(2 * high, max_runs)
+    low = high // 2
+    while low + 1 < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if enough(mid) else (mid, high)
+    return max(high, 2)
