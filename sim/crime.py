@@ -70,7 +70,7 @@ class CrimeEvents:
         victim = self._victim(parties)
         incident.victim = victim.unique_id
         awareness = victim.awareness
-        if on_bus and model.policy.transit_cooperation:
+        if model.presence.cooperating_bus(loc):
             awareness += (1.0 - awareness) * self.police.transit_awareness_boost
         incident.occurred = rng.random() < model.scenario.offenders.success_probability * (
             1.0 - awareness)

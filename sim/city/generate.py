@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.city.graph import ATTRACTION_KINDS, PLACE_KINDS, City
-from sim.city.layout import bus_lines_between_places, cells_by_kmeans, patrol_points, ring_nodes
+from sim.city.layout import (
+    bus_lines_between_places,
+    bus_stop_every_param,
+    capacity_param,
+    cells_by_kmeans,
+    patrol_points,
+    ring_nodes,
+)
 from sim.params import param
 
 KIND_KEYS = tuple(k for k in PLACE_KINDS if k != "street")
@@ -37,12 +44,8 @@ class GeneratedCitySpec:
     n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
     n_bus_lines: int = param(2, doc="bus lines", low=0)
     bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
-    bus_stop_every: int = param(3, unit="nodes", low=1,
-                                doc="a bus stops at every place on its route and at every "
-                                "n-th intersection", source="assumption")
-    capacity_per_attractiveness: float = param(
-        2000.0, unit="persons", low=0,
-        doc="a place's capacity is this times its attractiveness", source="assumption")
+    bus_stop_every: int = bus_stop_every_param()
+    capacity_per_attractiveness: float = capacity_param()
     camera_share: float = param(0.3, doc="share of places with (passive) CCTV", low=0, high=1)
 
     def place_counts(self) -> dict[str, int]:

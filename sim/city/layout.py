@@ -9,6 +9,19 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 
 from sim.city.graph import BusLine, City
+from sim.params import param
+
+
+def bus_stop_every_param() -> int:
+    """The `bus_stop_every` field of a city spec (generated or assigned)."""
+    return param(3, unit="nodes", low=1, source="assumption",
+                 doc="a bus stops at every place on its route and at every n-th intersection")
+
+
+def capacity_param() -> float:
+    """The `capacity_per_attractiveness` field of a city spec (generated or assigned)."""
+    return param(2000.0, unit="persons", low=0, source="assumption",
+                 doc="a place's capacity is this times its attractiveness")
 
 
 def cells_by_kmeans(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -90,9 +90,13 @@ class Presence:
             keep *= 1.0 - p.deter_camera
         if self.drones[loc]:
             keep *= (1.0 - p.deter_drone) ** self.drones[loc]
-        if self.transit_cooperation and loc >= self.n_nodes:
+        if self.cooperating_bus(loc):
             keep *= 1.0 - p.transit_deterrence
         return 1.0 - keep
+
+    def cooperating_bus(self, loc: int) -> bool:
+        """`loc` is a bus under police-transit cooperation."""
+        return self.transit_cooperation and loc >= self.n_nodes
 
     def bystanders_notice(self, loc: int) -> float:
         """Chance bystanders notice an attempt at `loc`; the crowd's cover lowers it."""
