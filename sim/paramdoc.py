@@ -22,6 +22,8 @@ SECTIONS = (
     ("scenario: offenders", OffenderParams, True),
     ("scenario: victims", VictimParams, True),
     ("scenario: police", PoliceParams, True),
+    ("scenario: city.generate (synthetic cities)", GeneratedCitySpec, True),
+    ("scenario: city.assign (places on a bare street network)", PlaceAssignment, True),
     ("policy: dispatch", DispatchSpec, False),
     ("policy: cameras", CameraSpec, False),
     ("policy: deploy[]", Deployment, False),

@@ -147,12 +147,11 @@ def _koper(experiment: Experiment, rows: pd.DataFrame, sweep: Path, figures: Pat
     peak = max(reduction, key=reduction.get)
     return Finding(f"stops of up to 15 min reach {share:.0%} of the largest reduction "
                    f"(largest at {peak:g} min)", best > 0 and share >= 0.8,
-                   "Residual deterrence is parameterised after Koper (a unit test checks it), so "
-                   "this asks whether the city-level curve keeps that shape. Each car circles "
-                   "only three hot spots, so a longer stop mostly trades driving for presence "
-                   "at a hot spot: presence itself, not residual deterrence, keeps paying off "
-                   "beyond 15 minutes. A car with many hot spots to cover would show the "
-                   "published shape more clearly.", figure)
+                   "No Koper curve is written into the model: what lingers after a stop is "
+                   "the belief of the offenders who saw the car, so this asks whether the "
+                   "published shape emerges at city level. Each car circles three hot spots "
+                   "(circuit_places), so a longer stop also trades driving for presence at a "
+                   "hot spot.", figure)
 
 
 # --- 4. presence deters, detection arrests ----------------------------------------------
