@@ -28,8 +28,8 @@ def power_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per scale (see the module docstring)."""
     records = []
     for scale, at_scale in runs.groupby(FACTOR):
-        none = at_scale[at_scale["label"] == "none"].set_index("replication")
-        treated = at_scale[at_scale["label"] != "none"].set_index("replication")
+        none = at_scale[at_scale["policy"] == "none"].set_index("replication")
+        treated = at_scale[at_scale["policy"] != "none"].set_index("replication")
         common = none.index.intersection(treated.index)
         diff = treated.loc[common, RATE] - none.loc[common, RATE]
         base = none[RATE].mean()

@@ -27,8 +27,9 @@ def check_invariants(result) -> None:
     assert not (inc["foiled_by_bystanders"] & inc["occurred"]).any()
     assert (inc.loc[inc["detected_by"] != "", "deterred"] == False).all()  # noqa: E712
     cleared = inc[inc["cleared_by"] != ""]
-    # cleared <= detected or reported (someone knew of it)
-    assert ((cleared["detected_by"] != "") | cleared["reported"]).all()
+    # cleared <= detected or reported (someone knew of it), or stopped with the loot
+    known = (cleared["detected_by"] != "") | cleared["reported"]
+    assert (known | (cleared["cleared_by"] == "checkpoint")).all()
     assert inc["id"].is_unique  # one record per attempt; a record holds one clearance
     assert (cleared["t_cleared"] >= cleared["t_attempt"]).all()
     assert inc.loc[inc["arrest"], "cleared_by"].ne("").all()  # every arrest closes a case
@@ -42,7 +43,8 @@ def check_invariants(result) -> None:
     assert m["thefts_reported"] <= m["thefts_noticed_by_victim"] <= m["thefts_occurred"]
     assert m["thefts_occurred"] <= m["thefts_attempted"]
     assert m["thefts_deterred"] <= m["thefts_attempted"] - m["thefts_occurred"]
-    assert m["thefts_cleared"] <= m["thefts_detected"] + m["thefts_reported"]
+    stopped = m["arrests_checkpoint"]  # found carrying the loot: nobody had to know
+    assert m["thefts_cleared"] <= m["thefts_detected"] + m["thefts_reported"] + stopped
     assert m["thefts_detected"] <= m["attempts_detected"]
     assert m["thefts_cleared"] == len(cleared[cleared["occurred"]])  # thefts only
     kinds = sum(m[f"arrests_{how}"] for how in CLEARANCES)
