@@ -30,7 +30,17 @@ from sim.sweep.report import analyze as analyze_sweep
 from sim.sweep.runs import validate as validate_spec
 from sim.sweep.sweep import run_sweep
 from sim.sweep.sweep import status as sweep_status
-from sim.validation import run_facts, write_report
+from sim.validation import (
+    DEFAULT_PLAN,
+    Settings,
+    check_keys,
+    load_plan,
+    require_documented,
+    run_validation,
+    tally,
+    write_outputs,
+)
+from sim.validation import update_docs as validation_docs
 from sim.viz.figures import run_figures
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
@@ -241,35 +251,45 @@ def regress(experiment_file: Path, reference_dir: Path, tier: str, replications:
 
 
 @main.command(name="validate-model")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_PLAN, show_default="experiments/validation.toml",
+              help="The facts and their pass rules.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results/validation"), show_default=True,
-              help="Runs and figures (resumable).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("docs/validation.md"), show_default=True)
-@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
-@click.option("--replications", type=click.IntRange(2), default=10, show_default=True)
-@click.option("--scale", type=click.FloatRange(0, 10, min_open=True), default=0.2,
-              show_default=True)
-@click.option("--days", type=click.IntRange(1), default=1, show_default=True)
+              help="Runs, figures, report.md and verdicts.csv (resumable).")
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
+              help="Worker processes (runs in parallel).")
+@click.option("--replications", type=click.IntRange(2), default=None,
+              help="Seeds per arm (default: the plan's).")
+@click.option("--scale", type=click.FloatRange(0, 10, min_open=True), default=None,
+              help="Scale (default: the plan's).")
+@click.option("--days", type=click.IntRange(1), default=None,
+              help="Days per run (default: the plan's).")
 @click.option("--only", multiple=True, help="Run only these facts (keys).")
+@click.option("--update-docs", is_flag=True,
+              help="Also rewrite docs/validation.md and its figures (documented settings only).")
 @reports_bad_input
-def validate_model(out: Path, report: Path, workers: int, replications: int, scale: float,
-                   days: int, only: tuple[str, ...]) -> None:
-    """Measure the stylised facts and write the validation report (docs/validation.md)."""
-    findings = run_facts(out, workers=workers, replications=replications, scale=scale,
-                         days=days, only=only)
-    figures = report.parent / "figures" / "validation"
-    figures.mkdir(parents=True, exist_ok=True)
-    for _, finding in findings:
-        if finding.figure is not None:
-            target = figures / finding.figure.name
-            target.write_bytes(finding.figure.read_bytes())
-            finding.figure = target
-    write_report(findings, report, scale=scale, replications=replications, days=days)
-    for fact, finding in findings:
-        click.echo(f"{'match' if finding.match else 'NO MATCH':>9}  {fact.title}: "
-                   f"{finding.result}")
-    click.echo(f"wrote {report}")
+def validate_model(plan_file: Path, out: Path, workers: int, replications: int | None,
+                   scale: float | None, days: int | None, only: tuple[str, ...],
+                   update_docs: bool) -> None:
+    """Measure the stylised facts and judge each by its rule (results/validation/)."""
+    plan = load_plan(plan_file)
+    documented = Settings.documented(plan)
+    settings = Settings(documented.scale if scale is None else scale,
+                        documented.days if days is None else days,
+                        documented.replications if replications is None else replications)
+    check_keys(plan, only)
+    if update_docs:
+        require_documented(plan, settings, only)
+    outcomes = run_validation(plan, out, settings, workers=workers, only=only)
+    files = write_outputs(outcomes, out, plan, settings)
+    for outcome in outcomes:
+        click.echo(f"{outcome.verdict.verdict:>13}  {outcome.fact.title}")
+    counts = tally(outcomes)
+    click.echo(f"{counts['pass']} pass, {counts['fail']} fail, {counts['inconclusive']} "
+               f"inconclusive; wrote {', '.join(str(f) for f in files)}")
+    if update_docs:
+        click.echo(f"wrote {validation_docs(outcomes, Path('docs'), plan, settings)}")
 
 
 @main.command()

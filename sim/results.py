@@ -61,15 +61,19 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         "visitors_not_departed": flow.present_people,
     }
     incidents = model.crime.ledger.frame()
-    stops = model.police_stops.frame(city, model.transit, model.deployer.stops_under_way())
-    return RunResult(metrics=metrics, places=_places(model, incidents, n),
+    under_way = model.deployer.stops_under_way()
+    stops = model.police_stops.frame(city, model.transit, under_way)
+    police_minutes = model.police_stops.minutes_at(n, under_way)
+    return RunResult(metrics=metrics, places=_places(model, incidents, police_minutes),
                      hourly=_hourly(model, incidents), incidents=incidents,
                      police_stops=stops, daily=_daily(model, incidents), city=city,
                      layout=model.deployer.layout())
 
 
-def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, n: int) -> pd.DataFrame:
+def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, police_minutes: np.ndarray
+            ) -> pd.DataFrame:
     city, crowds = model.city, model.crowds
+    n = city.n_nodes
     at_places = incidents[~incidents["on_bus"]]
 
     def per_node(mask: pd.Series) -> np.ndarray:
@@ -85,6 +89,7 @@ def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, n: int) -> pd.Da
         "visits": np.asarray(crowds.visits[:n]),
         "person_hours": np.asarray(crowds.person_minutes[:n]) / 60.0,
         "watched_person_hours": np.asarray(crowds.watched_person_minutes[:n]) / 60.0,
+        "police_minutes": police_minutes,
         "attempts": per_node(at_places["node"] >= 0),
         "deterred": per_node(at_places["deterred"]),
         "thefts": per_node(at_places["occurred"]),

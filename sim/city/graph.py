@@ -113,6 +113,11 @@ class City:
         return np.union1d(self.attractions, self.entries)
 
     @cached_property
+    def crowd_rank(self) -> np.ndarray:
+        """Visited places by attractiveness, largest first: where planners expect crowds."""
+        return self.visited[np.argsort(-self.attractiveness[self.visited], kind="stable")]
+
+    @cached_property
     def places(self) -> np.ndarray:
         """Every node that is not a plain intersection, in node order (a run's place table)."""
         return np.array([i for i, k in enumerate(self.kind) if k != "street"], dtype=np.int64)

@@ -38,10 +38,8 @@ class Deployer:
         self.policy = policy
         self.source = source
         self.rng = model.streams.police
-        city = model.city
-        # planners know where crowds go: rank places by their draw
-        self.crowd_rank = city.visited[np.argsort(-city.attractiveness[city.visited],
-                                                  kind="stable")]
+        self.crowd_rank = model.city.crowd_rank
+        self._sampled: dict[int, list[int]] = {}
         self.units: list[PoliceUnit] = []
         self.drones: list[Drone] = []
 
@@ -140,8 +138,14 @@ class Deployer:
         return lambda: self._share(self._theft_rank(), dep.count, k, per_unit)
 
     def _where_top_crowded(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
-        return self._fixed(self._share([int(n) for n in self.crowd_rank], dep.count, k,
-                                       per_unit))
+        """The top places, or a random draw from the top `sample_of` (one per group)."""
+        ranked = [int(n) for n in self.crowd_rank]
+        if dep.sample_of:
+            if index not in self._sampled:
+                top = ranked[: dep.sample_of]
+                self._sampled[index] = [top[i] for i in self.rng.permutation(len(top))]
+            ranked = self._sampled[index]
+        return self._fixed(self._share(ranked, dep.count, k, per_unit))
 
     @staticmethod
     def _share(ranked: list[int], count: int, k: int, per_unit: int) -> list[int]:

@@ -52,6 +52,10 @@ class Deployment:
     where: str = param("top_crowded", choices=WHERE, doc="placement rule")
     places: tuple[str, ...] = param((), doc="labels or node ids, for where = 'places'")
     movement: str = param("static", choices=MOVEMENT, doc="how the unit moves")
+    sample_of: int = param(0, unit="places", low=0,
+                           doc="with top_crowded: place the group at a random draw (once per "
+                           "run, police stream) from the top sample_of places instead of the "
+                           "top ones, as a randomised trial assigns treatment (0: the top)")
     circuit_places: int = param(3, unit="places", low=1,
                                 doc="places per unit on a circuit or random walk, for "
                                 "placement by rank (top_crowded, top_thefts), random "
@@ -127,3 +131,6 @@ def check_policy(policy: Policy, source: str) -> None:
             raise ConfigError(source, f"deploy[{i}].movement",
                               "'patrol_points' tours a cell's mandatory points: it needs "
                               "where = 'cells'")
+        if dep.sample_of and dep.where != "top_crowded":
+            raise ConfigError(source, f"deploy[{i}].sample_of",
+                              "a random draw from the top places needs where = 'top_crowded'")

@@ -22,6 +22,15 @@ class StopLog:
         """A unit was present at `loc` (a node, or a bus vehicle) from `arrive` to `leave`."""
         self.rows.append((unit, kind, group, loc, arrive, leave))
 
+    def minutes_at(self, n_nodes: int,
+                   still_there: list[tuple[int, str, int, int, float, float]]) -> np.ndarray:
+        """Minutes any police unit spent at each node (bus rides left out)."""
+        minutes = np.zeros(n_nodes)
+        for _, _, _, loc, arrive, leave in self.rows + still_there:
+            if loc < n_nodes:
+                minutes[loc] += leave - arrive
+        return minutes
+
     def frame(self, city: City, transit: Transit,
               still_there: list[tuple[int, str, int, int, float, float]]) -> pd.DataFrame:
         """The table; `still_there` are stops under way, cut at the time of reading.

@@ -8,6 +8,7 @@ paired effects difference each replication with the baseline's run of the same s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -88,3 +89,24 @@ def replications_for(sd: float, half_width: float, max_runs: int = 10_000) -> in
         mid = (low + high) // 2
         low, high = (low, mid) if enough(mid) else (mid, high)
     return max(high, 2)
+
+
+def bootstrap_interval(n: int, statistic: Callable[[np.ndarray], float],
+                       resamples: int = 999) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of `statistic(indices)` over `n` paired runs.
+
+    `statistic` takes an array of run indices (a resample with replacement) and returns a
+    number, NaN where it is undefined for that resample. scipy's bootstrap cannot skip
+    undefined resamples; here they are dropped, and no interval is given (NaN, NaN) if they
+    are more than a tenth or there are fewer than three runs. Seeded: reproducible.
+    """
+    if n < 3:
+        return math.nan, math.nan
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, n, size=(resamples, n))
+    values = np.array([statistic(p) for p in picks], dtype=float)
+    finite = values[np.isfinite(values)]
+    if len(finite) < 0.9 * resamples:
+        return math.nan, math.nan
+    low, high = np.percentile(finite, [2.5, 97.5])
+    return float(low), float(high)

@@ -21,7 +21,7 @@ from sim.model import CrowdPolicingModel
 from sim.output import atomic_write
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
-from sim.sweep.analysis import mean_ci, paired_effects, summarize
+from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
 from sim.sweep.design import SAMPLE_KEY, Experiment, design, sensitivity_problem
 from sim.sweep.runs import RunSpec
 from sim.sweep.store import ResultStore
@@ -240,24 +240,16 @@ def wdq(counts: np.ndarray) -> float:
     return (b1 / c1 - b0 / c0) / success
 
 
-def wdq_interval(counts: np.ndarray, resamples: int = 999) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of the WDQ, resampling replications (pairs).
+def wdq_interval(counts: np.ndarray) -> tuple[float, float]:
+    """95% bootstrap interval of the WDQ, resampling replications (pairs).
 
-    `counts` has one row per replication: (A, B, C) after, then (A, B, C) before. The WDQ
-    is undefined where the treated area did not improve, which scipy's bootstrap cannot
-    skip; such resamples are dropped here, and no interval is given if they are more than
-    a tenth. Seeded, so the interval is reproducible.
+    `counts` has one row per replication: (A, B, C) after, then (A, B, C) before. Resamples
+    where the treated area did not improve leave the WDQ undefined and are dropped
+    (`bootstrap_interval`); no interval if the estimate itself is undefined.
     """
-    if len(counts) < 3 or not np.isfinite(wdq(counts.sum(axis=0))):
+    if not np.isfinite(wdq(counts.sum(axis=0))):
         return float("nan"), float("nan")
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(counts), size=(resamples, len(counts)))
-    values = np.array([wdq(counts[p].sum(axis=0)) for p in picks])
-    finite = values[np.isfinite(values)]
-    if len(finite) < 0.9 * resamples:
-        return float("nan"), float("nan")
-    low, high = np.percentile(finite, [2.5, 97.5])
-    return float(low), float(high)
+    return bootstrap_interval(len(counts), lambda p: wdq(counts[p].sum(axis=0)))
 
 
 def _reading(estimate: float, low: float, high: float) -> str:

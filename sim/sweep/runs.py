@@ -23,7 +23,7 @@ from sim.policing.policy import Policy, load_policy
 from sim.scenario import Scenario, load_scenario
 
 PACKAGE_DIR = Path(sim.__file__).parent
-PRESENTATION = ("viz", "sweep", "cli.py", "paramdoc.py", "regress.py", "validation.py")
+PRESENTATION = ("viz", "sweep", "validation", "cli.py", "paramdoc.py", "regress.py")
 """Parts of the package that do not decide a run's outcome (sweep/runs.py excepted)."""
 
 
@@ -117,6 +117,8 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     # per place, in the city's node order of non-street nodes (for maps and displacement)
     row["place_thefts"] = result.places["thefts"].to_list()
     row["place_visits"] = result.places["visits"].to_list()
+    row["place_person_hours"] = result.places["person_hours"].to_list()
+    row["place_police_minutes"] = result.places["police_minutes"].to_list()
     # per hour since the start (for time-series figures)
     for column in ("visitors_present", "thefts", "arrests"):
         row[f"hourly_{column}"] = result.hourly[column].to_list()

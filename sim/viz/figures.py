@@ -19,7 +19,6 @@ import pandas as pd
 
 from sim.city.graph import City
 from sim.results import RunResult
-from sim.sweep.analysis import mean_ci
 
 STYLE = {
     "figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
@@ -116,39 +115,72 @@ def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> l
         return save(fig, stem)
 
 
-def concentration_curves(curves: list[np.ndarray], n_units: int, stem: Path) -> list[Path]:
-    """Cumulative share of thefts against the share of places (all nodes), one line a run."""
+def estimates(table: pd.DataFrame, stem: Path, *, xlabel: str, ylabel: str, title: str,
+              reference: float | None = None) -> list[Path]:
+    """Estimates with 95% intervals against `x` (numbers or categories), a line per group.
+
+    `table` has x, value, low, high and optionally group; `reference` draws a dashed line
+    (the rule's threshold, or no effect).
+    """
+    groups = table.groupby("group", sort=False) if "group" in table else [("", table)]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.6, 3.6))
-        for curve in curves:
-            x = np.arange(1, len(curve) + 1) / n_units * 100
-            ax.plot(x, curve * 100, color="#1f4e9c", alpha=0.3, lw=0.8)
-        ax.axhline(50, color="grey", lw=0.8, ls="--")
-        ax.axvspan(2.1, 6.0, color="#d98c00", alpha=0.15, label="Weisburd 2015: 2.1-6%")
-        ax.set_xlabel("share of places and street nodes, most thefts first (%)")
-        ax.set_ylabel("share of thefts (%)")
-        ax.set_xlim(0, max(25.0, 100 * max(len(c) for c in curves) / n_units / 4))
-        ax.legend(frameon=False, loc="lower right")
-        ax.set_title("Concentration of theft across places")
+        fig, ax = plt.subplots(figsize=(5.2, 3.4))
+        numeric = pd.api.types.is_numeric_dtype(table["x"])
+        for name, group in groups:
+            x = group["x"].to_numpy() if numeric else np.arange(len(group))
+            err = np.vstack([group["value"] - group["low"], group["high"] - group["value"]])
+            ax.errorbar(x, group["value"], yerr=np.nan_to_num(err), fmt="o-" if numeric
+                        else "o", capsize=3, ms=4, label=name or None)
+            if not numeric:
+                ax.set_xticks(x, group["x"])
+        if reference is not None:
+            ax.axhline(reference, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if "group" in table:
+            ax.legend(frameon=False)
+        ax.set_title(title)
         return save(fig, stem)
 
 
-def bars(table: pd.DataFrame, stem: Path, title: str) -> list[Path]:
-    """Means with 95% CIs; `table` has arm, measure and values (one array of runs each)."""
-    measures = list(dict.fromkeys(table["measure"]))
-    arms = list(dict.fromkeys(table["arm"]))
+def lorenz(observed: np.ndarray, expected: np.ndarray, stem: Path, *, unit: str,
+           title: str) -> list[Path]:
+    """Cumulative share of thefts against the share of places, most thefts first.
+
+    Observed thefts, and the thefts a null model places in proportion to exposure.
+    """
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(measures), figsize=(2.6 * len(measures), 3.0))
-        for ax, measure in zip(np.atleast_1d(axes), measures, strict=True):
-            stats = [mean_ci(table[(table["arm"] == a) & (table["measure"] == measure)]
-                             ["values"].iloc[0]) for a in arms]
-            means = [s[0] for s in stats]
-            err = [[m - s[1] for m, s in zip(means, stats, strict=True)],
-                   [s[2] - m for m, s in zip(means, stats, strict=True)]]
-            ax.bar(arms, means, yerr=np.nan_to_num(err), capsize=4,
-                   color=["#1f4e9c", "#7a3fa0"][: len(arms)])
-            ax.set_title(measure)
-        fig.suptitle(title)
+        fig, ax = plt.subplots(figsize=(4.8, 3.6))
+        for counts, label, style in ((observed, "thefts (simulated)", "-"),
+                                     (expected, "null: thefts in proportion to person-hours",
+                                      "--")):
+            share = np.sort(counts)[::-1].cumsum() / counts.sum() * 100
+            x = np.arange(1, len(share) + 1) / len(share) * 100
+            ax.plot(np.concatenate([[0], x]), np.concatenate([[0], share]), style, label=label)
+        ax.axhline(50, color="grey", lw=0.8, ls=":")
+        ax.set_xlabel(f"share of {unit}, most thefts first (%)")
+        ax.set_ylabel("share of thefts (%)")
+        ax.legend(frameon=False, loc="lower right")
+        ax.set_title(title)
+        return save(fig, stem)
+
+
+def hourly_profile(hourly: pd.DataFrame, stem: Path, *, title: str) -> list[Path]:
+    """Thefts and visitors present by hour of day, and thefts per 1,000 visitor-hours."""
+    with plt.rc_context(STYLE):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.4, 4.6), sharex=True)
+        top.bar(hourly["hour"], hourly["thefts"], color="#b22222", alpha=0.7,
+                label="thefts (all runs)")
+        top.set_ylabel("thefts per hour (all runs)")
+        crowd = top.twinx()
+        crowd.plot(hourly["hour"], hourly["visitors"], color="#1f4e9c",
+                   label="visitors present (mean)")
+        crowd.set_ylabel("visitors present (mean of runs)")
+        bottom.plot(hourly["hour"], hourly["risk"], marker="o", ms=3, color="#444444")
+        bottom.set_ylabel("thefts per 1,000 visitor-hours")
+        bottom.set_xlabel("hour of day")
+        bottom.set_xticks(range(0, 24, 3), [f"{h:02d}:00" for h in range(0, 24, 3)])
+        top.set_title(title)
         return save(fig, stem)
 
 
