@@ -7,6 +7,7 @@ from pathlib import Path
 from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
 from sim.city.assign import PlaceAssignment
 from sim.city.generate import GeneratedCitySpec
+from sim.metrics import markdown_table
 from sim.params import ASSUMPTION, iter_params
 from sim.policing.policy import CameraSpec, Deployment, DispatchSpec, Policy
 from sim.scenario import Scenario
@@ -116,10 +117,21 @@ def _allowed(meta: dict) -> str:
     return f"[{'' if low is None else f'{low:g}'}, {'' if high is None else f'{high:g}'}]"
 
 
+METRICS_START = "<!-- metrics:start (generated from sim/metrics.py; do not edit) -->"
+METRICS_END = "<!-- metrics:end -->"
+
+
+def metrics_reference() -> str:
+    """Markdown: the metrics table of docs/usage.md, from the registry."""
+    return f"{METRICS_START}\n{markdown_table()}\n{METRICS_END}"
+
+
 def refresh_docs(docs: Path) -> None:
     """Rewrite the generated blocks of docs/model.md and docs/usage.md (`make docs`)."""
     for name, start, end, text in (("model.md", START, END, parameter_table()),
-                                   ("usage.md", REF_START, REF_END, config_reference())):
+                                   ("usage.md", REF_START, REF_END, config_reference()),
+                                   ("usage.md", METRICS_START, METRICS_END,
+                                    metrics_reference())):
         path = docs / name
         old = path.read_text()
         a, b = old.index(start), old.index(end) + len(end)

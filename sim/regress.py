@@ -21,8 +21,8 @@ from scipy import stats
 
 from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.metrics import NAMES
 from sim.output import atomic_write, write_table
-from sim.results import METRIC_KEYS
 from sim.sweep.design import Experiment, design
 from sim.sweep.executors import run_all
 from sim.sweep.runs import RunSpec, model_version
@@ -63,7 +63,7 @@ def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
     rows = {r["key"]: r for r in run_all(specs, executor=executor, workers=workers)}
     table = pd.DataFrame([rows[s.key()] for s in specs])
     return table[["label", "policy", "point", "replication", "seed",
-                  *[c for c in table.columns if c in METRIC_KEYS or c.startswith("arrests")]]]
+                  *[c for c in table.columns if c in NAMES]]]
 
 
 def reference_path(folder: Path, experiment: Experiment) -> Path:

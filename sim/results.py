@@ -10,20 +10,8 @@ import pandas as pd
 
 from sim.city.graph import City
 from sim.city.transit import MIN_PER_DAY
-from sim.ledger import CLEARANCES
+from sim.metrics import NAMES
 from sim.model import CrowdPolicingModel
-
-METRIC_KEYS = (
-    "visitors", "visitor_hours", "thefts_attempted", "thefts_deterred",
-    "attempts_foiled_by_bystanders", "thefts_occurred", "thefts_per_day",
-    "attempts_detected", "thefts_detected", "thefts_noticed_by_victim", "thefts_reported",
-    "thefts_cleared", *(f"arrests_{how}" for how in CLEARANCES), "arrests_total",
-    "theft_rate_per_1000_visitors", "bus_thefts", "response_time_mean_min",
-    "response_time_p90_min", "police_visibility", "top5pct_places_theft_share",
-    "officer_hours", "offenders_in_pool", "offender_days", "offender_days_lost_to_arrest",
-    "offenders_arrested",
-)
-"""The fixed metric names of `crowdsim run --json` (more keys may follow these)."""
 
 
 @dataclass
@@ -49,7 +37,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     person_minutes = sum(crowds.person_minutes)
     theft_metrics = model.crime.ledger.metrics(flow.arrived_people, model.scenario.days,
                                                city.visited)
-    metrics: dict[str, float] = {
+    measured: dict[str, float] = {
         "visitors": flow.arrived_people,
         "visitor_hours": flow.person_minutes_in_city / 60.0,
         **theft_metrics,
@@ -60,6 +48,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         "parties": flow.arrived_parties,
         "visitors_not_departed": flow.present_people,
     }
+    metrics = {name: measured[name] for name in NAMES}  # the registry's names and order
     incidents = model.crime.ledger.frame()
     under_way = model.deployer.stops_under_way()
     stops = model.police_stops.frame(city, model.transit, under_way)

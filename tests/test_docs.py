@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.__main__ import DEMO_ARGS
-from sim.paramdoc import END, REF_END, REF_START, SECTIONS, START, config_reference, parameter_table
+from sim.paramdoc import (
+    END,
+    METRICS_END,
+    METRICS_START,
+    REF_END,
+    REF_START,
+    SECTIONS,
+    START,
+    config_reference,
+    metrics_reference,
+    parameter_table,
+)
 from sim.params import iter_params
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -29,6 +40,12 @@ def test_usage_md_field_reference_is_current():
     text = (DOCS / "usage.md").read_text()
     embedded = text[text.index(REF_START): text.index(REF_END) + len(REF_END)]
     assert embedded == config_reference(), "run `crowdsim params --fields` into usage.md"
+
+
+def test_usage_md_metrics_table_is_the_registry():
+    text = (DOCS / "usage.md").read_text()
+    embedded = text[text.index(METRICS_START): text.index(METRICS_END) + len(METRICS_END)]
+    assert embedded == metrics_reference(), "run `make docs`"
 
 
 def test_benchmark_times_the_demo_the_makefile_runs():

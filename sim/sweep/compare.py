@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.metrics import BY_NAME
 from sim.model import CrowdPolicingModel
 from sim.output import atomic_write, write_table
 from sim.policing.deploy import budget_overrides
@@ -21,15 +22,9 @@ from sim.sweep.runs import RunSpec, replication_seeds, validate
 from sim.sweep.store import ResultStore
 from sim.viz.figures import city_map, effects, time_series
 
-METRICS = {
-    "theft_rate_per_1000_visitors": "thefts/1000 visitors",
-    "thefts_occurred": "thefts",
-    "arrests_total": "arrests",
-    "response_time_mean_min": "response (min)",
-    "police_visibility": "police visibility",
-    "officer_hours": "officer-hours",
-}
-"""What the comparison table shows, with column titles; arrests of every kind."""
+COMPARED = ("theft_rate_per_1000_visitors", "thefts_occurred", "arrests_total",
+            "response_time_mean_min", "police_visibility", "officer_hours")
+"""What the comparison table shows, in this order (titles from the metric registry)."""
 
 
 @dataclass
@@ -77,8 +72,8 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
     rows = _run(specs, out, executor, workers, progress)
-    summary = summarize(rows, list(METRICS))
-    paired = paired_effects(rows, list(METRICS), baseline)
+    summary = summarize(rows, list(COMPARED))
+    paired = paired_effects(rows, list(COMPARED), baseline)
     rates = summary[summary["metric"] == "theft_rate_per_1000_visitors"]
     best = str(rates.sort_values("mean").iloc[0]["label"])
     comparison = Comparison(rows, summary, paired, baseline, best, [])
@@ -113,7 +108,7 @@ def table(comparison: Comparison) -> pd.DataFrame:
     s = comparison.summary
     cells: dict[str, dict[str, str]] = {}
     for _, r in s.iterrows():
-        cells.setdefault(r["label"], {})[METRICS[r["metric"]]] = _fmt(r["mean"], r["ci_low"],
+        cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(r["mean"], r["ci_low"],
                                                                       r["ci_high"])
     e = comparison.effects
     for _, r in e[e["metric"] == "theft_rate_per_1000_visitors"].iterrows():
