@@ -1,4 +1,4 @@
-"""The Python API: load a scenario, run it, get results. The CLI and sweeps call only this."""
+"""The Python API: load a scenario, run it, get results. The CLI and every sweep run through it."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
 from sim.output import write_run
 from sim.paramdoc import config_reference, parameter_table
-from sim.policing.policy import Policy, load_policy, policy_names
+from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
 from sim.sweep.compare import compare, table
 from sim.sweep.design import design, load_experiment
@@ -45,8 +45,6 @@ from sim.viz.figures import run_figures
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
-PRESETS = ("none", "random-patrol", "fixed-posts", "grid", "hotspot-koper", "plainclothes",
-           "cctv-drones", "transit-cooperation", "integrated")
 
 EXIT_BAD_INPUT = 2
 
@@ -115,7 +113,7 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
 
 @main.command(name="compare")
 @click.option("--scenario", required=True, help="Built-in scenario name or path.")
-@click.option("--policies", default=",".join(PRESETS), show_default=True,
+@click.option("--policies", default=",".join(DEFAULT_COMPARISON), show_default=True,
               help="Comma-separated policy names or paths.")
 @click.option("--baseline", default="none", show_default=True,
               help="Policy the others are compared with (paired by seed).")

@@ -8,6 +8,7 @@ all reported as a `ConfigError` naming the file, the dotted field and what is al
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -69,7 +70,7 @@ def _coerce(tp: Any, value: Any, file: str, path: str, meta: Mapping[str, Any]) 
         return _coerce_mapping(args[1], value, file, path, meta)
     if tp is typing.Any:
         return value
-    return _coerce_scalar(tp, value, file, path, meta)
+    return check_scalar(tp, value, file, path, meta)
 
 
 def _coerce_sequence(args: tuple, value: Any, file: str, path: str, meta: Mapping) -> tuple:
@@ -96,7 +97,8 @@ def _coerce_mapping(item_type: Any, value: Any, file: str, path: str, meta: Mapp
     return out
 
 
-def _coerce_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> Any:
+def check_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> Any:
+    """One scalar against its type and the field's bounds or choices; numbers must be finite."""
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(file, path, f"expected true or false, got {value!r}")
@@ -106,6 +108,8 @@ def _coerce_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> 
         if isinstance(value, bool) or not ok:
             raise ConfigError(file, path, f"expected {'an integer' if tp is int else 'a number'}, "
                               f"got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(file, path, f"{value!r} is not a finite number")
         low, high = meta.get("low"), meta.get("high")
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"

@@ -56,8 +56,7 @@ class CrimeEvents:
         if not parties:
             return Outcome.NO_TARGET
         now = model.env.now
-        n_nodes = model.city.n_nodes
-        on_bus = loc >= n_nodes
+        on_bus = model.transit.is_vehicle(loc)
         node = offender.node_now() if on_bus else loc
         incident = self.ledger.attempt(now, loc, node, on_bus, offender.unique_id)
         rng = self.rng

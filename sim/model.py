@@ -40,16 +40,21 @@ def few_collections() -> Iterator[None]:
     chasing, but CPython's default gen-0 threshold (700 allocations) makes it rescan the
     live population, which grows with the crowd, tens of thousands of times: measured, a
     full-scale day took 15.8 s with the defaults and 10.4 s with these, at the same peak
-    memory. Objects alive before the run (city, tables) are frozen out of collections.
+    memory. Objects alive before the run (city, tables) are frozen out of collections,
+    unless the caller froze objects itself: `gc.unfreeze` would release those too, so then
+    the caller's freeze is left as it is.
     """
     old = gc.get_threshold()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:
         gc.set_threshold(*old)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 class CrowdPolicingModel(mesa.Model):
@@ -69,7 +74,7 @@ class CrowdPolicingModel(mesa.Model):
         v = scenario.visitors
         self.transit = transit_for(self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min,
                                    v.bus_service_hours)
-        self.crowds = Crowds(self.city.n_nodes + self.transit.n_vehicles, self.env)
+        self.crowds = Crowds(self.transit.n_locations, self.env)
         self.visitor_flow = VisitorFlow(self, scenario, self.streams.visitors)
         self.env.process(self.visitor_flow.arrivals())
         self.offenders = OffenderPool(self)

@@ -12,6 +12,7 @@ from sim.city.graph import City
 from sim.city.transit import MIN_PER_DAY
 from sim.metrics import NAMES
 from sim.model import CrowdPolicingModel
+from sim.policing.cost import resources_used
 
 
 @dataclass
@@ -33,7 +34,6 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     flow = model.visitor_flow
     crowds = model.crowds
     city = model.city
-    n = city.n_nodes
     person_minutes = sum(crowds.person_minutes)
     theft_metrics = model.crime.ledger.metrics(flow.arrived_people, model.scenario.days,
                                                city.visited)
@@ -43,7 +43,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         **theft_metrics,
         "police_visibility": sum(crowds.watched_person_minutes) / person_minutes
         if person_minutes else math.nan,
-        **model.deployer.cost(),
+        **resources_used(model),
         **model.offenders.metrics(),
         "parties": flow.arrived_parties,
         "visitors_not_departed": flow.present_people,
@@ -52,7 +52,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     incidents = model.crime.ledger.frame()
     under_way = model.deployer.stops_under_way()
     stops = model.police_stops.frame(city, model.transit, under_way)
-    police_minutes = model.police_stops.minutes_at(n, under_way)
+    police_minutes = model.police_stops.minutes_at(model.transit, under_way)
     return RunResult(metrics=metrics, places=_places(model, incidents, police_minutes),
                      hourly=_hourly(model, incidents), incidents=incidents,
                      police_stops=stops, daily=_daily(model, incidents), city=city,

@@ -75,6 +75,7 @@ def _build_city(spec: CitySpec, base: Path, source: str) -> City:
         raise ConfigError(source, "city", "the city needs at least one entry place (station, "
                           "bus_terminal, pier, hotel) and one attraction with attractiveness > 0; "
                           "a bare street network needs [city.assign]")
+    city.freeze()  # shared by every run in the process: nobody may change it
     return city
 
 

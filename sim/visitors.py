@@ -46,7 +46,6 @@ class VisitorFlow:
         self.choice_cdf = self._choice_tables(origins)
         medians = params.dwell_medians()
         self.dwell_median = {i: medians[k] for i, k in enumerate(city.kind) if k in medians}
-        self.present_parties = 0
         self.present_people = 0
         self.arrived_parties = 0
         self.arrived_people = 0
@@ -83,7 +82,6 @@ class VisitorFlow:
                 party = Tourist(self.model, size, itinerary, dwell, aware)
                 self.arrived_parties += 1
                 self.arrived_people += size
-                self.present_parties += 1
                 self.present_people += size
                 env.process(party.day_out())
             self.people_of_day[day] = self.people_on(day)
@@ -166,6 +164,5 @@ class VisitorFlow:
 
     def departed(self, party: Tourist) -> None:
         """Book a party's time in the city when it goes home."""
-        self.present_parties -= 1
         self.present_people -= party.size
         self.person_minutes_in_city += party.size * (self.model.env.now - party.arrived_at)

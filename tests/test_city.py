@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import networkx as nx
@@ -84,6 +85,40 @@ def test_unknown_kind_is_an_error(tmp_path):
     path = tmp_path / "kind.graphml"
     nx.write_graphml(g, path)
     with pytest.raises(ConfigError, match="allowed: street, scenic"):
+        read_graphml(path)
+
+
+@pytest.mark.parametrize(("node_attr", "value", "field"), [
+    ("x", float("nan"), "node '101'.x"),
+    ("y", float("inf"), "node '101'.y"),
+    ("capacity", "lots", "node '101'.capacity"),
+    ("capacity", -5.0, "node '101'.capacity"),
+    ("cell", "1.5", "node '101'.cell"),
+    ("patrol_point", "maybe", "node '101'.patrol_point"),
+])
+def test_city_values_pass_the_config_checks(tmp_path, node_attr, value, field):
+    """A city file's values meet the same checks as every config field: no bare float()."""
+    g = osmnx_style_graph()
+    g.nodes[101][node_attr] = value
+    path = tmp_path / "bad.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError) as info:
+        read_graphml(path)
+    assert info.value.field == field
+
+
+def test_bus_lines_are_checked_like_config(tmp_path):
+    g = osmnx_style_graph()
+    g.graph["bus_lines"] = json.dumps([{"name": "a", "stops": ["101", "103"],
+                                        "headway_min": -2}])
+    path = tmp_path / "bus.graphml"
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError) as info:
+        read_graphml(path)
+    assert info.value.field == "bus_lines[0].headway_min"
+    g.graph["bus_lines"] = json.dumps([{"name": "a", "stops": ["101", "777"]}])
+    nx.write_graphml(g, path)
+    with pytest.raises(ConfigError, match="unknown: 777"):
         read_graphml(path)
 
 

@@ -95,3 +95,14 @@ def test_parse_assignment(text, expected):
 def test_parse_assignment_needs_equals():
     with pytest.raises(ConfigError, match="key.path=value"):
         parse_assignment("visitors.per_day")
+
+
+@pytest.mark.parametrize("literal", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_bad_input(literal):
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "run", "--scenario", "small-town",
+                             "--set", f"visitors.per_day={literal}", "--json"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "visitors.per_day" in result.stderr
+    assert "not a finite number" in result.stderr
+    assert "Traceback" not in result.stderr

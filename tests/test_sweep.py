@@ -271,3 +271,13 @@ def test_replications_for_a_given_precision():
         assert stats.t.ppf(0.975, n - 2) * sd / (n - 1) ** 0.5 > half or n == 2
     assert replications_for(0.0, 0.1) == 2
     assert replications_for(1.0, 1e-6, max_runs=500) == 500
+
+
+def test_model_version_covers_what_a_run_imports_and_nothing_else():
+    files = {p.relative_to(runs_module.PACKAGE_DIR).as_posix() for p in runs_module.model_files()}
+    for decides in ("model.py", "offenders.py", "city/legs.py", "policing/stops.py",
+                    "sweep/runs.py", "policies/none.toml", "scenarios/leshan-mayday.graphml"):
+        assert decides in files
+    for presentation in ("cli.py", "paramdoc.py", "regress.py", "viz/figures.py",
+                         "validation/facts.py", "sweep/compare.py", "sweep/report.py"):
+        assert presentation not in files

@@ -130,7 +130,7 @@ class PoliceUnit(mesa.Agent):
                 return
             boards, alights, vehicle = ride
             yield env.timeout(boards - env.now)
-            self.arrive(model.city.n_nodes + vehicle)
+            self.arrive(transit.vehicle_location(vehicle))
             yield env.timeout(min(alights, end) - env.now)
             self.depart()
 

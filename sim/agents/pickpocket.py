@@ -227,7 +227,7 @@ class Pickpocket(mesa.Agent):
         yield env.timeout(boards - env.now)
         speed = model.city.bus_lines[d.line].speed_m_per_min
         self.leg = Leg(d.stops, tuple(boards + o for o in d.offset_min), speed)
-        loc = model.city.n_nodes + vehicle
+        loc = transit.vehicle_location(vehicle)
         model.offenders.starts_working(self, loc, choice)
         self.look(choice, loc)
         ended = yield from self.attempts(loc, choice, alights)
@@ -249,7 +249,7 @@ class Pickpocket(mesa.Agent):
         mean_gap = 60.0 / p.attempts_per_hour if p.attempts_per_hour > 0 else math.inf
         # at scale s a simulated crowd of n stands for n / s people
         half = p.crowd_half_saturation * model.scenario.scale
-        crowd_factor = p.bus_crowd_factor if loc >= model.city.n_nodes else 1.0
+        crowd_factor = p.bus_crowd_factor if model.transit.is_vehicle(loc) else 1.0
         while self.free:
             gap = rng.exponential(mean_gap)
             if env.now + gap >= until:

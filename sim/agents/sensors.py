@@ -43,7 +43,6 @@ class Drone(mesa.Agent):
         self.deployment = deployment
         self.group = group
         self.route = route
-        self.location = -1
         self.flight_minutes = 0.0
 
     def sorties(self) -> Generator:
@@ -63,11 +62,9 @@ class Drone(mesa.Agent):
                 if env.now < takeoff:
                     yield env.timeout(takeoff - env.now)
                 for node in self.route:
-                    self.location = node
                     presence.drones[node] += 1
                     yield env.timeout(per_place)
                     presence.drones[node] -= 1
                     self.model.police_stops.record(self.unique_id, "drone", self.group, node,
                                                    arrive=env.now - per_place, leave=env.now)
-                self.location = -1
                 self.flight_minutes += dep.flight_min

@@ -27,7 +27,6 @@ class Tourist(mesa.Agent):
         self.itinerary = itinerary
         self.dwell_min = dwell_min
         self.arrived_at = model.env.now
-        self.location = -1
         self.slot = -1
 
     def day_out(self) -> Generator:
@@ -44,12 +43,10 @@ class Tourist(mesa.Agent):
                     yield from self.ride_or_walk(trip)
                 else:
                     yield timeout(trip.walk_min)
-            self.location = place
             crowds.enter(self, place)
             yield timeout(dwell)
             crowds.leave(self, place)
             here = place
-        self.location = -1
         model.visitor_flow.departed(self)
         self.remove()
 
@@ -62,9 +59,8 @@ class Tourist(mesa.Agent):
             yield env.timeout(trip.walk_min)
             return
         boards, alights, vehicle = ride
-        bus = model.city.n_nodes + vehicle
+        bus = model.transit.vehicle_location(vehicle)
         yield env.timeout(boards - env.now)
-        self.location = bus
         model.crowds.enter(self, bus)
         yield env.timeout(alights - boards)
         model.crowds.leave(self, bus)

@@ -71,6 +71,13 @@ class City:
     _dist: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _pred: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
+    def freeze(self) -> None:
+        """Make the node and street arrays read-only (a city is shared between runs)."""
+        for array in (self.x, self.y, self.capacity, self.attractiveness, self.cell,
+                      self.patrol_point, self.checkpoint, self.edge_u, self.edge_v,
+                      self.edge_length):
+            array.flags.writeable = False
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes (places and intersections)."""
@@ -127,6 +134,7 @@ class City:
         row = self._dist.get(source)
         if row is None:
             row, pred = dijkstra(self.adjacency, indices=source, return_predecessors=True)
+            row.flags.writeable = pred.flags.writeable = False  # cached: shared by callers
             self._dist[source], self._pred[source] = row, pred
         return row
 

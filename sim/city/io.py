@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import typing
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +19,37 @@ import networkx as nx
 import numpy as np
 
 from sim.city.graph import CAMERA_LEVELS, PLACE_KINDS, BusLine, City
+from sim.config import build, check_scalar
 from sim.errors import ConfigError
+from sim.params import param
 
-NODE_DEFAULTS: dict[str, Any] = {
-    "kind": "street",
-    "capacity": 0.0,
-    "attractiveness": 0.0,
-    "cell": 0,
-    "camera": "none",
-    "patrol_point": False,
-    "checkpoint": False,
-}
+
+@dataclass(frozen=True)
+class NodeFields:
+    """Node attributes of a city file; a missing one takes its default."""
+
+    kind: str = param("street", choices=PLACE_KINDS, doc="kind of place")
+    capacity: float = param(0.0, unit="persons", low=0, doc="persons at once")
+    attractiveness: float = param(0.0, low=0, doc="relative pull on visitors")
+    cell: int = param(0, low=0, doc="patrol cell")
+    camera: str = param("none", choices=CAMERA_LEVELS, doc="existing CCTV")
+    patrol_point: bool = param(False, doc="a mandatory patrol point")
+    checkpoint: bool = param(False, doc="a ring-road checkpoint")
+
+
+@dataclass(frozen=True)
+class BusLineFields:
+    """A bus line of a city file (graph attribute `bus_lines`, a JSON list)."""
+
+    name: str = param("", doc="line name")
+    stops: tuple[Any, ...] = param((), doc="node ids of the stops, in order")
+    headway_min: float = param(10.0, unit="min", low=0.1, doc="minutes between buses")
+    speed_m_per_min: float = param(BusLine.speed_m_per_min, unit="m/min", low=1,
+                                   doc="speed including stops")
+
+
+NODE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(NodeFields)}
 """Values given to node attributes a city file leaves out (label defaults to the node id)."""
-
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -125,7 +145,8 @@ def _coordinates(path: str, nodes: list[tuple[str, dict]], lonlat: bool) -> tupl
                 path, f"node {nid!r}", f"has no coordinates; every node needs {xkey} and {ykey} "
                 "(an edge may name a node that the file does not define)"
             )
-        xs[i], ys[i] = float(d[xkey]), float(d[ykey])
+        xs[i] = _checked(path, f"node {nid!r}.{xkey}", float, d[xkey], {})
+        ys[i] = _checked(path, f"node {nid!r}.{ykey}", float, d[ykey], {})
     if lonlat:  # local equirectangular projection, metres from the centroid
         lat0 = math.radians(float(ys.mean()))
         xs = np.radians(xs - xs.mean()) * EARTH_RADIUS_M * math.cos(lat0)
@@ -133,25 +154,34 @@ def _coordinates(path: str, nodes: list[tuple[str, dict]], lonlat: bool) -> tupl
     return xs, ys
 
 
+_HINTS = typing.get_type_hints(NodeFields)
+_NODE_META = {f.name: f.metadata for f in fields(NodeFields)}
+
+
+def _from_text(tp: Any, value: Any) -> Any:
+    """GraphML may give numbers and flags as text: read them as the schema's type."""
+    if not isinstance(value, str) or tp is str:
+        return value
+    text = value.strip()
+    if tp is bool:
+        return {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), value)
+    try:
+        number = float(text)
+    except ValueError:
+        return value
+    if tp is int:
+        return int(number) if number.is_integer() else number
+    return number
+
+
+def _checked(path: str, where: str, tp: Any, value: Any, meta: Any) -> Any:
+    """A value from a city file through the same checks as every config field."""
+    return check_scalar(tp, _from_text(tp, value), path, where, meta)
+
+
 def _node_attr(path: str, nid: str, d: dict, key: str) -> Any:
-    value = d.get(key, NODE_DEFAULTS[key])
-    if key == "kind" and value not in PLACE_KINDS:
-        raise ConfigError(path, f"node {nid!r}.kind",
-                          f"{value!r} is not allowed; allowed: {', '.join(PLACE_KINDS)}")
-    if key == "camera" and value not in CAMERA_LEVELS:
-        raise ConfigError(path, f"node {nid!r}.camera",
-                          f"{value!r} is not allowed; allowed: {', '.join(CAMERA_LEVELS)}")
-    if key in ("patrol_point", "checkpoint"):
-        return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
-    if key in ("capacity", "attractiveness"):
-        value = float(value)
-        if value < 0 or not math.isfinite(value):
-            raise ConfigError(path, f"node {nid!r}.{key}", f"{value} must be a number >= 0")
-    if key == "cell":
-        value = int(value)
-        if value < 0:
-            raise ConfigError(path, f"node {nid!r}.cell", f"{value} must be an integer >= 0")
-    return value
+    return _checked(path, f"node {nid!r}.{key}", _HINTS[key], d.get(key, NODE_DEFAULTS[key]),
+                    _NODE_META[key])
 
 
 def _assemble(
@@ -171,25 +201,23 @@ def _assemble(
                 raise ConfigError(path, f"edge ({u}, {v})", f"names node {end!r}, which is missing")
         a, b = index[u], index[v]
         # osmnx lengths are metres, also in lon/lat graphs; else the straight line
-        length = float(d["length"]) if "length" in d else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
-        if not math.isfinite(length) or length < 0:
-            raise ConfigError(path, f"edge ({u}, {v}).length", f"{length} must be a number >= 0")
+        length = _checked(path, f"edge ({u}, {v}).length", float, d["length"], {"low": 0}) \
+            if "length" in d else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
         eu.append(a)
         ev.append(b)
         el.append(length)
     lines = []
-    for i, line in enumerate(bus_lines):
-        field = f"bus_lines[{i}]"
-        try:
-            stops = tuple(index[str(s)] for s in line["stops"])
-            headway = float(line["headway_min"])
-        except KeyError as exc:
-            raise ConfigError(path, field, f"missing or unknown {exc}; a line needs name, "
-                              "stops (node ids) and headway_min") from None
-        if len(stops) < 2 or headway <= 0:
-            raise ConfigError(path, field, "a line needs at least 2 stops and headway_min > 0")
-        lines.append(BusLine(str(line.get("name", f"line {i + 1}")), stops, headway,
-                             float(line.get("speed_m_per_min", BusLine.speed_m_per_min))))
+    for i, raw in enumerate(bus_lines):
+        where = f"bus_lines[{i}]"
+        line = build(BusLineFields, raw, file=path, prefix=f"{where}.")
+        unknown = [str(stop) for stop in line.stops if str(stop) not in index]
+        if unknown or len(line.stops) < 2:
+            raise ConfigError(path, f"{where}.stops", "a line needs at least 2 stops, all node "
+                              "ids of the city" + (f"; unknown: {', '.join(unknown)}"
+                                                      if unknown else ""))
+        lines.append(BusLine(line.name or f"line {i + 1}", tuple(index[str(s)] for s in
+                                                               line.stops),
+                             line.headway_min, line.speed_m_per_min))
     return City(
         name=name,
         node_ids=[nid for nid, _ in nodes],

@@ -94,6 +94,25 @@ class Transit:
             self._offsets[i, : len(d.offset_min)] = d.offset_min
         self._half_headway = np.array([d.headway_min / 2 for d in self.directions])
 
+    @property
+    def n_locations(self) -> int:
+        """Locations of the crowd: the city's nodes, then one per bus vehicle slot."""
+        return self.city.n_nodes + self.n_vehicles
+
+    def vehicle_location(self, vehicle: int) -> int:
+        """The location index of a bus vehicle slot."""
+        return self.city.n_nodes + vehicle
+
+    def is_vehicle(self, loc: int) -> bool:
+        """Whether a location index is a bus (not a node)."""
+        return loc >= self.city.n_nodes
+
+    def direction_of(self, loc: int) -> int:
+        """The direction a bus location serves."""
+        vehicle = loc - self.city.n_nodes
+        return next(i for i, d in enumerate(self.directions)
+                    if d.first_vehicle <= vehicle < d.first_vehicle + d.n_vehicles)
+
     def walk_minutes(self, a: int, b: int) -> float:
         """Walking time along streets (rows of plain floats: this is on the hot path)."""
         row = self._walk_rows.get(a)

@@ -1,4 +1,4 @@
-"""Turn a policy spec into agents on the map: the only place that reads `Policy.deploy`."""
+"""Turn a policy spec into agents on the map (what it costs is `sim.policing.cost`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from sim.agents.officer import (
 )
 from sim.agents.sensors import Camera, Drone
 from sim.city.graph import City
-from sim.city.transit import MIN_PER_DAY
 from sim.errors import ConfigError
 from sim.policing.policy import Deployment, Policy, check_policy
 from sim.policing.presence import CAMERA_CODE
@@ -206,31 +205,6 @@ class Deployer:
         layout["camera"] = [a.node for a in self.model.agents_by_type.get(Camera, [])]
         return layout
 
-    def cost(self) -> dict[str, float]:
-        """Resources used up to now: officer-, car-, drone- and monitored camera-hours.
-
-        Units work whole scheduled shifts (responding to calls included), so their hours
-        come from the schedule; drones count actual flight time.
-        """
-        model = self.model
-        now = model.env.now
-        officer_h = car_h = 0.0
-        for dep in self.policy.deploy:
-            if dep.unit == "drone":
-                continue
-            hours = dep.count * shift_minutes(dep.hours, now) / 60.0
-            officer_h += hours * dep.officers
-            car_h += hours if dep.unit == "patrol_car" else 0.0
-        checkpoints = int(model.presence.checkpoint_active.sum())
-        officer_h += checkpoints * self.policy.checkpoint_officers * now / 60.0
-        monitored = sum(1 for a in model.agents_by_type.get(Camera, []) if a.monitored)
-        return {
-            "officer_hours": officer_h,
-            "car_hours": car_h,
-            "drone_hours": sum(d.flight_minutes for d in self.drones) / 60.0,
-            "camera_hours": monitored * now / 60.0,
-        }
-
 
 def covering_tour(city: City, points: list[int]) -> list[int]:
     """The points in nearest-neighbour order from the first: covers a cell, few crossings."""
@@ -241,36 +215,3 @@ def covering_tour(city: City, points: list[int]) -> list[int]:
         tour.append(nearest)
         left.remove(nearest)
     return tour
-
-
-def shift_minutes(hours: tuple[float, ...], until: float) -> float:
-    """Minutes of a daily shift (start, end hour) that fall between time 0 and `until`."""
-    start, end = hours[0] * 60.0, hours[1] * 60.0
-    if end <= start:
-        return 0.0
-    days, rest = divmod(until, MIN_PER_DAY)
-    return days * (end - start) + min(max(rest - start, 0.0), end - start)
-
-
-def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
-    """Scheduled officer-hours a policy uses in one full day."""
-    units = sum(d.count * d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
-                for d in policy.deploy if d.unit != "drone")
-    staffed = checkpoints * policy.checkpoint_officers * 24.0 if policy.checkpoints else 0.0
-    return units + staffed
-
-
-def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float
-                     ) -> dict[str, int]:
-    """Unit counts (`deploy.i.count`) that bring a policy to `hours_per_day` officer-hours.
-
-    Every staffed group is scaled by the same factor (at least one unit each); a policy
-    with no officers (cameras, drones only) cannot be scaled and is returned unchanged.
-    """
-    current = officer_hours_per_day(policy, checkpoints)
-    if current == 0:
-        return {}
-    factor = hours_per_day / current
-    return {f"deploy.{i}.count": max(1, round(d.count * factor))
-            for i, d in enumerate(policy.deploy) if d.unit != "drone" and d.officers > 0
-            and d.count > 0}

@@ -110,6 +110,12 @@ class Policy:
         False, doc="police review recorded camera footage of reported thefts (cctv_clearance)")
 
 
+DEFAULT_COMPARISON = ("none", "random-patrol", "fixed-posts", "grid", "hotspot-koper",
+                      "plainclothes", "cctv-drones", "transit-cooperation", "integrated")
+"""The presets `crowdsim compare` runs by default: one per mechanism mix
+(centralised-response and officer-mix are variants for the case study and experiments)."""
+
+
 def policy_names() -> list[str]:
     """Names of the built-in policies."""
     return sorted(p.stem for p in POLICY_DIR.glob("*.toml"))

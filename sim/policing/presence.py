@@ -47,7 +47,6 @@ class Presence:
         self.bystander_notice = victims.bystander_notice
         self.bystander_cover = victims.bystander_cover
         self.neighbours = self._neighbours(n)
-        self.n_nodes = n_nodes
         self.transit_cooperation = model.policy.transit_cooperation
 
     def _neighbours(self, n: int) -> list[list[int]]:
@@ -96,7 +95,7 @@ class Presence:
 
     def cooperating_bus(self, loc: int) -> bool:
         """`loc` is a bus under police-transit cooperation."""
-        return self.transit_cooperation and loc >= self.n_nodes
+        return self.transit_cooperation and self.model.transit.is_vehicle(loc)
 
     def bystanders_notice(self, loc: int) -> float:
         """Chance bystanders notice an attempt at `loc`; the crowd's cover lowers it."""

@@ -22,12 +22,12 @@ class StopLog:
         """A unit was present at `loc` (a node, or a bus vehicle) from `arrive` to `leave`."""
         self.rows.append((unit, kind, group, loc, arrive, leave))
 
-    def minutes_at(self, n_nodes: int,
+    def minutes_at(self, transit: Transit,
                    still_there: list[tuple[int, str, int, int, float, float]]) -> np.ndarray:
         """Minutes any police unit spent at each node (bus rides left out)."""
-        minutes = np.zeros(n_nodes)
+        minutes = np.zeros(transit.city.n_nodes)
         for _, _, _, loc, arrive, leave in self.rows + still_there:
-            if loc < n_nodes:
+            if not transit.is_vehicle(loc):
                 minutes[loc] += leave - arrive
         return minutes
 
@@ -44,14 +44,10 @@ class StopLog:
                 COLUMNS, ("int64", "object", "int64", "object", "object", "float64",
                           "float64"), strict=True)})
         unit, kind, group, loc, arrive, leave = (list(c) for c in zip(*rows, strict=True))
-        loc_a = np.asarray(loc)
-        n = city.n_nodes
-        firsts = np.array([d.first_vehicle for d in transit.directions], dtype=np.int64)
-        direction = np.searchsorted(firsts, loc_a - n, side="right") - 1
-        on_bus = loc_a >= n
-        node = [city.node_ids[transit.directions[d].stops[0]] if bus else city.node_ids[x]
-                for x, bus, d in zip(loc, on_bus.tolist(), direction.tolist(), strict=True)]
-        line = [city.bus_lines[transit.directions[d].line].name if bus else ""
-                for bus, d in zip(on_bus.tolist(), direction.tolist(), strict=True)]
+        direction = [transit.direction_of(x) if transit.is_vehicle(x) else -1 for x in loc]
+        node = [city.node_ids[transit.directions[d].stops[0] if d >= 0 else x]
+                for x, d in zip(loc, direction, strict=True)]
+        line = [city.bus_lines[transit.directions[d].line].name if d >= 0 else ""
+                for d in direction]
         return pd.DataFrame({"unit": unit, "kind": kind, "group": group, "node": node,
                              "bus_line": line, "arrive": arrive, "leave": leave})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.metrics import BY_NAME
-from sim.model import CrowdPolicingModel
 from sim.output import atomic_write, write_table
-from sim.policing.deploy import budget_overrides
+from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
 from sim.sweep.analysis import paired_effects, summarize
@@ -78,7 +78,7 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     best = str(rates.sort_values("mean").iloc[0]["label"])
     comparison = Comparison(rows, summary, paired, baseline, best, [])
     if out:
-        comparison.files = _write(out, scenario, comparison, specs)
+        comparison.files = _write(out, scenario, comparison)
     return comparison
 
 
@@ -127,8 +127,7 @@ def _fmt(mean: float, low: float, high: float) -> str:
     return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
 
 
-def _write(out: Path, scenario: str, comparison: Comparison, specs: list[RunSpec]
-           ) -> list[Path]:
+def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     out = Path(out)
     rows, summary, paired, best = (comparison.rows, comparison.summary, comparison.effects,
                                    comparison.best)
@@ -140,7 +139,7 @@ def _write(out: Path, scenario: str, comparison: Comparison, specs: list[RunSpec
     atomic_write(files[3], lambda tmp: tmp.write_text(shown.to_markdown() + "\n"))
     files += effects(paired, "theft_rate_per_1000_visitors", out / "effects_theft_rate",
                      title=f"Thefts per 1,000 visitors vs {comparison.baseline}")
-    files += _best_map(out, scenario, rows, best, specs)
+    files += _best_map(out, scenario, rows, best)
     files += time_series({label: _mean_hourly(group) for label, group
                           in rows.groupby("label", sort=False)}, out / "time_series",
                          title="Mean over seeds, per policy")
@@ -154,17 +153,15 @@ def _mean_hourly(runs: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(minute=60.0 * np.arange(len(frame)))
 
 
-def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str,
-              specs: list[RunSpec]) -> list[Path]:
-    """Mean thefts and visits per place over the best policy's runs, with its police layout."""
-    spec = next(s for s in specs if s.label == best)
-    loaded = load_scenario(scenario)
-    model = CrowdPolicingModel(loaded, load_policy(best, dict(spec.policy_set)), seed=spec.seed)
-    layout = model.deployer.layout()
-    model.release()
-    city = loaded.city_model()
+def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str) -> list[Path]:
+    """Mean thefts and visits per place over the best policy's runs, and its police.
+
+    Police positions are those of the policy's first run.
+    """
+    city = load_scenario(scenario).city_model()
     nodes = city.places
     mine = rows["label"] == best
+    layout = json.loads(rows.loc[mine, "police_layout"].iloc[0])
     places = pd.DataFrame({
         "x": city.x[nodes], "y": city.y[nodes],
         "visits": np.mean(np.stack(rows.loc[mine, "place_visits"]), axis=0),

@@ -17,13 +17,10 @@ import pandas as pd
 
 from sim.config import build
 from sim.errors import ConfigError
-from sim.model import CrowdPolicingModel
 from sim.output import atomic_write
-from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
-from sim.sweep.design import SAMPLE_KEY, Experiment, design, sensitivity_problem
-from sim.sweep.runs import RunSpec
+from sim.sweep.design import SAMPLE_KEY, Experiment, sensitivity_problem
 from sim.sweep.store import ResultStore
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
@@ -197,9 +194,8 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
     """Thefts at treated places, in a buffer ring and elsewhere, and the WDQ with a CI."""
     records = []
     baseline = experiment.baseline_policy
-    specs = {s.point: s for s in design(experiment)}
     for policy, setting, group, base in _treated_points(rows, baseline):
-        areas = treatment_areas(experiment, specs[int(group["point"].iloc[0])])
+        areas = treatment_areas(experiment, group)
         if areas is None:
             continue
         treated, buffer, control = areas
@@ -266,18 +262,15 @@ def _sum(counts: list[int] | np.ndarray, mask: np.ndarray) -> int:
     return int(np.asarray(counts)[mask].sum())
 
 
-def treatment_areas(experiment: Experiment, spec: RunSpec) -> tuple[np.ndarray, ...] | None:
-    """Masks over the city's places: treated (police placed there), buffer ring, control."""
-    scenario = load_scenario(spec.scenario, dict(spec.scenario_set))
-    model = CrowdPolicingModel(scenario, load_policy(spec.policy, dict(spec.policy_set)),
-                               seed=spec.seed)
-    layout = model.deployer.layout()
-    model.release()
-    city = scenario.city_model()
+def treatment_areas(experiment: Experiment, runs: pd.DataFrame
+                    ) -> tuple[np.ndarray, ...] | None:
+    """Masks over the city's places: treated, the buffer ring within `buffer_m`, control.
+
+    Treated places are those where police stopped in any of the point's runs.
+    """
+    city = load_scenario(experiment.scenario).city_model()
     places = city.places
-    stationed = {n for kind, nodes in layout.items() if kind not in ("camera", "bus_lines")
-                 for n in nodes}
-    treated = np.isin(places, list(stationed))
+    treated = (np.stack(runs["place_police_minutes"].to_numpy()) > 0).any(axis=0)
     if not treated.any():
         return None
     near = city.distance_matrix(places[treated], places).min(axis=0) <= experiment.buffer_m

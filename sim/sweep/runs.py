@@ -6,6 +6,7 @@ model version, so results from different code or data are never mixed in one sto
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -23,8 +24,9 @@ from sim.policing.policy import Policy, load_policy
 from sim.scenario import Scenario, load_scenario
 
 PACKAGE_DIR = Path(sim.__file__).parent
-PRESENTATION = ("viz", "sweep", "validation", "cli.py", "paramdoc.py", "regress.py")
-"""Parts of the package that do not decide a run's outcome (sweep/runs.py excepted)."""
+RUN_MODULE = Path(__file__).resolve()
+"""A run is this module's `execute`: the code it imports is the code that decides a run."""
+DATA_SUFFIXES = (".toml", ".graphml", ".geojson")
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,61 @@ class RunSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _module_file(name: str) -> Path | None:
+    """The source file of a module of the package (`sim.a.b`), if there is one."""
+    if name != "sim" and not name.startswith("sim."):
+        return None
+    base = PACKAGE_DIR.joinpath(*name.split(".")[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(path: Path) -> set[str]:
+    """Package modules a source file imports (`from sim.a import b` may name a module b)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    parents = {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 1)}
+    return names | parents
+
+
+def model_files() -> list[Path]:
+    """The package's source files a run imports, directly or not, and its built-in data.
+
+    Derived from the imports of this module, so a new model file is covered as soon as the
+    model uses it, and figures, the CLI or the analysis never are.
+    """
+    seen: set[Path] = set()
+    todo = [RUN_MODULE, RUN_MODULE.parent / "__init__.py"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += [f for name in _imported(path) if (f := _module_file(name)) is not None]
+    data = [p for p in PACKAGE_DIR.rglob("*") if p.suffix in DATA_SUFFIXES]
+    return sorted(seen) + sorted(data)
+
+
 @functools.cache
 def model_version() -> str:
     """Package version plus a digest of the code and built-in data that decide a run.
 
-    Figures, the command line and the sweep machinery are left out (except the function
-    that makes a run's row), so changing them does not invalidate stored results.
+    Code counts by its syntax tree, so reformatting and comments do not change the
+    version; docstrings do.
     """
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        relative = path.relative_to(PACKAGE_DIR)
-        decides = relative.as_posix() == "sweep/runs.py" or relative.parts[0] not in PRESENTATION
-        if path.suffix in (".py", ".toml", ".graphml") and "__pycache__" not in path.parts \
-                and decides:
-            digest.update(relative.as_posix().encode())
+    for path in model_files():
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        if path.suffix == ".py":
+            digest.update(ast.dump(ast.parse(path.read_text())).encode())
+        else:
             digest.update(path.read_bytes())
     return f"{version('crowdsim')}+{digest.hexdigest()[:12]}"
 
@@ -119,6 +162,7 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     row["place_visits"] = result.places["visits"].to_list()
     row["place_person_hours"] = result.places["person_hours"].to_list()
     row["place_police_minutes"] = result.places["police_minutes"].to_list()
+    row["police_layout"] = json.dumps(result.layout)  # where this run placed its units
     # per hour since the start (for time-series figures)
     for column in ("visitors_present", "thefts", "arrests"):
         row[f"hourly_{column}"] = result.hourly[column].to_list()
