@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.ledger import CLEARANCES, Incident, Ledger
+from sim.ledger import Incident, Ledger
 from sim.scenario import load_scenario, with_overrides
 
 TOWN = load_scenario("small-town")
@@ -17,41 +17,31 @@ probability = st.floats(min_value=0.0, max_value=1.0)
 
 
 def check_invariants(result) -> None:
+    """What the agents must get right; rules the ledger itself enforces are tested there
+    (test_transitions_are_guarded), not restated here."""
     inc = result.incidents
     m = result.metrics
-    attempted = inc
-    occurred = inc[inc["occurred"]]
-    assert not (inc["deterred"] & inc["occurred"]).any()  # deterred attempts never succeed
-    assert inc.loc[inc["reported"], "noticed"].all()  # reported <= noticed by the victim
-    assert inc.loc[inc["noticed"], "occurred"].all()  # noticed <= occurred
+    assert not (inc["deterred"] & inc["occurred"]).any()  # a given-up attempt steals nothing
     assert not (inc["foiled_by_bystanders"] & inc["occurred"]).any()
-    assert (inc.loc[inc["detected_by"] != "", "deterred"] == False).all()  # noqa: E712
     cleared = inc[inc["cleared_by"] != ""]
     # cleared <= detected or reported (someone knew of it), or stopped with the loot
     known = (cleared["detected_by"] != "") | cleared["reported"]
     assert (known | (cleared["cleared_by"] == "checkpoint")).all()
-    assert inc["id"].is_unique  # one record per attempt; a record holds one clearance
+    # time runs forwards through every case
     assert (cleared["t_cleared"] >= cleared["t_attempt"]).all()
-    assert inc.loc[inc["arrest"], "cleared_by"].ne("").all()  # every arrest closes a case
-    # an offender is arrested at most once
-    assert inc.loc[inc["arrest"], "offender"].is_unique
     responded = inc[inc["t_responded"].notna()]
-    assert responded["t_requested"].notna().all()
     assert (responded["t_responded"] >= responded["t_requested"]).all()
     reported = inc[inc["reported"]]
-    assert (reported["t_reported"] >= reported["t_attempt"]).all()
-    assert m["thefts_reported"] <= m["thefts_noticed_by_victim"] <= m["thefts_occurred"]
-    assert m["thefts_occurred"] <= m["thefts_attempted"]
-    assert m["thefts_deterred"] <= m["thefts_attempted"] - m["thefts_occurred"]
-    stopped = m["arrests_checkpoint"]  # found carrying the loot: nobody had to know
-    assert m["thefts_cleared"] <= m["thefts_detected"] + m["thefts_reported"] + stopped
-    assert m["thefts_detected"] <= m["attempts_detected"]
-    assert m["thefts_cleared"] == len(cleared[cleared["occurred"]])  # thefts only
-    kinds = sum(m[f"arrests_{how}"] for how in CLEARANCES)
-    assert m["arrests_total"] == kinds == int(inc["arrest"].sum())
+    assert (reported["t_reported"] >= reported["t_noticed"]).all()
+    assert (inc.loc[inc["noticed"], "t_noticed"] >= inc.loc[inc["noticed"], "t_attempt"]).all()
+    # an arrested offender is out: arrested at most once, and no attempt after his arrest
+    arrests = inc[inc["arrest"]]
+    assert arrests["offender"].is_unique
+    for offender, t in arrests[["offender", "t_cleared"]].itertuples(index=False):
+        assert not ((inc["offender"] == offender) & (inc["t_attempt"] > t)).any()
+    # the ledger's arrests and the offender pool's custody agree
     assert m["arrests_total"] == m["offenders_arrested"] <= m["offenders_in_pool"]
-    assert len(attempted) == m["thefts_attempted"]
-    assert len(occurred) == m["thefts_occurred"]
+    assert m["offender_days_lost_to_arrest"] == 0 or m["offenders_arrested"] > 0
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
