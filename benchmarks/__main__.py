@@ -32,8 +32,19 @@ from sim.sweep.runs import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = {"<=": operator.le, ">=": operator.ge}
-DEMO_ARGS = ["compare", "--scenario", "leshan-mayday", "--scale", "0.25", "--days", "2",
-             "--replications", "5", "--workers", "2"]
+DEMO_ARGS = [
+    "compare",
+    "--scenario",
+    "leshan-mayday",
+    "--scale",
+    "0.25",
+    "--days",
+    "2",
+    "--replications",
+    "5",
+    "--workers",
+    "2",
+]
 """The main job of `make demo` (kept in step with the Makefile)."""
 
 FULL_SCALE = """
@@ -63,11 +74,13 @@ def run_python(code: str) -> dict:
 
 def full_scale(repeats: int) -> dict:
     """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory."""
-    runs = [run_python(FULL_SCALE.format(days=5, scale=1.0, warm=False))
-            for _ in range(repeats)]
-    return {"wall_s": statistics.median(r["wall_s"] for r in runs),
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "visitors": runs[0]["visitors"], "repeats": repeats}
+    runs = [run_python(FULL_SCALE.format(days=5, scale=1.0, warm=False)) for _ in range(repeats)]
+    return {
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "visitors": runs[0]["visitors"],
+        "repeats": repeats,
+    }
 
 
 def linear_cost(repeats: int) -> dict:
@@ -78,10 +91,10 @@ def linear_cost(repeats: int) -> dict:
     """
     per_scale = {}
     for scale in (0.1, 0.3, 1.0):
-        runs = [run_python(FULL_SCALE.format(days=1, scale=scale, warm=True))
-                for _ in range(repeats)]
-        per_scale[str(scale)] = statistics.median(
-            1000 * r["wall_s"] / r["visitors"] for r in runs)
+        runs = [
+            run_python(FULL_SCALE.format(days=1, scale=scale, warm=True)) for _ in range(repeats)
+        ]
+        per_scale[str(scale)] = statistics.median(1000 * r["wall_s"] / r["visitors"] for r in runs)
     values = list(per_scale.values())
     spread = max(values) / min(values) - 1
     return {"s_per_1000_visitor_days": per_scale, "max_relative_spread": spread}
@@ -106,8 +119,11 @@ def model_events_per_second(repeats: int) -> dict:
         model_rates.append(events / wall)
         bare_rates.append(bare_simpy(parties, events // parties))
     model_rate, bare_rate = statistics.median(model_rates), statistics.median(bare_rates)
-    return {"model_events_per_s": model_rate, "bare_simpy_events_per_s": bare_rate,
-            "ratio": model_rate / bare_rate}
+    return {
+        "model_events_per_s": model_rate,
+        "bare_simpy_events_per_s": bare_rate,
+        "ratio": model_rate / bare_rate,
+    }
 
 
 def bare_simpy(processes: int, timeouts_each: int) -> float:
@@ -134,15 +150,18 @@ def bare_simpy(processes: int, timeouts_each: int) -> float:
 
 def sweep_speedup(runs: int) -> dict:
     """Runs per second with 2 worker processes against 1."""
-    specs = [RunSpec("leshan-mayday", "integrated", seed=s, days=1, scale=0.1)
-             for s in range(runs)]
+    specs = [RunSpec("leshan-mayday", "integrated", seed=s, days=1, scale=0.1) for s in range(runs)]
     rates = {}
     for workers in (1, 2):
         t = time.perf_counter()
         list(run_all(specs, executor="process", workers=workers))  # fresh workers both times
         rates[workers] = runs / (time.perf_counter() - t)
-    return {"runs": runs, "runs_per_s_1_worker": rates[1], "runs_per_s_2_workers": rates[2],
-            "speedup": rates[2] / rates[1]}
+    return {
+        "runs": runs,
+        "runs_per_s_1_worker": rates[1],
+        "runs_per_s_2_workers": rates[2],
+        "speedup": rates[2] / rates[1],
+    }
 
 
 def machine_parallel_ceiling() -> float:
@@ -163,16 +182,24 @@ def machine_parallel_ceiling() -> float:
 def demo_time(out: Path) -> dict:
     """Wall time of the demo's main job (install excluded)."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sim.cli", *DEMO_ARGS, "--out", str(out)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "sim.cli", *DEMO_ARGS, "--out", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     return {"wall_s": time.perf_counter() - t, "args": " ".join(DEMO_ARGS)}
 
 
 def machine() -> dict:
     """Where the numbers come from."""
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "versions": {p: version(p) for p in ("crowdsim", "mesa", "simpy", "numpy")}}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "versions": {p: version(p) for p in ("crowdsim", "mesa", "simpy", "numpy")},
+    }
 
 
 def main() -> None:
@@ -188,8 +215,9 @@ def main() -> None:
     results["linear"] = linear_cost(reps)
     results["sweep"] = sweep_speedup(12 if args.quick else 24)
     results["sweep"]["machine_ceiling"] = machine_parallel_ceiling()
-    results["sweep"]["efficiency_vs_ceiling"] = (results["sweep"]["speedup"]
-                                                 / results["sweep"]["machine_ceiling"])
+    results["sweep"]["efficiency_vs_ceiling"] = (
+        results["sweep"]["speedup"] / results["sweep"]["machine_ceiling"]
+    )
     if not args.quick:
         with tempfile.TemporaryDirectory() as tmp:
             results["demo"] = demo_time(Path(tmp) / "demo")
@@ -202,8 +230,10 @@ def main() -> None:
     ]
     if "demo" in results:
         targets.append(("make demo main job (s)", results["demo"]["wall_s"], "<=", 180))
-    results["targets"] = [{"measure": m, "value": v, "target": f"{op} {bound}",
-                           "met": COMPARE[op](v, bound)} for m, v, op, bound in targets]
+    results["targets"] = [
+        {"measure": m, "value": v, "target": f"{op} {bound}", "met": COMPARE[op](v, bound)}
+        for m, v, op, bound in targets
+    ]
     width = max(len(t[0]) for t in targets)
     for row in results["targets"]:
         mark = "met" if row["met"] else "NOT met"

@@ -33,18 +33,20 @@ def power_table(runs: pd.DataFrame) -> pd.DataFrame:
         common = none.index.intersection(treated.index)
         diff = treated.loc[common, RATE] - none.loc[common, RATE]
         base = none[RATE].mean()
-        records.append({
-            "scale": scale,
-            "runs per policy": len(common),
-            "offenders at work": none["offender_days"].mean(),
-            "thefts (none)": none["thefts_occurred"].mean(),
-            "thefts (integrated)": treated["thefts_occurred"].mean(),
-            "arrests (integrated)": treated["arrests_total"].mean(),
-            "theft rate (none)": base,
-            "sd of paired difference": diff.std(ddof=1),
-            "runs for +-25%": replications_for(diff.std(ddof=1), 0.25 * base),
-            "runs for +-10%": replications_for(diff.std(ddof=1), 0.10 * base),
-        })
+        records.append(
+            {
+                "scale": scale,
+                "runs per policy": len(common),
+                "offenders at work": none["offender_days"].mean(),
+                "thefts (none)": none["thefts_occurred"].mean(),
+                "thefts (integrated)": treated["thefts_occurred"].mean(),
+                "arrests (integrated)": treated["arrests_total"].mean(),
+                "theft rate (none)": base,
+                "sd of paired difference": diff.std(ddof=1),
+                "runs for +-25%": replications_for(diff.std(ddof=1), 0.25 * base),
+                "runs for +-10%": replications_for(diff.std(ddof=1), 0.10 * base),
+            }
+        )
     return pd.DataFrame(records)
 
 

@@ -15,8 +15,15 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 PORT = 8812
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def wait_for_server(url: str, seconds: float = 90) -> None:
@@ -33,8 +40,20 @@ def wait_for_server(url: str, seconds: float = 90) -> None:
 
 def main(out: Path) -> None:
     """Start the app, let it run a few simulated hours, take the picture."""
-    server = subprocess.Popen([sys.executable, "-m", "sim.cli", "viz", "--scenario",
-                               "leshan-mayday", "--policy", "integrated", "--port", str(PORT)])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "viz",
+            "--scenario",
+            "leshan-mayday",
+            "--policy",
+            "integrated",
+            "--port",
+            str(PORT),
+        ]
+    )
     try:
         url = f"http://127.0.0.1:{PORT}/"
         wait_for_server(url)

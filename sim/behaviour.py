@@ -15,8 +15,10 @@ from sim.params import param
 VISITED_KINDS = tuple(k for k in PLACE_KINDS if k not in ("street", "police_station"))
 HOURS = 24
 
-KANSAS_CITY = ("Kansas City Response Time Analysis (1977-80): reporting delay, not travel "
-               "time, decides on-scene arrests; discovered crimes rarely end in one")
+KANSAS_CITY = (
+    "Kansas City Response Time Analysis (1977-80): reporting delay, not travel "
+    "time, decides on-scene arrests; discovered crimes rarely end in one"
+)
 
 
 def _flat(value: float) -> tuple[float, ...]:
@@ -28,61 +30,120 @@ class VisitorParams:
     """Who visits, when they come, where they go and how long they stay."""
 
     per_day: float = param(
-        150_000, unit="persons/day", low=0,
+        150_000,
+        unit="persons/day",
+        low=0,
         source="case brief: ~150,000 visitors a day in the central city (Leshan, May Day)",
-        doc="visitors arriving per day at scale 1")
+        doc="visitors arriving per day at scale 1",
+    )
     party_size_weights: tuple[float, ...] = param(
-        (0.20, 0.40, 0.20, 0.15, 0.05), length=5, low=0,
+        (0.20, 0.40, 0.20, 0.15, 0.05),
+        length=5,
+        low=0,
         doc="relative frequency of parties of 1..5 people (one agent per party)",
-        source="assumption: holiday travel is mostly in pairs and families (mean 2.45)")
+        source="assumption: holiday travel is mostly in pairs and families (mean 2.45)",
+    )
     arrival_profile: tuple[float, ...] = param(
         (0, 0, 0, 0, 0, 0, 2, 6, 12, 14, 12, 9, 7, 6, 5, 4, 3, 3, 3, 2, 1, 0, 0, 0),
-        length=HOURS, low=0, doc="relative arrivals per hour of day 0..23",
-        source="assumption: morning arrivals, per the case brief's daily pattern")
-    stops_mean: float = param(3.0, unit="places", low=0, high=20,
-                              doc="mean number of sights per party-day (1 + Poisson)",
-                              source="assumption: day visitors see 2-4 sites")
+        length=HOURS,
+        low=0,
+        doc="relative arrivals per hour of day 0..23",
+        source="assumption: morning arrivals, per the case brief's daily pattern",
+    )
+    stops_mean: float = param(
+        3.0,
+        unit="places",
+        low=0,
+        high=20,
+        doc="mean number of sights per party-day (1 + Poisson)",
+        source="assumption: day visitors see 2-4 sites",
+    )
     max_stops: int = param(6, unit="places", low=1, high=30, doc="cap on sights per day")
     distance_decay_per_km: float = param(
-        0.6, unit="1/km", low=0,
+        0.6,
+        unit="1/km",
+        low=0,
         doc="choice weight of a sight is attractiveness x exp(-decay x street km)",
-        source="assumption: exponential distance decay (McKercher & Lew 2003), rate not fitted")
+        source="assumption: exponential distance decay (McKercher & Lew 2003), rate not fitted",
+    )
     walk_speed_m_per_min: float = param(
-        72.0, unit="m/min", low=1, high=200, doc="walking speed (1.2 m/s)",
-        source="Bosina & Weidmann 2017: mean free walking 1.34 m/s; slowed for sightseeing")
+        72.0,
+        unit="m/min",
+        low=1,
+        high=200,
+        doc="walking speed (1.2 m/s)",
+        source="Bosina & Weidmann 2017: mean free walking 1.34 m/s; slowed for sightseeing",
+    )
     bus_walk_threshold_min: float = param(
-        15.0, unit="min", low=0, doc="a party considers a bus when the walk is longer than this",
-        source="assumption")
+        15.0,
+        unit="min",
+        low=0,
+        doc="a party considers a bus when the walk is longer than this",
+        source="assumption",
+    )
     bus_service_hours: tuple[float, ...] = param(
-        (6.0, 23.0), unit="h", length=2, low=0, high=24, doc="first and last bus departure",
-        source="assumption: typical city bus service")
-    day_end_hour: float = param(22.0, unit="h", low=1, high=24,
-                                doc="parties plan to finish their last sight by this hour",
-                                source="assumption")
+        (6.0, 23.0),
+        unit="h",
+        length=2,
+        low=0,
+        high=24,
+        doc="first and last bus departure",
+        source="assumption: typical city bus service",
+    )
+    day_end_hour: float = param(
+        22.0,
+        unit="h",
+        low=1,
+        high=24,
+        doc="parties plan to finish their last sight by this hour",
+        source="assumption",
+    )
     dwell_median_min: dict[str, float] = param(
-        None, unit="min", keys=VISITED_KINDS, low=0,
+        None,
+        unit="min",
+        keys=VISITED_KINDS,
+        low=0,
         doc="median dwell per place kind (log-normal)",
-        source="assumption: scenic areas take hours, food streets ~1 h, stations minutes")
-    dwell_sigma: float = param(0.5, low=0, high=3, doc="log-normal sigma of dwell times",
-                               source="assumption")
+        source="assumption: scenic areas take hours, food streets ~1 h, stations minutes",
+    )
+    dwell_sigma: float = param(
+        0.5, low=0, high=3, doc="log-normal sigma of dwell times", source="assumption"
+    )
     kind_hour_weights: dict[str, tuple[float, ...]] = param(
-        None, keys=VISITED_KINDS, low=0, length=HOURS,
+        None,
+        keys=VISITED_KINDS,
+        low=0,
+        length=HOURS,
         doc="pull of each kind by hour of day (sights by day, food streets in the evening)",
-        source="assumption, after the case brief: midday sights, evening food streets")
+        source="assumption, after the case brief: midday sights, evening food streets",
+    )
 
     def dwell_medians(self) -> dict[str, float]:
         """Median dwell by kind, defaults filled in for kinds the file leaves out."""
-        defaults = {"scenic": 100.0, "food_street": 60.0, "plaza": 40.0, "pier": 45.0,
-                    "station": 15.0, "bus_terminal": 10.0, "hotel": 10.0}
+        defaults = {
+            "scenic": 100.0,
+            "food_street": 60.0,
+            "plaza": 40.0,
+            "pier": 45.0,
+            "station": 15.0,
+            "bus_terminal": 10.0,
+            "hotel": 10.0,
+        }
         return defaults | (self.dwell_median_min or {})
 
     def hour_weights(self) -> dict[str, tuple[float, ...]]:
         """Hourly pull by kind, defaults filled in for kinds the file leaves out."""
         day = tuple(1.0 if 8 <= h < 18 else 0.3 if 18 <= h < 20 else 0.0 for h in range(HOURS))
         evening = tuple(0.3 if 10 <= h < 16 else 1.5 if 17 <= h < 23 else 0.1 for h in range(HOURS))
-        defaults = {"scenic": day, "pier": day, "food_street": evening,
-                    "plaza": tuple(0.7 if 9 <= h < 23 else 0.0 for h in range(HOURS)),
-                    "station": _flat(1.0), "bus_terminal": _flat(1.0), "hotel": _flat(1.0)}
+        defaults = {
+            "scenic": day,
+            "pier": day,
+            "food_street": evening,
+            "plaza": tuple(0.7 if 9 <= h < 23 else 0.0 for h in range(HOURS)),
+            "station": _flat(1.0),
+            "bus_terminal": _flat(1.0),
+            "hotel": _flat(1.0),
+        }
         return defaults | (self.kind_hour_weights or {})
 
 
@@ -91,97 +152,176 @@ class OffenderParams:
     """Pickpockets: how many, when they work, what they know, how they attempt and flee."""
 
     per_100k_visitors: float = param(
-        20.0, unit="active offenders per 100,000 visitors of the day", low=0,
+        20.0,
+        unit="active offenders per 100,000 visitors of the day",
+        low=0,
         doc="expected pickpockets at work on a day, scaled with that day's visitors",
-        source="assumption: not reported in the case; gives tens of thefts a day")
+        source="assumption: not reported in the case; gives tens of thefts a day",
+    )
     active_share: float = param(
-        0.5, low=0.01, high=1,
+        0.5,
+        low=0.01,
+        high=1,
         doc="chance an offender of the pool works on a given day; the pool holds "
         "per_100k_visitors x visitors / active_share offenders",
-        source="assumption: professional pickpockets work most, not all, days of a holiday")
+        source="assumption: professional pickpockets work most, not all, days of a holiday",
+    )
     turnover_per_day: float = param(
-        0.1, unit="1/day", low=0, high=1,
+        0.1,
+        unit="1/day",
+        low=0,
+        high=1,
         doc="share of the pool that moves on each day, replaced by as many newcomers on "
         "average (arrested offenders are not replaced one for one)",
-        source="assumption: travelling pickpocket groups come and go over a holiday")
+        source="assumption: travelling pickpocket groups come and go over a holiday",
+    )
     home_edge_share: float = param(
-        0.1, low=0.01, high=1,
+        0.1,
+        low=0.01,
+        high=1,
         doc="offenders live among this outermost share of intersections",
-        source="assumption: offenders commute into the tourist centre")
+        source="assumption: offenders commute into the tourist centre",
+    )
     work_hours: tuple[float, ...] = param(
-        (9.0, 21.0), unit="h", length=2, low=0, high=24,
-        doc="hours pickpockets work (they follow the crowds)", source="assumption")
+        (9.0, 21.0),
+        unit="h",
+        length=2,
+        low=0,
+        high=24,
+        doc="hours pickpockets work (they follow the crowds)",
+        source="assumption",
+    )
     attempts_per_hour: float = param(
-        2.0, unit="1/h", low=0, doc="attempt rate in a dense crowd (saturating maximum)",
-        source="assumption")
+        2.0,
+        unit="1/h",
+        low=0,
+        doc="attempt rate in a dense crowd (saturating maximum)",
+        source="assumption",
+    )
     crowd_half_saturation: float = param(
-        200.0, unit="persons", low=1,
+        200.0,
+        unit="persons",
+        low=1,
         doc="crowd size at which the attempt rate is half its maximum (cover and targets)",
-        source="assumption")
+        source="assumption",
+    )
     success_probability: float = param(
-        0.6, low=0, high=1, doc="chance an attempt on a fully unaware victim succeeds",
-        source="assumption")
-    session_min: float = param(60.0, unit="min", low=1,
-                               doc="mean time at one site before reconsidering",
-                               source="assumption")
+        0.6,
+        low=0,
+        high=1,
+        doc="chance an attempt on a fully unaware victim succeeds",
+        source="assumption",
+    )
+    session_min: float = param(
+        60.0,
+        unit="min",
+        low=1,
+        doc="mean time at one site before reconsidering",
+        source="assumption",
+    )
     look_around_min: float = param(
-        1.0, unit="min", low=0,
+        1.0,
+        unit="min",
+        low=0,
         doc="time spent sizing up a site that feels watched before moving on",
-        source="assumption")
+        source="assumption",
+    )
     bus_retry_min: float = param(
-        10.0, unit="min", low=0.1,
+        10.0,
+        unit="min",
+        low=0.1,
         doc="wait before choosing again when no bus runs on the chosen line",
-        source="assumption")
-    cooldown_min: float = param(30.0, unit="min", low=0,
-                                doc="time lying low after a theft", source="assumption")
+        source="assumption",
+    )
+    cooldown_min: float = param(
+        30.0, unit="min", low=0, doc="time lying low after a theft", source="assumption"
+    )
     flee_m: tuple[float, ...] = param(
-        (300.0, 1500.0), unit="m", length=2, low=0,
-        doc="distance range an offender walks away after a theft", source="assumption")
+        (300.0, 1500.0),
+        unit="m",
+        length=2,
+        low=0,
+        doc="distance range an offender walks away after a theft",
+        source="assumption",
+    )
     distance_decay_per_km: float = param(
-        0.5, unit="1/km", low=0,
+        0.5,
+        unit="1/km",
+        low=0,
         doc="site choice weight falls as exp(-decay x street km from where he is)",
         source="journey-to-crime distance decay (Rossmo 2000; Townsley & Sidebottom 2010, "
-        "Criminology 48(3)): most theft trips are short; the rate itself is an assumption")
+        "Criminology 48(3)): most theft trips are short; the rate itself is an assumption",
+    )
     crowd_memory_min: float = param(
-        60.0, unit="min", low=0.1,
+        60.0,
+        unit="min",
+        low=0.1,
         doc="how long the crowd an offender saw at a site outweighs the expected crowd "
         "(e-folding time of his own observation)",
-        source="assumption")
+        source="assumption",
+    )
     risk_aversion: float = param(
-        1.0, low=0, doc="site choice weight is gain x exp(-risk_aversion x perceived risk)",
-        source="assumption: rational-choice site selection (Cornish & Clarke 1986)")
+        1.0,
+        low=0,
+        doc="site choice weight is gain x exp(-risk_aversion x perceived risk)",
+        source="assumption: rational-choice site selection (Cornish & Clarke 1986)",
+    )
     risk_memory_h: float = param(
-        24.0, unit="h", low=0.1,
+        24.0,
+        unit="h",
+        low=0.1,
         doc="half-life of an offender's memory of being deterred at a site and of arrest news",
-        source="assumption")
+        source="assumption",
+    )
     police_memory_min: float = param(
-        60.0, unit="min", low=0.1,
+        60.0,
+        unit="min",
+        low=0.1,
         doc="half-life of an offender's belief that police seen at a site are still about",
         source="assumption; the residual deterrence it gives is measured, not imposed "
-        "(Koper 1995 as a validation target)")
+        "(Koper 1995 as a validation target)",
+    )
     risk_seen_police: float = param(
-        1.0, low=0, doc="perceived risk added each time an offender sees visible police at a "
+        1.0,
+        low=0,
+        doc="perceived risk added each time an offender sees visible police at a "
         "site (on arrival, before an attempt, or when they arrive where he works)",
-        source="assumption")
+        source="assumption",
+    )
     risk_deterred: float = param(
-        1.0, low=0, doc="perceived risk added when an offender gives up an attempt",
-        source="assumption")
+        1.0,
+        low=0,
+        doc="perceived risk added when an offender gives up an attempt",
+        source="assumption",
+    )
     risk_arrest_news: float = param(
-        2.0, low=0, doc="perceived risk added for every offender at a site where one was "
-        "arrested (offenders talk)", source="assumption")
+        2.0,
+        low=0,
+        doc="perceived risk added for every offender at a site where one was "
+        "arrested (offenders talk)",
+        source="assumption",
+    )
     leave_risk: float = param(
-        1.5, low=0, doc="perceived risk at the current site above which an offender moves on "
-        "(displacement)", source="assumption")
+        1.5,
+        low=0,
+        doc="perceived risk at the current site above which an offender moves on (displacement)",
+        source="assumption",
+    )
     gain_by_kind: dict[str, float] = param(
-        None, keys=VISITED_KINDS, low=0,
+        None,
+        keys=VISITED_KINDS,
+        low=0,
         doc="expected haul per victim at each kind of place, relative to 1 (e.g. travellers "
         "with luggage and phones at stations); multiplies the crowd in site choice",
-        source="assumption: no data on valuables by place; neutral (all 1) by default")
+        source="assumption: no data on valuables by place; neutral (all 1) by default",
+    )
     bus_crowd_factor: float = param(
-        10.0, low=0,
+        10.0,
+        low=0,
         doc="a passenger on a packed bus counts as this many people in a street crowd, for "
         "site choice and attempt rate (dense, jostling crowds give cover)",
-        source="assumption; the case singles out pickpocketing on buses")
+        source="assumption; the case singles out pickpocketing on buses",
+    )
 
 
 @dataclass(frozen=True)
@@ -189,33 +329,55 @@ class VictimParams:
     """Visitors as victims: awareness, noticing and reporting."""
 
     awareness_beta: tuple[float, ...] = param(
-        (2.0, 5.0), length=2, low=0.01,
+        (2.0, 5.0),
+        length=2,
+        low=0.01,
         doc="Beta(a, b) of a party's vigilance; success chance is scaled by 1 - awareness",
-        source="assumption: mean 0.29, most tourists are distracted")
+        source="assumption: mean 0.29, most tourists are distracted",
+    )
     notice_median_min: float = param(
-        30.0, unit="min", low=0, doc="median delay before a victim notices a theft (log-normal)",
-        source="assumption: pickpocketing is a discovered crime (" + KANSAS_CITY + ")")
-    notice_sigma: float = param(1.0, low=0, high=3, doc="log-normal sigma of noticing delay",
-                                source="assumption")
+        30.0,
+        unit="min",
+        low=0,
+        doc="median delay before a victim notices a theft (log-normal)",
+        source="assumption: pickpocketing is a discovered crime (" + KANSAS_CITY + ")",
+    )
+    notice_sigma: float = param(
+        1.0, low=0, high=3, doc="log-normal sigma of noticing delay", source="assumption"
+    )
     bystander_notice: float = param(
-        0.0, low=0, high=1,
+        0.0,
+        low=0,
+        high=1,
         doc="chance bystanders notice an attempt and foil it in a near-empty place; it falls "
         "as exp(-crowd / capacity / bystander_cover) as the crowd gives cover",
         source="assumption, neutral (0) by default: guardianship by bystanders (Reynald "
-        "2010) against cover in dense crowds; no data for pickpocketing")
+        "2010) against cover in dense crowds; no data for pickpocketing",
+    )
     bystander_cover: float = param(
-        0.5, low=0.01,
+        0.5,
+        low=0.01,
         doc="crowd density (persons per unit of capacity) at which bystander noticing has "
-        "fallen to 1/e of its near-empty value", source="assumption")
+        "fallen to 1/e of its near-empty value",
+        source="assumption",
+    )
     report_probability: float = param(
-        0.4, low=0, high=1, doc="chance a victim reports a noticed theft to the police",
-        source="assumption: theft from the person is widely under-reported")
+        0.4,
+        low=0,
+        high=1,
+        doc="chance a victim reports a noticed theft to the police",
+        source="assumption: theft from the person is widely under-reported",
+    )
     report_median_min: float = param(
-        15.0, unit="min", low=0, doc="median delay from noticing to calling the police",
-        source="assumption; long reporting delays are typical (" + KANSAS_CITY + ")")
-    report_sigma: float = param(1.0, low=0, high=3,
-                                doc="log-normal sigma of the reporting delay",
-                                source="assumption")
+        15.0,
+        unit="min",
+        low=0,
+        doc="median delay from noticing to calling the police",
+        source="assumption; long reporting delays are typical (" + KANSAS_CITY + ")",
+    )
+    report_sigma: float = param(
+        1.0, low=0, high=3, doc="log-normal sigma of the reporting delay", source="assumption"
+    )
 
 
 @dataclass(frozen=True)
@@ -223,77 +385,142 @@ class PoliceParams:
     """How effective guardians are; the same under every policy."""
 
     guardian_reach_persons: float = param(
-        2000.0, unit="persons", low=1,
+        2000.0,
+        unit="persons",
+        low=1,
         doc="capacity one officer or camera can watch; larger places dilute each guardian",
-        source="assumption")
+        source="assumption",
+    )
     deter_visible: float = param(
-        0.35, low=0, high=1,
+        0.35,
+        low=0,
+        high=1,
         doc="chance one visible officer (per reach) deters an attempt at his place",
-        source="assumption: presence deters with diminishing returns (Sherman & Weisburd 1995)")
+        source="assumption: presence deters with diminishing returns (Sherman & Weisburd 1995)",
+    )
     deter_nearby_factor: float = param(
-        0.3, low=0, high=1, doc="share of that deterrence felt at places within nearby_m",
-        source="assumption: diffusion of benefits (Weisburd et al. 2006)")
-    nearby_m: float = param(250.0, unit="m", low=0, doc="radius of nearby deterrence",
-                            source="assumption")
+        0.3,
+        low=0,
+        high=1,
+        doc="share of that deterrence felt at places within nearby_m",
+        source="assumption: diffusion of benefits (Weisburd et al. 2006)",
+    )
+    nearby_m: float = param(
+        250.0, unit="m", low=0, doc="radius of nearby deterrence", source="assumption"
+    )
     detect_plainclothes: float = param(
-        0.4, low=0, high=1, doc="chance one plainclothes officer spots an attempt at his place",
-        source="assumption: plainclothes units watch for pickpockets specifically")
+        0.4,
+        low=0,
+        high=1,
+        doc="chance one plainclothes officer spots an attempt at his place",
+        source="assumption: plainclothes units watch for pickpockets specifically",
+    )
     detect_uniformed: float = param(
-        0.1, low=0, high=1, doc="chance one uniformed officer spots an attempt at his place",
-        source="assumption")
+        0.1,
+        low=0,
+        high=1,
+        doc="chance one uniformed officer spots an attempt at his place",
+        source="assumption",
+    )
     detect_camera_active: float = param(
-        0.1, low=0, high=1, doc="chance a live-monitored camera spots an attempt",
-        source="assumption: operators watch many screens")
-    detect_drone: float = param(0.05, low=0, high=1,
-                                doc="chance a drone overhead spots an attempt",
-                                source="assumption")
+        0.1,
+        low=0,
+        high=1,
+        doc="chance a live-monitored camera spots an attempt",
+        source="assumption: operators watch many screens",
+    )
+    detect_drone: float = param(
+        0.05, low=0, high=1, doc="chance a drone overhead spots an attempt", source="assumption"
+    )
     deter_camera: float = param(
-        0.05, low=0, high=1, doc="chance a camera deters an attempt",
-        source="Welsh & Farrington 2009: CCTV effects are small in city centres")
-    deter_drone: float = param(0.1, low=0, high=1,
-                               doc="chance a visible drone overhead deters an attempt",
-                               source="assumption")
+        0.05,
+        low=0,
+        high=1,
+        doc="chance a camera deters an attempt",
+        source="Welsh & Farrington 2009: CCTV effects are small in city centres",
+    )
+    deter_drone: float = param(
+        0.1,
+        low=0,
+        high=1,
+        doc="chance a visible drone overhead deters an attempt",
+        source="assumption",
+    )
     arrest_in_act: float = param(
-        0.9, low=0, high=1, doc="chance an officer who spots an attempt makes the arrest",
-        source="assumption")
+        0.9,
+        low=0,
+        high=1,
+        doc="chance an officer who spots an attempt makes the arrest",
+        source="assumption",
+    )
     arrest_on_scene: float = param(
-        0.8, low=0, high=1,
+        0.8,
+        low=0,
+        high=1,
         doc="chance a responding crew arrests an offender still within scene_sight_m of "
         "the scene when it arrives (the victim or witnesses point him out)",
-        source="assumption")
+        source="assumption",
+    )
     scene_sight_m: float = param(
-        100.0, unit="m", low=0,
+        100.0,
+        unit="m",
+        low=0,
         doc="street distance from the scene within which an arriving crew can find the "
         "offender; beyond it he has got away",
-        source="assumption: sight lines in a crowded street, after " + KANSAS_CITY)
+        source="assumption: sight lines in a crowded street, after " + KANSAS_CITY,
+    )
     cctv_clearance: float = param(
-        0.25, low=0, high=1,
+        0.25,
+        low=0,
+        high=1,
         doc="chance camera footage identifies the offender of a reported theft",
-        source="assumption")
+        source="assumption",
+    )
     investigation_median_h: float = param(
-        8.0, unit="h", low=0, doc="median time to clear a case from footage",
-        source="case brief: one of two theft cases solved within 8 hours")
-    investigation_sigma: float = param(1.0, low=0, high=3,
-                                       doc="log-normal sigma of the time to clear from footage",
-                                       source="assumption")
+        8.0,
+        unit="h",
+        low=0,
+        doc="median time to clear a case from footage",
+        source="case brief: one of two theft cases solved within 8 hours",
+    )
+    investigation_sigma: float = param(
+        1.0,
+        low=0,
+        high=3,
+        doc="log-normal sigma of the time to clear from footage",
+        source="assumption",
+    )
     checkpoint_intercept: float = param(
-        0.1, low=0, high=1,
+        0.1,
+        low=0,
+        high=1,
         doc="chance a checkpoint stops an offender carrying stolen goods who passes it",
-        source="assumption; the case's 14 checkpoints checked 12,400 people in 5 days")
+        source="assumption; the case's 14 checkpoints checked 12,400 people in 5 days",
+    )
     car_speed_m_per_min: float = param(
-        400.0, unit="m/min", low=1, doc="patrol car speed on city streets (24 km/h)",
-        source="assumption: congested holiday traffic")
-    officer_walk_m_per_min: float = param(70.0, unit="m/min", low=1,
-                                          doc="foot patrol walking speed",
-                                          source="assumption, as visitors")
+        400.0,
+        unit="m/min",
+        low=1,
+        doc="patrol car speed on city streets (24 km/h)",
+        source="assumption: congested holiday traffic",
+    )
+    officer_walk_m_per_min: float = param(
+        70.0, unit="m/min", low=1, doc="foot patrol walking speed", source="assumption, as visitors"
+    )
     transit_deterrence: float = param(
-        0.5, low=0, high=1,
+        0.5,
+        low=0,
+        high=1,
         doc="with police-transit cooperation, chance an attempt on a bus is given up "
         "(briefed drivers, warnings on board, vigilant passengers)",
         source="assumption; case brief: daily case briefings with the bus company, zero bus "
-        "pickpocketing over the holiday")
+        "pickpocketing over the holiday",
+    )
     transit_awareness_boost: float = param(
-        0.5, low=0, high=1,
+        0.5,
+        low=0,
+        high=1,
         doc="with police-transit cooperation, share of remaining unawareness removed on buses "
         "(anti-pickpocket video, driver announcements)",
-        source="assumption; case brief: anti-pickpocket video and briefings on 10 lines")
+        source="assumption; case brief: anti-pickpocket video and briefings on 10 lines",
+    )

@@ -48,10 +48,16 @@ POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
 
 EXIT_BAD_INPUT = 2
 
-workers_option = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-                              help="Worker processes (runs in parallel).")
-scale_option = click.option("--scale", type=float, default=None,
-                            help="Scale visitor and offender numbers (0.1 = a tenth).")
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Worker processes (runs in parallel).",
+)
+scale_option = click.option(
+    "--scale", type=float, default=None, help="Scale visitor and offender numbers (0.1 = a tenth)."
+)
 
 
 def reports_bad_input(command: Callable) -> Callable:
@@ -76,24 +82,52 @@ def main() -> None:
 
 @main.command()
 @click.option("--scenario", required=True, help="Built-in scenario name or path to a .toml file.")
-@click.option("--policy", default="none", show_default=True,
-              help="Built-in policy name or path to a .toml file.")
+@click.option(
+    "--policy",
+    default="none",
+    show_default=True,
+    help="Built-in policy name or path to a .toml file.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
 @click.option("--days", type=int, default=None, help="Override the scenario's number of days.")
 @scale_option
-@click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Override a scenario field (visitors.per_day=20000) or, prefixed with "
-              "policy., a policy field (policy.dispatch.delay_min=2).")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Override a scenario field (visitors.per_day=20000) or, prefixed with "
+    "policy., a policy field (policy.dispatch.delay_min=2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of run metrics.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write metrics, tables (parquet) and figures (PNG, SVG) here.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write metrics, tables (parquet) and figures (PNG, SVG) here.",
+)
 @reports_bad_input
-def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | None,
-        assignments: tuple[str, ...], as_json: bool, out: Path | None) -> None:
+def run(
+    scenario: str,
+    policy: str,
+    seed: int,
+    days: int | None,
+    scale: float | None,
+    assignments: tuple[str, ...],
+    as_json: bool,
+    out: Path | None,
+) -> None:
     """Run one simulation and print its metrics."""
     scenario_set, policy_set = split_overrides(assignments)
-    result = run_model(scenario, load_policy(policy, policy_set), seed=seed, days=days,
-                       scale=scale, overrides=scenario_set, policy_source=policy)
+    result = run_model(
+        scenario,
+        load_policy(policy, policy_set),
+        seed=seed,
+        days=days,
+        scale=scale,
+        overrides=scenario_set,
+        policy_source=policy,
+    )
     if out is not None:
         write_run(result, out)
         run_figures(result, out, Path(policy).stem, f"{scenario} under {policy}, seed {seed}")
@@ -107,62 +141,132 @@ def run(scenario: str, policy: str, seed: int, days: int | None, scale: float | 
         shown = "-" if shown == "nan" else shown
         click.echo(f"  {key:<{width}}  {shown:>14}")
     if out is not None:
-        click.echo(f"wrote {out}/ (metrics.json, places, hourly and incidents parquet, "
-                   "map and time_series figures)")
+        click.echo(
+            f"wrote {out}/ (metrics.json, places, hourly and incidents parquet, "
+            "map and time_series figures)"
+        )
 
 
 @main.command(name="compare")
 @click.option("--scenario", required=True, help="Built-in scenario name or path.")
-@click.option("--policies", default=",".join(DEFAULT_COMPARISON), show_default=True,
-              help="Comma-separated policy names or paths.")
-@click.option("--baseline", default="none", show_default=True,
-              help="Policy the others are compared with (paired by seed).")
+@click.option(
+    "--policies",
+    default=",".join(DEFAULT_COMPARISON),
+    show_default=True,
+    help="Comma-separated policy names or paths.",
+)
+@click.option(
+    "--baseline",
+    default="none",
+    show_default=True,
+    help="Policy the others are compared with (paired by seed).",
+)
 @click.option("--replications", type=click.IntRange(1), default=5, show_default=True)
 @workers_option
 @scale_option
 @click.option("--days", type=int, default=None, help="Override the scenario's days.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
-@click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Scale every staffed policy to this many officer-hours per day.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write runs, summary (CSV, markdown) and figures here; resumes if re-run.")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Scale every staffed policy to this many officer-hours per day.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write runs, summary (CSV, markdown) and figures here; resumes if re-run.",
+)
 @reports_bad_input
-def compare_policies(scenario: str, policies: str, baseline: str, replications: int,
-                     workers: int, scale: float | None, days: int | None, seed: int,
-                     budget: float | None, out: Path | None) -> None:
+def compare_policies(
+    scenario: str,
+    policies: str,
+    baseline: str,
+    replications: int,
+    workers: int,
+    scale: float | None,
+    days: int | None,
+    seed: int,
+    budget: float | None,
+    out: Path | None,
+) -> None:
     """Run every policy with the same seeds and compare them against a baseline."""
     names = [p.strip() for p in policies.split(",") if p.strip()]
-    result = compare(scenario, names, baseline=baseline, replications=replications,
-                     workers=workers, seed=seed, days=days, scale=scale, budget=budget,
-                     out=out)
-    click.echo(f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
-               f"replications (mean [95% CI]; effects paired by seed)")
+    result = compare(
+        scenario,
+        names,
+        baseline=baseline,
+        replications=replications,
+        workers=workers,
+        seed=seed,
+        days=days,
+        scale=scale,
+        budget=budget,
+        out=out,
+    )
+    click.echo(
+        f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
+        f"replications (mean [95% CI]; effects paired by seed)"
+    )
     click.echo(table(result).to_markdown())
     click.echo(f"lowest theft rate: {result.best}")
     if out is not None:
-        click.echo(f"tables and figures in {out}/ "
-                   f"({', '.join(p.name for p in result.files if p.suffix != '.svg')})")
+        click.echo(
+            f"tables and figures in {out}/ "
+            f"({', '.join(p.name for p in result.files if p.suffix != '.svg')})"
+        )
 
 
 @main.command()
 @click.argument("experiment_file", type=click.Path(path_type=Path))
 @workers_option
-@click.option("--executor", type=click.Choice(EXECUTORS), default=None,
-              help="serial, process (default for >1 worker) or dask.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).")
-@click.option("--shard", "shard_text", default=None, metavar="i/N",
-              help="Run only the i-th of N deterministic slices (e.g. one SLURM array task).")
-@click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
-              help="Runs per task (amortises per-task overhead on clusters).")
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default=None,
+    help="serial, process (default for >1 worker) or dask.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).",
+)
+@click.option(
+    "--shard",
+    "shard_text",
+    default=None,
+    metavar="i/N",
+    help="Run only the i-th of N deterministic slices (e.g. one SLURM array task).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Runs per task (amortises per-task overhead on clusters).",
+)
 @click.option("--scale", type=float, default=None, help="Override the experiment's scale.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Results folder (default: results/<experiment name>).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Results folder (default: results/<experiment name>).",
+)
 @click.option("--status", "only_status", is_flag=True, help="Only show done / missing runs.")
 @reports_bad_input
-def sweep(experiment_file: Path, workers: int, executor: str | None, scheduler: str | None,
-          shard_text: str | None, batch_size: int, scale: float | None, out: Path | None,
-          only_status: bool) -> None:
+def sweep(
+    experiment_file: Path,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+    shard_text: str | None,
+    batch_size: int,
+    scale: float | None,
+    out: Path | None,
+    only_status: bool,
+) -> None:
     """Run an experiment's design; re-running resumes where it stopped."""
     experiment = load_experiment(experiment_file, scale=scale)
     folder = out or Path("results") / experiment.name
@@ -171,12 +275,21 @@ def sweep(experiment_file: Path, workers: int, executor: str | None, scheduler: 
     if only_status:
         report = sweep_status(experiment, folder)
     else:
-        report = run_sweep(experiment, folder, workers=workers,
-                           executor="dask" if scheduler else executor, scheduler=scheduler,
-                           shard_text=shard_text, batch_size=batch_size)
-    click.echo(f"{experiment.name}: {report.done}/{report.total} runs done, "
-               f"{report.missing} missing" + (f", {report.ran_now} run now" if report.ran_now
-                                              else "") + f" ({folder})")
+        report = run_sweep(
+            experiment,
+            folder,
+            workers=workers,
+            executor="dask" if scheduler else executor,
+            scheduler=scheduler,
+            shard_text=shard_text,
+            batch_size=batch_size,
+        )
+    click.echo(
+        f"{experiment.name}: {report.done}/{report.total} runs done, "
+        f"{report.missing} missing"
+        + (f", {report.ran_now} run now" if report.ran_now else "")
+        + f" ({folder})"
+    )
     if report.consolidated:
         click.echo(f"all runs done: {report.consolidated}")
 
@@ -197,27 +310,65 @@ def analyze(folder: Path) -> None:
 
 
 @main.command()
-@click.option("--experiment", "experiment_file", type=click.Path(path_type=Path),
-              default=Path("experiments/regression.toml"), show_default=True,
-              help="Reference experiment (yours, for your own regression checks).")
-@click.option("--reference", "reference_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/reference"), show_default=True)
+@click.option(
+    "--experiment",
+    "experiment_file",
+    type=click.Path(path_type=Path),
+    default=Path("experiments/regression.toml"),
+    show_default=True,
+    help="Reference experiment (yours, for your own regression checks).",
+)
+@click.option(
+    "--reference",
+    "reference_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results/reference"),
+    show_default=True,
+)
 @click.option("--tier", type=click.Choice(["1", "2", "all"]), default="all", show_default=True)
-@click.option("--replications", type=click.IntRange(2), default=None,
-              help="Use the first K replications (a reduced Tier 2).")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.001,
-              show_default=True, help="Level of the two-sample test.")
-@click.option("--threshold", type=click.FloatRange(0, min_open=True), default=0.1,
-              show_default=True, help="Relative change of a mean that matters.")
+@click.option(
+    "--replications",
+    type=click.IntRange(2),
+    default=None,
+    help="Use the first K replications (a reduced Tier 2).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.001,
+    show_default=True,
+    help="Level of the two-sample test.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Relative change of a mean that matters.",
+)
 @click.option("--seed", type=int, default=None, help="Override the experiment's base seed.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Inject a change (scenario.* or policy.* path) into every run.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY.PATH=VALUE",
+    help="Inject a change (scenario.* or policy.* path) into every run.",
+)
 @workers_option
 @click.option("--update", is_flag=True, help="Regenerate the reference and say what moved.")
 @reports_bad_input
-def regress(experiment_file: Path, reference_dir: Path, tier: str, replications: int | None,
-            alpha: float, threshold: float, seed: int | None, assignments: tuple[str, ...],
-            workers: int, update: bool) -> None:
+def regress(
+    experiment_file: Path,
+    reference_dir: Path,
+    tier: str,
+    replications: int | None,
+    alpha: float,
+    threshold: float,
+    seed: int | None,
+    assignments: tuple[str, ...],
+    workers: int,
+    update: bool,
+) -> None:
     """Check simulated outcomes against a stored reference (exit 0 same, 1 drifted)."""
     experiment = load_experiment(experiment_file)
     if seed is not None:
@@ -236,46 +387,92 @@ def regress(experiment_file: Path, reference_dir: Path, tier: str, replications:
         if path.exists():
             old = regression.load_reference(reference_dir, experiment)
             click.echo("moved since the last reference:")
-            click.echo(regression.report(regression.compare(
-                old, current, alpha=alpha, threshold=threshold, response=experiment.response)))
+            click.echo(
+                regression.report(
+                    regression.compare(
+                        old, current, alpha=alpha, threshold=threshold, response=experiment.response
+                    )
+                )
+            )
         click.echo(f"wrote {regression.save_reference(reference_dir, experiment, current)}")
         return
     reference = regression.load_reference(reference_dir, experiment)
-    drift = regression.compare(reference, current, alpha=alpha, threshold=threshold,
-                               response=experiment.response, tiers=tiers)
+    drift = regression.compare(
+        reference,
+        current,
+        alpha=alpha,
+        threshold=threshold,
+        response=experiment.response,
+        tiers=tiers,
+    )
     click.echo(regression.report(drift))
     if drift.drifted:
         sys.exit(1)
 
 
 @main.command(name="validate-model")
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_PLAN, show_default="experiments/validation.toml",
-              help="The facts and their pass rules.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/validation"), show_default=True,
-              help="Runs, figures, report.md and verdicts.csv (resumable).")
-@click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
-              help="Worker processes (runs in parallel).")
-@click.option("--replications", type=click.IntRange(2), default=None,
-              help="Seeds per arm (default: the plan's).")
-@click.option("--scale", type=click.FloatRange(0, 10, min_open=True), default=None,
-              help="Scale (default: the plan's).")
-@click.option("--days", type=click.IntRange(1), default=None,
-              help="Days per run (default: the plan's).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_PLAN,
+    show_default="experiments/validation.toml",
+    help="The facts and their pass rules.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results/validation"),
+    show_default=True,
+    help="Runs, figures, report.md and verdicts.csv (resumable).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Worker processes (runs in parallel).",
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(2),
+    default=None,
+    help="Seeds per arm (default: the plan's).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 10, min_open=True),
+    default=None,
+    help="Scale (default: the plan's).",
+)
+@click.option(
+    "--days", type=click.IntRange(1), default=None, help="Days per run (default: the plan's)."
+)
 @click.option("--only", multiple=True, help="Run only these facts (keys).")
-@click.option("--update-docs", is_flag=True,
-              help="Also rewrite docs/validation.md and its figures (documented settings only).")
+@click.option(
+    "--update-docs",
+    is_flag=True,
+    help="Also rewrite docs/validation.md and its figures (documented settings only).",
+)
 @reports_bad_input
-def validate_model(plan_file: Path, out: Path, workers: int, replications: int | None,
-                   scale: float | None, days: int | None, only: tuple[str, ...],
-                   update_docs: bool) -> None:
+def validate_model(
+    plan_file: Path,
+    out: Path,
+    workers: int,
+    replications: int | None,
+    scale: float | None,
+    days: int | None,
+    only: tuple[str, ...],
+    update_docs: bool,
+) -> None:
     """Measure the stylised facts and judge each by its rule (results/validation/)."""
     plan = load_plan(plan_file)
     documented = Settings.documented(plan)
-    settings = Settings(documented.scale if scale is None else scale,
-                        documented.days if days is None else days,
-                        documented.replications if replications is None else replications)
+    settings = Settings(
+        documented.scale if scale is None else scale,
+        documented.days if days is None else days,
+        documented.replications if replications is None else replications,
+    )
     check_keys(plan, only)
     if update_docs:
         require_documented(plan, settings, only)
@@ -284,8 +481,10 @@ def validate_model(plan_file: Path, out: Path, workers: int, replications: int |
     for outcome in outcomes:
         click.echo(f"{outcome.verdict.verdict:>13}  {outcome.fact.title}")
     counts = tally(outcomes)
-    click.echo(f"{counts['pass']} pass, {counts['fail']} fail, {counts['inconclusive']} "
-               f"inconclusive; wrote {', '.join(str(f) for f in files)}")
+    click.echo(
+        f"{counts['pass']} pass, {counts['fail']} fail, {counts['inconclusive']} "
+        f"inconclusive; wrote {', '.join(str(f) for f in files)}"
+    )
     if update_docs:
         click.echo(f"wrote {validation_docs(outcomes, Path('docs'), plan, settings)}")
 
@@ -306,8 +505,19 @@ def viz(scenario: str, policy: str, port: int, host: str) -> None:
         raise ConfigError("viz", "extra", "the app needs: pip install 'crowdsim[viz]'") from None
     app = Path(__file__).parent / "viz" / "app.py"
     env = {**os.environ, "CROWDSIM_SCENARIO": scenario, "CROWDSIM_POLICY": policy}
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port",
-           str(port), "--production", "--no-open"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
     sys.exit(subprocess.call(cmd, env=env))
 
 
@@ -331,26 +541,35 @@ def validate(file: Path) -> None:
     if "policies" in raw or "factors" in raw:
         experiment = load_experiment(file)
         runs = len(design(experiment))
-        click.echo(f"{file}: valid experiment {experiment.name!r}: {runs} runs "
-                   f"({runs // experiment.replications} points x {experiment.replications} "
-                   "replications)")
+        click.echo(
+            f"{file}: valid experiment {experiment.name!r}: {runs} runs "
+            f"({runs // experiment.replications} points x {experiment.replications} "
+            "replications)"
+        )
         return
     if POLICY_KEYS & set(raw) and not SCENARIO_KEYS & set(raw):
         policy = load_policy(str(file))
         units = sum(d.count for d in policy.deploy)
-        click.echo(f"{file}: valid policy {policy.name!r}: {len(policy.deploy)} deployments, "
-                   f"{units} units")
+        click.echo(
+            f"{file}: valid policy {policy.name!r}: {len(policy.deploy)} deployments, {units} units"
+        )
         return
     scenario: Scenario = load_scenario(str(file))
     city = scenario.city_model()
-    click.echo(f"{file}: valid scenario {scenario.name!r}: {city.n_nodes} nodes, "
-               f"{len(city.attractions)} attractions, {len(city.entries)} entries, "
-               f"{len(city.bus_lines)} bus lines, {scenario.days} days")
+    click.echo(
+        f"{file}: valid scenario {scenario.name!r}: {city.n_nodes} nodes, "
+        f"{len(city.attractions)} attractions, {len(city.entries)} entries, "
+        f"{len(city.bus_lines)} bus lines, {scenario.days} days"
+    )
 
 
 @main.command()
-@click.option("--fields", "all_fields", is_flag=True,
-              help="Print the reference of every scenario and policy field (docs/usage.md).")
+@click.option(
+    "--fields",
+    "all_fields",
+    is_flag=True,
+    help="Print the reference of every scenario and policy field (docs/usage.md).",
+)
 def params(all_fields: bool) -> None:
     """Print the parameter table (markdown) that docs/model.md embeds."""
     click.echo(config_reference() if all_fields else parameter_table())

@@ -106,8 +106,9 @@ def check_scalar(tp: Any, value: Any, file: str, path: str, meta: Mapping) -> An
     if tp in (int, float):
         ok = isinstance(value, int) if tp is int else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
-            raise ConfigError(file, path, f"expected {'an integer' if tp is int else 'a number'}, "
-                              f"got {value!r}")
+            raise ConfigError(
+                file, path, f"expected {'an integer' if tp is int else 'a number'}, got {value!r}"
+            )
         if not math.isfinite(value):
             raise ConfigError(file, path, f"{value!r} is not a finite number")
         low, high = meta.get("low"), meta.get("high")
@@ -132,8 +133,11 @@ def to_raw(value: Any) -> Any:
     Unset (None) and internal fields are left out: TOML has no null.
     """
     if dataclasses.is_dataclass(value):
-        return {f.name: to_raw(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.metadata.get("internal") and getattr(value, f.name) is not None}
+        return {
+            f.name: to_raw(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.metadata.get("internal") and getattr(value, f.name) is not None
+        }
     if isinstance(value, list | tuple):
         return [to_raw(v) for v in value]
     if isinstance(value, Mapping):
@@ -184,8 +188,9 @@ def _child(node: Any, part: str, dotted: str, label: str) -> Any:
 
 def _list_index(node: list, part: str, dotted: str, label: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(label, dotted, f"index {part!r} is out of range; the list has "
-                          f"{len(node)} items")
+        raise ConfigError(
+            label, dotted, f"index {part!r} is out of range; the list has {len(node)} items"
+        )
     return int(part)
 
 
@@ -234,5 +239,6 @@ def resolve(name_or_path: str, directory: Path, kind: str) -> Path:
     if builtin.exists():
         return builtin
     known = ", ".join(sorted(p.stem for p in directory.glob("*.toml")))
-    raise ConfigError(name_or_path, "", f"unknown {kind}; built-in: {known}, or a path to a "
-                      ".toml file")
+    raise ConfigError(
+        name_or_path, "", f"unknown {kind}; built-in: {known}, or a path to a .toml file"
+    )

@@ -72,7 +72,8 @@ class CrimeEvents:
         if model.presence.cooperating_bus(loc):
             awareness += (1.0 - awareness) * self.police.transit_awareness_boost
         incident.occurred = rng.random() < model.scenario.offenders.success_probability * (
-            1.0 - awareness)
+            1.0 - awareness
+        )
         who = model.presence.detector(loc, rng)
         if who:
             Ledger.detect(incident, who, now)
@@ -110,9 +111,13 @@ class CrimeEvents:
         reports = rng.random() < v.report_probability
         call_delay = v.report_median_min * math.exp(v.report_sigma * rng.standard_normal())
         footage = self.model.presence.has_camera(incident.location) and (
-            rng.random() < police.cctv_clearance)
-        investigation = 60.0 * police.investigation_median_h * math.exp(
-            police.investigation_sigma * rng.standard_normal())
+            rng.random() < police.cctv_clearance
+        )
+        investigation = (
+            60.0
+            * police.investigation_median_h
+            * math.exp(police.investigation_sigma * rng.standard_normal())
+        )
         yield env.timeout(notice)
         Ledger.notice(incident, env.now)
         if not reports:

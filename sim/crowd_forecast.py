@@ -81,10 +81,12 @@ def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
     people_a = np.array(people, dtype=float) * (flow.parties_per_day / parties)
     hours = np.arange(HOURS) * 60.0
     # minutes of each stay inside each hour of the day, times the party's size
-    overlap = np.clip(np.minimum(end_a[:, None], hours + 60.0)
-                      - np.maximum(start_a[:, None], hours), 0.0, 60.0)
+    overlap = np.clip(
+        np.minimum(end_a[:, None], hours + 60.0) - np.maximum(start_a[:, None], hours), 0.0, 60.0
+    )
     table = np.zeros((n_nodes + len(transit.directions), HOURS))
     np.add.at(table, where_a, overlap * people_a[:, None] / 60.0)
     on_road = np.array([max(1, d.n_vehicles - 1) for d in transit.directions], dtype=float)
-    return CrowdForecast(table[:n_nodes], table[n_nodes:] / on_road[:, None]
-                         if len(on_road) else table[n_nodes:])
+    return CrowdForecast(
+        table[:n_nodes], table[n_nodes:] / on_road[:, None] if len(on_road) else table[n_nodes:]
+    )

@@ -56,8 +56,7 @@ class Ledger:
     def __init__(self) -> None:
         self.incidents: list[Incident] = []
 
-    def attempt(self, t: float, location: int, node: int, on_bus: bool, offender: int
-                ) -> Incident:
+    def attempt(self, t: float, location: int, node: int, on_bus: bool, offender: int) -> Incident:
         """Open a record for an attempt (before deterrence is decided)."""
         incident = Incident(len(self.incidents), t, location, node, on_bus, offender)
         self.incidents.append(incident)
@@ -129,11 +128,14 @@ class Ledger:
     def frame(self) -> pd.DataFrame:
         """All incidents as a table (one row each), typed even when empty."""
         dtypes = {"int": "int64", "float": "float64", "bool": "bool", "str": "object"}
-        return pd.DataFrame({
-            f.name: pd.Series([getattr(i, f.name) for i in self.incidents],
-                              dtype=dtypes[str(f.type)])
-            for f in fields(Incident)
-        })
+        return pd.DataFrame(
+            {
+                f.name: pd.Series(
+                    [getattr(i, f.name) for i in self.incidents], dtype=dtypes[str(f.type)]
+                )
+                for f in fields(Incident)
+            }
+        )
 
     def metrics(self, visitors: int, days: int, place_nodes: np.ndarray) -> dict[str, float]:
         """Theft, arrest and response metrics of a run.
@@ -145,10 +147,13 @@ class Ledger:
         """
         inc = self.incidents
         occurred = [i for i in inc if i.occurred]
-        responded = np.array([i.t_responded - i.t_requested for i in inc
-                              if not math.isnan(i.t_responded)])
-        arrests = {f"arrests_{how}": sum(1 for i in inc if i.arrest and i.cleared_by == how)
-                   for how in CLEARANCES}
+        responded = np.array(
+            [i.t_responded - i.t_requested for i in inc if not math.isnan(i.t_responded)]
+        )
+        arrests = {
+            f"arrests_{how}": sum(1 for i in inc if i.arrest and i.cleared_by == how)
+            for how in CLEARANCES
+        }
         return {
             "thefts_attempted": len(inc),
             "thefts_deterred": sum(1 for i in inc if i.deterred),
@@ -162,12 +167,10 @@ class Ledger:
             "thefts_cleared": sum(1 for i in occurred if i.cleared_by),
             **arrests,
             "arrests_total": sum(arrests.values()),
-            "theft_rate_per_1000_visitors": 1000.0 * len(occurred) / visitors if visitors
-            else NAN,
+            "theft_rate_per_1000_visitors": 1000.0 * len(occurred) / visitors if visitors else NAN,
             "bus_thefts": sum(1 for i in occurred if i.on_bus),
             "response_time_mean_min": float(responded.mean()) if len(responded) else NAN,
-            "response_time_p90_min": float(np.percentile(responded, 90)) if len(responded)
-            else NAN,
+            "response_time_p90_min": float(np.percentile(responded, 90)) if len(responded) else NAN,
             "top5pct_places_theft_share": self._concentration(occurred, place_nodes),
         }
 

@@ -27,7 +27,7 @@ class Metric:
 _ARREST_MEANINGS = {
     "in_act": "arrests by an officer who saw the attempt",
     "on_dispatch": "arrests by a car sent on a live detection (camera, drone), the offender "
-                   "still in sight",
+    "still in sight",
     "after_report": "arrests by a car sent on the victim's report, the offender still in sight",
     "camera_evidence": "arrests from reviewed camera footage of a reported theft",
     "checkpoint": "arrests at a ring-road checkpoint, carrying loot",
@@ -36,57 +36,133 @@ _ARREST_MEANINGS = {
 METRICS: tuple[Metric, ...] = (
     Metric("visitors", "persons who arrived", "persons", "count over the run"),
     Metric("visitor_hours", "time visitors spent in town", "person-hours", "sum over visitors"),
-    Metric("thefts_attempted", "attempts, including those given up", "attempts",
-           "count over the run"),
-    Metric("thefts_deterred", "attempts the offender gave up for the guardians he saw",
-           "attempts", "count over the run"),
-    Metric("attempts_foiled_by_bystanders", "attempts bystanders noticed and foiled (0 unless "
-           "victims.bystander_notice > 0)", "attempts", "count over the run"),
-    Metric("thefts_occurred", "thefts: attempts that succeeded", "thefts", "count over the run",
-           "thefts"),
-    Metric("thefts_per_day", "thefts divided by the run's days", "thefts/day",
-           "count over the run / days"),
-    Metric("attempts_detected", "attempts spotted by police (plainclothes, uniformed, a live "
-           "camera, a drone)", "attempts", "count over the run"),
-    Metric("thefts_detected", "thefts spotted by police as they happened (a victim noticing "
-           "later is not one)", "thefts", "count over the run"),
-    Metric("thefts_noticed_by_victim", "thefts the victim noticed", "thefts",
-           "count over the run"),
+    Metric(
+        "thefts_attempted", "attempts, including those given up", "attempts", "count over the run"
+    ),
+    Metric(
+        "thefts_deterred",
+        "attempts the offender gave up for the guardians he saw",
+        "attempts",
+        "count over the run",
+    ),
+    Metric(
+        "attempts_foiled_by_bystanders",
+        "attempts bystanders noticed and foiled (0 unless victims.bystander_notice > 0)",
+        "attempts",
+        "count over the run",
+    ),
+    Metric(
+        "thefts_occurred",
+        "thefts: attempts that succeeded",
+        "thefts",
+        "count over the run",
+        "thefts",
+    ),
+    Metric(
+        "thefts_per_day",
+        "thefts divided by the run's days",
+        "thefts/day",
+        "count over the run / days",
+    ),
+    Metric(
+        "attempts_detected",
+        "attempts spotted by police (plainclothes, uniformed, a live camera, a drone)",
+        "attempts",
+        "count over the run",
+    ),
+    Metric(
+        "thefts_detected",
+        "thefts spotted by police as they happened (a victim noticing later is not one)",
+        "thefts",
+        "count over the run",
+    ),
+    Metric("thefts_noticed_by_victim", "thefts the victim noticed", "thefts", "count over the run"),
     Metric("thefts_reported", "thefts reported to the police", "thefts", "count over the run"),
-    Metric("thefts_cleared", "thefts whose case was cleared, by any kind of arrest or clearance",
-           "thefts", "count over the run"),
-    *(Metric(f"arrests_{how}", _ARREST_MEANINGS[how], "arrests", "count over the run")
-      for how in CLEARANCES),
-    Metric("arrests_total", "arrests of every kind above (they are disjoint)", "arrests",
-           "count over the run", "arrests"),
-    Metric("theft_rate_per_1000_visitors", "thefts per 1,000 visitors", "thefts/1,000 visitors",
-           "thefts / visitors x 1,000", "thefts/1000 visitors"),
+    Metric(
+        "thefts_cleared",
+        "thefts whose case was cleared, by any kind of arrest or clearance",
+        "thefts",
+        "count over the run",
+    ),
+    *(
+        Metric(f"arrests_{how}", _ARREST_MEANINGS[how], "arrests", "count over the run")
+        for how in CLEARANCES
+    ),
+    Metric(
+        "arrests_total",
+        "arrests of every kind above (they are disjoint)",
+        "arrests",
+        "count over the run",
+        "arrests",
+    ),
+    Metric(
+        "theft_rate_per_1000_visitors",
+        "thefts per 1,000 visitors",
+        "thefts/1,000 visitors",
+        "thefts / visitors x 1,000",
+        "thefts/1000 visitors",
+    ),
     Metric("bus_thefts", "thefts on buses", "thefts", "count over the run"),
-    Metric("response_time_mean_min", "time from a car request to arrival at the scene "
-           "(dispatch delay, any wait for a free car, the drive)", "min",
-           "mean over responses", "response (min)"),
-    Metric("response_time_p90_min", "as above, 90th percentile", "min",
-           "90th percentile over responses"),
-    Metric("police_visibility", "share of visitor time spent where visible police were",
-           "share", "watched person-minutes / person-minutes", "police visibility"),
-    Metric("top5pct_places_theft_share", "share of thefts at places that happened at the top "
-           "5% of places", "share", "over the run's thefts at places"),
-    Metric("officer_hours", "scheduled officer-hours (units x officers x shift hours, plus "
-           "staffed checkpoints)", "officer-hours", "sum over units", "officer-hours"),
+    Metric(
+        "response_time_mean_min",
+        "time from a car request to arrival at the scene "
+        "(dispatch delay, any wait for a free car, the drive)",
+        "min",
+        "mean over responses",
+        "response (min)",
+    ),
+    Metric(
+        "response_time_p90_min",
+        "as above, 90th percentile",
+        "min",
+        "90th percentile over responses",
+    ),
+    Metric(
+        "police_visibility",
+        "share of visitor time spent where visible police were",
+        "share",
+        "watched person-minutes / person-minutes",
+        "police visibility",
+    ),
+    Metric(
+        "top5pct_places_theft_share",
+        "share of thefts at places that happened at the top 5% of places",
+        "share",
+        "over the run's thefts at places",
+    ),
+    Metric(
+        "officer_hours",
+        "scheduled officer-hours (units x officers x shift hours, plus staffed checkpoints)",
+        "officer-hours",
+        "sum over units",
+        "officer-hours",
+    ),
     Metric("car_hours", "scheduled patrol car hours", "car-hours", "sum over cars"),
     Metric("drone_hours", "drone flight time", "hours", "sum over sorties"),
     Metric("camera_hours", "live-monitored camera hours", "camera-hours", "sum over cameras"),
-    Metric("offenders_in_pool", "offenders who were in town at some point of the run",
-           "offenders", "count over the run"),
+    Metric(
+        "offenders_in_pool",
+        "offenders who were in town at some point of the run",
+        "offenders",
+        "count over the run",
+    ),
     Metric("offender_days", "offender-days worked", "offender-days", "sum over days"),
-    Metric("offender_days_lost_to_arrest", "offender-days the pool would have worked but the "
-           "offender was in custody (incapacitation; the same draws under every policy, so "
-           "comparable across policies)", "offender-days", "sum over days"),
-    Metric("offenders_arrested", "distinct offenders arrested", "offenders",
-           "count over the run"),
+    Metric(
+        "offender_days_lost_to_arrest",
+        "offender-days the pool would have worked but the "
+        "offender was in custody (incapacitation; the same draws under every policy, so "
+        "comparable across policies)",
+        "offender-days",
+        "sum over days",
+    ),
+    Metric("offenders_arrested", "distinct offenders arrested", "offenders", "count over the run"),
     Metric("parties", "visiting parties who arrived", "parties", "count over the run"),
-    Metric("visitors_not_departed", "visitors still in town when the run ended", "persons",
-           "at the end"),
+    Metric(
+        "visitors_not_departed",
+        "visitors still in town when the run ended",
+        "persons",
+        "at the end",
+    ),
 )
 """Every metric of a run, in the order of `crowdsim run --json`."""
 

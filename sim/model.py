@@ -60,8 +60,15 @@ def few_collections() -> Iterator[None]:
 class CrowdPolicingModel(mesa.Model):
     """Visitors, pickpockets and police in a city of places, on a discrete-event clock."""
 
-    def __init__(self, scenario: Scenario, policy: Policy | None = None, *, seed: int = 0,
-                 step_minutes: float = 60.0, policy_source: str = "policy") -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy: Policy | None = None,
+        *,
+        seed: int = 0,
+        step_minutes: float = 60.0,
+        policy_source: str = "policy",
+    ) -> None:
         super().__init__(seed=seed)
         self.scenario = scenario
         self.policy = policy if policy is not None else Policy(name="none")
@@ -72,31 +79,37 @@ class CrowdPolicingModel(mesa.Model):
         self.streams = Streams.from_seed(seed)
         self.city = scenario.city_model()
         v = scenario.visitors
-        self.transit = transit_for(self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min,
-                                   v.bus_service_hours)
+        self.transit = transit_for(
+            self.city, v.walk_speed_m_per_min, v.bus_walk_threshold_min, v.bus_service_hours
+        )
         self.crowds = Crowds(self.transit.n_locations, self.env)
         self.visitor_flow = VisitorFlow(self, scenario, self.streams.visitors)
         self.env.process(self.visitor_flow.arrivals())
         self.offenders = OffenderPool(self)
         self.env.process(self.offenders.run())
         self.offender_network = OffenderNetwork(
-            self.city.n_nodes, scenario.offenders.risk_arrest_news,
-            60.0 * scenario.offenders.risk_memory_h, self.env)
+            self.city.n_nodes,
+            scenario.offenders.risk_arrest_news,
+            60.0 * scenario.offenders.risk_memory_h,
+            self.env,
+        )
         self.presence = Presence(self, scenario.police, scenario.victims)
         self.crime = CrimeEvents(self)
         self.dispatcher = Dispatcher(self, self.policy.dispatch)
         self.police_stops = StopLog()
         self.deployer = Deployer(self, self.policy, policy_source)
         self.deployer.deploy()
-        self.datacollector = DataCollector(model_reporters={
-            "minute": lambda m: m.env.now,
-            "visitors_present": lambda m: m.visitor_flow.present_people,
-            "visitors_arrived": lambda m: m.visitor_flow.arrived_people,
-            "offenders_free": lambda m: m.offenders.free_count,
-            "officers_visible": lambda m: sum(m.crowds.guards),
-            "thefts_total": lambda m: m.crime.ledger.count("occurred"),
-            "arrests_total": lambda m: m.crime.ledger.count("arrest"),
-        })
+        self.datacollector = DataCollector(
+            model_reporters={
+                "minute": lambda m: m.env.now,
+                "visitors_present": lambda m: m.visitor_flow.present_people,
+                "visitors_arrived": lambda m: m.visitor_flow.arrived_people,
+                "offenders_free": lambda m: m.offenders.free_count,
+                "officers_visible": lambda m: sum(m.crowds.guards),
+                "thefts_total": lambda m: m.crime.ledger.count("occurred"),
+                "arrests_total": lambda m: m.crime.ledger.count("arrest"),
+            }
+        )
         self.datacollector.collect(self)
 
     @property

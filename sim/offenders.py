@@ -54,11 +54,16 @@ class OffenderPool:
         self.n_choices = self.n_sites + len(transit.directions)
         self.site_index = {int(node): i for i, node in enumerate(self.sites)}
         # where he walks to for each choice: the site, or the first stop of the direction
-        self.approach = np.concatenate([self.sites, np.array(
-            [d.stops[0] for d in transit.directions], dtype=np.int64)]).astype(np.int64)
+        self.approach = np.concatenate(
+            [self.sites, np.array([d.stops[0] for d in transit.directions], dtype=np.int64)]
+        ).astype(np.int64)
         by_kind = p.gain_by_kind or {}
-        self.gain = np.concatenate([[by_kind.get(city.kind[s], 1.0) for s in self.sites],
-                                    np.full(len(transit.directions), p.bus_crowd_factor)])
+        self.gain = np.concatenate(
+            [
+                [by_kind.get(city.kind[s], 1.0) for s in self.sites],
+                np.full(len(transit.directions), p.bus_crowd_factor),
+            ]
+        )
         self.forecast = crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
         self._expected_hour = -1
         self._expected = np.zeros(self.n_choices)
@@ -72,8 +77,7 @@ class OffenderPool:
         """Expected crowd at every choice (sites, then bus vehicles) at this hour of day."""
         if hour != self._expected_hour:
             f = self.forecast
-            self._expected = np.concatenate([f.at_node[self.sites, hour],
-                                             f.per_vehicle[:, hour]])
+            self._expected = np.concatenate([f.at_node[self.sites, hour], f.per_vehicle[:, hour]])
             self._expected_hour = hour
         return self._expected
 
@@ -92,8 +96,7 @@ class OffenderPool:
             target = self.expected_active(day) / p.active_share
             if day > 0:
                 self.in_town &= self.rng.random(len(self.members)) >= p.turnover_per_day
-            newcomers = int(self.rng.poisson(target if day == 0 else
-                                             p.turnover_per_day * target))
+            newcomers = int(self.rng.poisson(target if day == 0 else p.turnover_per_day * target))
             self._join(newcomers)
             would_work = self.in_town & (self.rng.random(len(self.members)) < p.active_share)
             active = lost = 0
@@ -133,8 +136,7 @@ class OffenderPool:
     @property
     def free_count(self) -> int:
         """Offenders in the pool and not in custody (for the hourly series)."""
-        return sum(1 for o, here in zip(self.members, self.in_town, strict=True)
-                   if here and o.free)
+        return sum(1 for o, here in zip(self.members, self.in_town, strict=True) if here and o.free)
 
     def metrics(self) -> dict[str, float]:
         """Offender-days worked and lost to arrest, arrests of distinct offenders."""

@@ -35,10 +35,18 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 def write_run(result: RunResult, out: Path) -> list[Path]:
     """Write metrics (JSON) and every table of a run (parquet) to `out`."""
     out = Path(out)
-    paths = [out / "metrics.json", out / "places.parquet", out / "hourly.parquet",
-             out / "incidents.parquet", out / "police_stops.parquet", out / "daily.parquet"]
-    metrics = {k: (None if isinstance(v, float) and math.isnan(v) else v)
-               for k, v in result.metrics.items()}
+    paths = [
+        out / "metrics.json",
+        out / "places.parquet",
+        out / "hourly.parquet",
+        out / "incidents.parquet",
+        out / "police_stops.parquet",
+        out / "daily.parquet",
+    ]
+    metrics = {
+        k: (None if isinstance(v, float) and math.isnan(v) else v)
+        for k, v in result.metrics.items()
+    }
     atomic_write(paths[0], lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     write_table(result.places, paths[1])
     write_table(result.hourly, paths[2])

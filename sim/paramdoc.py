@@ -36,7 +36,8 @@ EFFECTIVE_DEFAULTS = {
     (VisitorParams, "dwell_median_min"): lambda: VisitorParams().dwell_medians(),
     (OffenderParams, "gain_by_kind"): lambda: "1 for every kind",
     (VisitorParams, "kind_hour_weights"): lambda: {
-        kind: _hour_runs(w) for kind, w in VisitorParams().hour_weights().items()},
+        kind: _hour_runs(w) for kind, w in VisitorParams().hour_weights().items()
+    },
 }
 """Fields whose default is filled in by a method; the table shows the filled-in values."""
 
@@ -54,8 +55,7 @@ def _hour_runs(weights: tuple[float, ...]) -> str:
 
 def _shown(value: object) -> str:
     if isinstance(value, tuple):
-        return ", ".join(_shown(v) for v in value) if len(value) <= 6 else \
-            f"{len(value)} values"
+        return ", ".join(_shown(v) for v in value) if len(value) <= 6 else f"{len(value)} values"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, dict):
@@ -69,8 +69,13 @@ def parameter_table() -> str:
     """Markdown: one table per section, every parameter with default, unit and source."""
     out = [START]
     for title, cls, behavioural in SECTIONS:
-        out += ["", f"**{title}**", "", "| parameter | default | unit | meaning | source |",
-                "|---|---|---|---|---|"]
+        out += [
+            "",
+            f"**{title}**",
+            "",
+            "| parameter | default | unit | meaning | source |",
+            "|---|---|---|---|---|",
+        ]
         for name, f, default in iter_params(cls):
             meta = f.metadata
             effective = EFFECTIVE_DEFAULTS.get((cls, name))
@@ -78,8 +83,10 @@ def parameter_table() -> str:
             source = meta.get("source", "")
             if not behavioural and source == ASSUMPTION:
                 source = ""
-            out.append(f"| `{name}` | {shown} | {meta.get('unit', '')} | "
-                       f"{meta.get('doc', '')} | {source} |")
+            out.append(
+                f"| `{name}` | {shown} | {meta.get('unit', '')} | "
+                f"{meta.get('doc', '')} | {source} |"
+            )
     out += ["", END]
     return "\n".join(out)
 
@@ -96,12 +103,18 @@ def config_reference() -> str:
         ("Experiment file", Experiment, ""),
         ("[space]", SpaceSpec, "space."),
     ):
-        out += ["", f"**{title}**", "", "| field | default | allowed | meaning |",
-                "|---|---|---|---|"]
+        out += [
+            "",
+            f"**{title}**",
+            "",
+            "| field | default | allowed | meaning |",
+            "|---|---|---|---|",
+        ]
         for name, f, default in iter_params(cls, prefix=prefix):
             meta = f.metadata
-            out.append(f"| `{name}` | {_shown(default)} | {_allowed(meta)} | "
-                       f"{meta.get('doc', '')} |")
+            out.append(
+                f"| `{name}` | {_shown(default)} | {_allowed(meta)} | {meta.get('doc', '')} |"
+            )
     out += ["", REF_END]
     return "\n".join(out)
 
@@ -128,10 +141,11 @@ def metrics_reference() -> str:
 
 def refresh_docs(docs: Path) -> None:
     """Rewrite the generated blocks of docs/model.md and docs/usage.md (`make docs`)."""
-    for name, start, end, text in (("model.md", START, END, parameter_table()),
-                                   ("usage.md", REF_START, REF_END, config_reference()),
-                                   ("usage.md", METRICS_START, METRICS_END,
-                                    metrics_reference())):
+    for name, start, end, text in (
+        ("model.md", START, END, parameter_table()),
+        ("usage.md", REF_START, REF_END, config_reference()),
+        ("usage.md", METRICS_START, METRICS_END, metrics_reference()),
+    ):
         path = docs / name
         old = path.read_text()
         a, b = old.index(start), old.index(end) + len(end)

@@ -44,17 +44,24 @@ class Drift:
         return bool(self.tier1 or self.tier2 or self.ranking)
 
 
-def specs_for(experiment: Experiment, replications: int | None,
-              extra: dict[str, Any]) -> list[RunSpec]:
+def specs_for(
+    experiment: Experiment, replications: int | None, extra: dict[str, Any]
+) -> list[RunSpec]:
     """The experiment's runs (first `replications` of each point) with `extra` overrides."""
-    scenario_extra = tuple((k.removeprefix("scenario."), v) for k, v in extra.items()
-                           if not k.startswith("policy."))
-    policy_extra = tuple((k.removeprefix("policy."), v) for k, v in extra.items()
-                         if k.startswith("policy."))
+    scenario_extra = tuple(
+        (k.removeprefix("scenario."), v) for k, v in extra.items() if not k.startswith("policy.")
+    )
+    policy_extra = tuple(
+        (k.removeprefix("policy."), v) for k, v in extra.items() if k.startswith("policy.")
+    )
     keep = replications or experiment.replications
-    return [replace(s, scenario_set=s.scenario_set + scenario_extra,
-                    policy_set=s.policy_set + policy_extra)
-            for s in design(experiment) if s.replication < keep]
+    return [
+        replace(
+            s, scenario_set=s.scenario_set + scenario_extra, policy_set=s.policy_set + policy_extra
+        )
+        for s in design(experiment)
+        if s.replication < keep
+    ]
 
 
 def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
@@ -62,8 +69,16 @@ def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
     executor = "serial" if workers == 1 else "process"
     rows = {r["key"]: r for r in run_all(specs, executor=executor, workers=workers)}
     table = pd.DataFrame([rows[s.key()] for s in specs])
-    return table[["label", "policy", "point", "replication", "seed",
-                  *[c for c in table.columns if c in NAMES]]]
+    return table[
+        [
+            "label",
+            "policy",
+            "point",
+            "replication",
+            "seed",
+            *[c for c in table.columns if c in NAMES],
+        ]
+    ]
 
 
 def reference_path(folder: Path, experiment: Experiment) -> Path:
@@ -75,10 +90,10 @@ def save_reference(folder: Path, experiment: Experiment, table: pd.DataFrame) ->
     """Store the metric table and what produced it."""
     path = reference_path(folder, experiment)
     write_table(table, path)
-    meta = {"experiment": to_raw(experiment), "model_version": model_version(),
-            "runs": len(table)}
-    atomic_write(path.with_suffix(".json"),
-                 lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
+    meta = {"experiment": to_raw(experiment), "model_version": model_version(), "runs": len(table)}
+    atomic_write(
+        path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n")
+    )
     return path
 
 
@@ -86,20 +101,32 @@ def load_reference(folder: Path, experiment: Experiment) -> pd.DataFrame:
     """The stored table (ConfigError, exit 2, if there is none)."""
     path = reference_path(folder, experiment)
     if not path.exists():
-        raise ConfigError(str(path), "", "no reference here; create one with "
-                          "`crowdsim regress --update`")
+        raise ConfigError(
+            str(path), "", "no reference here; create one with `crowdsim regress --update`"
+        )
     return pd.read_parquet(path)
 
 
-def compare(reference: pd.DataFrame, current: pd.DataFrame, *, alpha: float,
-            threshold: float, response: str, tiers: tuple[int, ...] = (1, 2)) -> Drift:
+def compare(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    alpha: float,
+    threshold: float,
+    response: str,
+    tiers: tuple[int, ...] = (1, 2),
+) -> Drift:
     """Every difference between a stored reference and a new measurement."""
     drift = Drift()
     keep = current["replication"].max()
     reference = reference[reference["replication"] <= keep]
-    metrics = [c for c in reference.columns if c in current.columns
-               and pd.api.types.is_numeric_dtype(reference[c])
-               and c not in ("point", "replication", "seed")]
+    metrics = [
+        c
+        for c in reference.columns
+        if c in current.columns
+        and pd.api.types.is_numeric_dtype(reference[c])
+        and c not in ("point", "replication", "seed")
+    ]
     if 1 in tiers:
         drift.tier1 = _exact(reference, current, metrics)
     if 2 in tiers:
@@ -122,8 +149,10 @@ def _exact(reference: pd.DataFrame, current: pd.DataFrame, metrics: list[str]) -
                 continue
             change = now - old
             rel = f", {change / old:+.1%}" if old else ""
-            lines.append(f"{label} (seed {ref.at[label, 'seed']}): {metric} {old:.6g} -> "
-                         f"{now:.6g} ({change:+.6g}{rel})")
+            lines.append(
+                f"{label} (seed {ref.at[label, 'seed']}): {metric} {old:.6g} -> "
+                f"{now:.6g} ({change:+.6g}{rel})"
+            )
     return lines
 
 
@@ -133,8 +162,13 @@ def _same(old: float, new: float) -> bool:
     return bool(np.isclose(old, new, rtol=ABS_TOLERANCE, atol=ABS_TOLERANCE))
 
 
-def _distributions(reference: pd.DataFrame, current: pd.DataFrame, metrics: list[str],
-                   alpha: float, threshold: float) -> list[str]:
+def _distributions(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    metrics: list[str],
+    alpha: float,
+    threshold: float,
+) -> list[str]:
     lines = []
     for label, ref in reference.groupby("label", sort=False):
         new = current[current["label"] == label]
@@ -147,35 +181,42 @@ def _distributions(reference: pd.DataFrame, current: pd.DataFrame, metrics: list
             scale = max(abs(a.mean()), 1e-12)
             rel = (b.mean() - a.mean()) / scale
             if p < alpha and abs(rel) > threshold:
-                lines.append(f"{label}: {metric} mean {a.mean():.4g} -> {b.mean():.4g} "
-                             f"({rel:+.1%}, Mann-Whitney p = {p:.2g})")
+                lines.append(
+                    f"{label}: {metric} mean {a.mean():.4g} -> {b.mean():.4g} "
+                    f"({rel:+.1%}, Mann-Whitney p = {p:.2g})"
+                )
     return lines
 
 
-def _ranking(reference: pd.DataFrame, current: pd.DataFrame, response: str,
-             threshold: float) -> list[str]:
+def _ranking(
+    reference: pd.DataFrame, current: pd.DataFrame, response: str, threshold: float
+) -> list[str]:
     """Pairs of policies whose order on the response flipped (clear gaps only)."""
     old = reference.groupby("label", sort=False)[response].mean()
     new = current.groupby("label", sort=False)[response].mean()
     lines = []
     labels = list(old.index)
     for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
+        for b in labels[i + 1 :]:
             gap = old[a] - old[b]
             if abs(gap) <= threshold * max(abs(old[a]), abs(old[b]), 1e-12):
                 continue  # too close to call: not a ranking
             if a in new and b in new and np.sign(new[a] - new[b]) == -np.sign(gap):
-                lines.append(f"ranking on {response}: {a} vs {b} reversed "
-                             f"({old[a]:.4g} vs {old[b]:.4g} -> {new[a]:.4g} vs {new[b]:.4g})")
+                lines.append(
+                    f"ranking on {response}: {a} vs {b} reversed "
+                    f"({old[a]:.4g} vs {old[b]:.4g} -> {new[a]:.4g} vs {new[b]:.4g})"
+                )
     return lines
 
 
 def report(drift: Drift) -> str:
     """The human-readable verdict."""
     parts = []
-    for title, lines in (("Tier 1 (exact, replication 0)", drift.tier1),
-                         ("Tier 2 (distributions)", drift.tier2),
-                         ("Tier 2 (ranking of policies)", drift.ranking)):
+    for title, lines in (
+        ("Tier 1 (exact, replication 0)", drift.tier1),
+        ("Tier 2 (distributions)", drift.tier2),
+        ("Tier 2 (ranking of policies)", drift.ranking),
+    ):
         if lines:
             parts.append(f"{title}: {len(lines)} change(s)")
             parts += [f"  {line}" for line in lines[:50]]

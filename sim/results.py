@@ -35,14 +35,16 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     crowds = model.crowds
     city = model.city
     person_minutes = sum(crowds.person_minutes)
-    theft_metrics = model.crime.ledger.metrics(flow.arrived_people, model.scenario.days,
-                                               city.visited)
+    theft_metrics = model.crime.ledger.metrics(
+        flow.arrived_people, model.scenario.days, city.visited
+    )
     measured: dict[str, float] = {
         "visitors": flow.arrived_people,
         "visitor_hours": flow.person_minutes_in_city / 60.0,
         **theft_metrics,
         "police_visibility": sum(crowds.watched_person_minutes) / person_minutes
-        if person_minutes else math.nan,
+        if person_minutes
+        else math.nan,
         **resources_used(model),
         **model.offenders.metrics(),
         "parties": flow.arrived_parties,
@@ -53,14 +55,21 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     under_way = model.deployer.stops_under_way()
     stops = model.police_stops.frame(city, model.transit, under_way)
     police_minutes = model.police_stops.minutes_at(model.transit, under_way)
-    return RunResult(metrics=metrics, places=_places(model, incidents, police_minutes),
-                     hourly=_hourly(model, incidents), incidents=incidents,
-                     police_stops=stops, daily=_daily(model, incidents), city=city,
-                     layout=model.deployer.layout())
+    return RunResult(
+        metrics=metrics,
+        places=_places(model, incidents, police_minutes),
+        hourly=_hourly(model, incidents),
+        incidents=incidents,
+        police_stops=stops,
+        daily=_daily(model, incidents),
+        city=city,
+        layout=model.deployer.layout(),
+    )
 
 
-def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, police_minutes: np.ndarray
-            ) -> pd.DataFrame:
+def _places(
+    model: CrowdPolicingModel, incidents: pd.DataFrame, police_minutes: np.ndarray
+) -> pd.DataFrame:
     city, crowds = model.city, model.crowds
     n = city.n_nodes
     at_places = incidents[~incidents["on_bus"]]
@@ -68,23 +77,25 @@ def _places(model: CrowdPolicingModel, incidents: pd.DataFrame, police_minutes: 
     def per_node(mask: pd.Series) -> np.ndarray:
         return np.bincount(at_places.loc[mask, "node"].to_numpy(dtype=np.int64), minlength=n)
 
-    places = pd.DataFrame({
-        "node": city.node_ids,
-        "label": city.label,
-        "kind": city.kind,
-        "x": city.x,
-        "y": city.y,
-        "cell": city.cell,
-        "visits": np.asarray(crowds.visits[:n]),
-        "person_hours": np.asarray(crowds.person_minutes[:n]) / 60.0,
-        "watched_person_hours": np.asarray(crowds.watched_person_minutes[:n]) / 60.0,
-        "police_minutes": police_minutes,
-        "attempts": per_node(at_places["node"] >= 0),
-        "deterred": per_node(at_places["deterred"]),
-        "thefts": per_node(at_places["occurred"]),
-        "arrests": per_node(at_places["arrest"]),
-        "camera": model.presence.camera[:n],
-    })
+    places = pd.DataFrame(
+        {
+            "node": city.node_ids,
+            "label": city.label,
+            "kind": city.kind,
+            "x": city.x,
+            "y": city.y,
+            "cell": city.cell,
+            "visits": np.asarray(crowds.visits[:n]),
+            "person_hours": np.asarray(crowds.person_minutes[:n]) / 60.0,
+            "watched_person_hours": np.asarray(crowds.watched_person_minutes[:n]) / 60.0,
+            "police_minutes": police_minutes,
+            "attempts": per_node(at_places["node"] >= 0),
+            "deterred": per_node(at_places["deterred"]),
+            "thefts": per_node(at_places["occurred"]),
+            "arrests": per_node(at_places["arrest"]),
+            "camera": model.presence.camera[:n],
+        }
+    )
     return places.iloc[city.places].reset_index(drop=True)  # rows in city.places order
 
 
@@ -104,22 +115,33 @@ def _hourly(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
 
 def _daily(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
     """Per day: visitors, the offender pool and who worked, thefts and arrests."""
-    pool = pd.DataFrame([vars(d) for d in model.offenders.days],
-                        columns=["day", "pool", "newcomers", "active", "lost_to_arrest"])
+    pool = pd.DataFrame(
+        [vars(d) for d in model.offenders.days],
+        columns=["day", "pool", "newcomers", "active", "lost_to_arrest"],
+    )
     days = np.arange(model.scenario.days)
 
     def per_day(times: pd.Series) -> np.ndarray:
         day = (times.to_numpy(dtype=float) // MIN_PER_DAY).astype(np.int64)
         return np.bincount(day, minlength=len(days))[: len(days)]
 
-    frame = pd.DataFrame({
-        "day": days,
-        "visitors": [model.visitor_flow.people_of_day.get(int(d), 0) for d in days],
-        "thefts": per_day(incidents.loc[incidents["occurred"], "t_attempt"]),
-        "arrests": per_day(incidents.loc[incidents["arrest"], "t_cleared"]),
-    })
-    frame = frame.merge(pool.rename(columns={"pool": "offenders_in_pool",
-                                             "active": "offenders_active",
-                                             "lost_to_arrest": "offender_days_lost_to_arrest"}),
-                        on="day", how="left")
+    frame = pd.DataFrame(
+        {
+            "day": days,
+            "visitors": [model.visitor_flow.people_of_day.get(int(d), 0) for d in days],
+            "thefts": per_day(incidents.loc[incidents["occurred"], "t_attempt"]),
+            "arrests": per_day(incidents.loc[incidents["arrest"], "t_cleared"]),
+        }
+    )
+    frame = frame.merge(
+        pool.rename(
+            columns={
+                "pool": "offenders_in_pool",
+                "active": "offenders_active",
+                "lost_to_arrest": "offender_days_lost_to_arrest",
+            }
+        ),
+        on="day",
+        how="left",
+    )
     return frame.fillna(0).astype(dict.fromkeys(frame.columns, "int64"))

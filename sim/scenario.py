@@ -22,6 +22,7 @@ from sim.params import param
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
+
 @dataclass(frozen=True)
 class CitySpec:
     """Where the city comes from: a file, or a seeded generator; optionally places by rule."""
@@ -38,8 +39,9 @@ class Scenario:
     name: str = param("unnamed", doc="scenario name")
     description: str = param("", doc="one-line description")
     days: int = param(1, unit="days", low=1, high=60, doc="simulated days")
-    scale: float = param(1.0, low=0, high=10,
-                         doc="multiplies visitor and offender numbers (0.1 = a tenth)")
+    scale: float = param(
+        1.0, low=0, high=10, doc="multiplies visitor and offender numbers (0.1 = a tenth)"
+    )
     city: CitySpec = param(CitySpec(), doc="the city")
     visitors: VisitorParams = param(VisitorParams(), doc="visitors")
     offenders: OffenderParams = param(OffenderParams(), doc="pickpockets")
@@ -72,9 +74,13 @@ def _build_city(spec: CitySpec, base: Path, source: str) -> City:
     if spec.assign is not None:
         city = assign_places(city, spec.assign)
     if len(city.entries) == 0 or len(city.attractions) == 0:
-        raise ConfigError(source, "city", "the city needs at least one entry place (station, "
-                          "bus_terminal, pier, hotel) and one attraction with attractiveness > 0; "
-                          "a bare street network needs [city.assign]")
+        raise ConfigError(
+            source,
+            "city",
+            "the city needs at least one entry place (station, "
+            "bus_terminal, pier, hotel) and one attraction with attractiveness > 0; "
+            "a bare street network needs [city.assign]",
+        )
     city.freeze()  # shared by every run in the process: nobody may change it
     return city
 
@@ -99,16 +105,21 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
 def check_consistency(scenario: Scenario, file: str) -> None:
     """Constraints between fields that the per-field bounds cannot express."""
     v, o = scenario.visitors, scenario.offenders
-    for field_name, weights in (("visitors.party_size_weights", v.party_size_weights),
-                                ("visitors.arrival_profile", v.arrival_profile)):
+    for field_name, weights in (
+        ("visitors.party_size_weights", v.party_size_weights),
+        ("visitors.arrival_profile", v.arrival_profile),
+    ):
         if sum(weights) <= 0:
             raise ConfigError(file, field_name, "needs at least one weight above 0")
-    for field_name, (low, high) in (("visitors.bus_service_hours", v.bus_service_hours),
-                                    ("offenders.work_hours", o.work_hours),
-                                    ("offenders.flee_m", o.flee_m)):
+    for field_name, (low, high) in (
+        ("visitors.bus_service_hours", v.bus_service_hours),
+        ("offenders.work_hours", o.work_hours),
+        ("offenders.flee_m", o.flee_m),
+    ):
         if low > high:
-            raise ConfigError(file, field_name, f"[{low:g}, {high:g}]: the first value must "
-                              "not exceed the second")
+            raise ConfigError(
+                file, field_name, f"[{low:g}, {high:g}]: the first value must not exceed the second"
+            )
 
 
 def load_scenario(name_or_path: str, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -120,4 +131,3 @@ def load_scenario(name_or_path: str, overrides: dict[str, Any] | None = None) ->
     check_consistency(scenario, str(path))
     scenario.city_model()  # a broken city file fails now, before any run starts
     return scenario
-

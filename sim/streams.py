@@ -39,6 +39,5 @@ class Streams:
 
     def offender(self, index: int) -> np.random.Generator:
         """The stream of the `index`-th offender to join the pool (same under every policy)."""
-        seq = np.random.SeedSequence(self.root.entropy,
-                                     spawn_key=(INDIVIDUAL_OFFENDERS, index))
+        seq = np.random.SeedSequence(self.root.entropy, spawn_key=(INDIVIDUAL_OFFENDERS, index))
         return np.random.default_rng(seq)

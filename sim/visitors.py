@@ -28,8 +28,9 @@ REDRAWS = 5  # a sight already seen today is redrawn this many times before the 
 class VisitorFlow:
     """Draws each day's parties and plans their itineraries from the visitor stream."""
 
-    def __init__(self, model: CrowdPolicingModel, scenario: Scenario,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, model: CrowdPolicingModel, scenario: Scenario, rng: np.random.Generator
+    ) -> None:
         self.model = model
         self.params = params = scenario.visitors
         self.awareness_ab = scenario.victims.awareness_beta
@@ -74,8 +75,9 @@ class VisitorFlow:
         env = self.model.env
         for day in range(self.model.scenario.days):
             times, sizes, entries, stops, awareness = self.day(day)
-            for t, size, entry, n_stops, aware in zip(times, sizes, entries, stops, awareness,
-                                                      strict=True):
+            for t, size, entry, n_stops, aware in zip(
+                times, sizes, entries, stops, awareness, strict=True
+            ):
                 if t > env.now:
                     yield env.timeout(t - env.now)
                 itinerary, dwell = self.plan_day(entry, n_stops, t, day, self.rng)
@@ -100,8 +102,9 @@ class VisitorFlow:
             return self.people_of_day[day]
         return int(sum(self.day(day)[1]))
 
-    def draw_day(self, day: int, rng: np.random.Generator, parties: int | None = None
-                 ) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
+    def draw_day(
+        self, day: int, rng: np.random.Generator, parties: int | None = None
+    ) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
         """Arrival times, party sizes, entry places, sight counts and vigilance for a day.
 
         The number of parties is Poisson around the daily mean unless `parties` is given.
@@ -119,8 +122,9 @@ class VisitorFlow:
         awareness = rng.beta(*self.awareness_ab, size=n)
         return times.tolist(), sizes.tolist(), entries, stops.tolist(), awareness.tolist()
 
-    def plan_day(self, entry: int, n_stops: int, t: float, day: int, rng: np.random.Generator
-                 ) -> tuple[list[int], list[float]]:
+    def plan_day(
+        self, entry: int, n_stops: int, t: float, day: int, rng: np.random.Generator
+    ) -> tuple[list[int], list[float]]:
         """Sights chosen one after another while the party can still be back by day's end.
 
         Times are estimated at walking pace; every stay is cut so that the walk back to
@@ -133,8 +137,12 @@ class VisitorFlow:
         median = self.dwell_median
         leave_wait = median[entry] * math.exp(sigma * rng.standard_normal())
         itinerary = [entry]
-        dwell = [min(median[entry] * math.exp(sigma * rng.standard_normal()),
-                     max(day_end - t - leave_wait, 0.0))]
+        dwell = [
+            min(
+                median[entry] * math.exp(sigma * rng.standard_normal()),
+                max(day_end - t - leave_wait, 0.0),
+            )
+        ]
         t += dwell[0]
         here = entry
         for _ in range(n_stops):

@@ -88,14 +88,17 @@ def test_unknown_kind_is_an_error(tmp_path):
         read_graphml(path)
 
 
-@pytest.mark.parametrize(("node_attr", "value", "field"), [
-    ("x", float("nan"), "node '101'.x"),
-    ("y", float("inf"), "node '101'.y"),
-    ("capacity", "lots", "node '101'.capacity"),
-    ("capacity", -5.0, "node '101'.capacity"),
-    ("cell", "1.5", "node '101'.cell"),
-    ("patrol_point", "maybe", "node '101'.patrol_point"),
-])
+@pytest.mark.parametrize(
+    ("node_attr", "value", "field"),
+    [
+        ("x", float("nan"), "node '101'.x"),
+        ("y", float("inf"), "node '101'.y"),
+        ("capacity", "lots", "node '101'.capacity"),
+        ("capacity", -5.0, "node '101'.capacity"),
+        ("cell", "1.5", "node '101'.cell"),
+        ("patrol_point", "maybe", "node '101'.patrol_point"),
+    ],
+)
 def test_city_values_pass_the_config_checks(tmp_path, node_attr, value, field):
     """A city file's values meet the same checks as every config field: no bare float()."""
     g = osmnx_style_graph()
@@ -109,8 +112,7 @@ def test_city_values_pass_the_config_checks(tmp_path, node_attr, value, field):
 
 def test_bus_lines_are_checked_like_config(tmp_path):
     g = osmnx_style_graph()
-    g.graph["bus_lines"] = json.dumps([{"name": "a", "stops": ["101", "103"],
-                                        "headway_min": -2}])
+    g.graph["bus_lines"] = json.dumps([{"name": "a", "stops": ["101", "103"], "headway_min": -2}])
     path = tmp_path / "bus.graphml"
     nx.write_graphml(g, path)
     with pytest.raises(ConfigError) as info:
@@ -150,8 +152,9 @@ def test_round_trip_keeps_everything(tmp_path, writer):
 
 
 def test_generator_is_seeded_and_connected():
-    spec = GeneratedCitySpec(seed=11, rows=10, cols=12, n_cells=5, n_patrol_points=50,
-                             n_checkpoints=6)
+    spec = GeneratedCitySpec(
+        seed=11, rows=10, cols=12, n_cells=5, n_patrol_points=50, n_checkpoints=6
+    )
     one, two = generate_city(spec), generate_city(spec)
     np.testing.assert_array_equal(one.x, two.x)
     assert one.kind == two.kind
@@ -190,7 +193,8 @@ def test_real_osm_network_loads_and_takes_places(milan_graphml):
     assert len(placed.entries) == 4
     assert set(placed.cell.tolist()) == {0, 1, 2}
     transit = Transit(placed, 72.0, 15.0, (6.0, 23.0))
-    minutes = [transit.walk_minutes(int(a), int(b))
-               for a in placed.entries for b in placed.attractions]
+    minutes = [
+        transit.walk_minutes(int(a), int(b)) for a in placed.entries for b in placed.attractions
+    ]
     # a 2.1 x 1.8 km centre: every walk from the edge to a central sight is 2-45 minutes
     assert 2 < min(minutes) < max(minutes) < 45

@@ -15,13 +15,24 @@ from sim.cli import main
 
 def crowdsim(*args: str) -> subprocess.CompletedProcess:
     """Run the real console entry point in a subprocess (exit codes, stdout purity)."""
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_run_json_is_one_object_and_reproducible():
-    args = ("run", "--scenario", "leshan-mayday", "--scale", "0.05", "--days", "1",
-            "--seed", "1", "--json")
+    args = (
+        "run",
+        "--scenario",
+        "leshan-mayday",
+        "--scale",
+        "0.05",
+        "--days",
+        "1",
+        "--seed",
+        "1",
+        "--json",
+    )
     first, second = crowdsim(*args), crowdsim(*args)
     assert first.returncode == 0, first.stderr
     metrics = json.loads(first.stdout)
@@ -62,8 +73,7 @@ def test_bad_city_file_exits_2(tmp_path):
 
 
 def test_run_writes_outputs(tmp_path):
-    result = CliRunner().invoke(main, ["run", "--scenario", "small-town", "--out",
-                                       str(tmp_path)])
+    result = CliRunner().invoke(main, ["run", "--scenario", "small-town", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "visitors" in result.output
     places = pd.read_parquet(tmp_path / "places.parquet")

@@ -28,11 +28,13 @@ def test_paired_effect_matches_scipy_paired_t():
     rng = np.random.default_rng(0)
     base = rng.normal(10, 3, 12)
     treated = base - 1.5 + rng.normal(0, 0.5, 12)  # strongly paired
-    rows = pd.DataFrame({
-        "label": ["none"] * 12 + ["posts"] * 12,
-        "replication": list(range(12)) * 2,
-        "rate": np.concatenate([base, treated]),
-    })
+    rows = pd.DataFrame(
+        {
+            "label": ["none"] * 12 + ["posts"] * 12,
+            "replication": list(range(12)) * 2,
+            "rate": np.concatenate([base, treated]),
+        }
+    )
     effect = paired_effects(rows, ["rate"], "none").iloc[0]
     expected = stats.ttest_rel(treated, base).confidence_interval(0.95)
     assert effect["difference"] == pytest.approx((treated - base).mean())
@@ -46,8 +48,9 @@ def test_paired_effect_matches_scipy_paired_t():
 
 
 def test_paired_effects_pair_by_replication_not_order():
-    rows = pd.DataFrame({"label": ["b", "b", "t", "t"], "replication": [0, 1, 1, 0],
-                         "m": [1.0, 5.0, 6.0, 2.0]})
+    rows = pd.DataFrame(
+        {"label": ["b", "b", "t", "t"], "replication": [0, 1, 1, 0], "m": [1.0, 5.0, 6.0, 2.0]}
+    )
     effect = paired_effects(rows, ["m"], "b").iloc[0]
     assert effect["difference"] == pytest.approx(1.0)
     assert effect["ci_low"] == pytest.approx(1.0)  # the same +1 in both pairs
@@ -55,8 +58,17 @@ def test_paired_effects_pair_by_replication_not_order():
 
 def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
     out = tmp_path / "cmp"
-    args = ["compare", "--scenario", "small-town", "--policies", "fixed-posts,plainclothes",
-            "--replications", "3", "--out", str(out)]
+    args = [
+        "compare",
+        "--scenario",
+        "small-town",
+        "--policies",
+        "fixed-posts,plainclothes",
+        "--replications",
+        "3",
+        "--out",
+        str(out),
+    ]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
     for name in ("fixed-posts", "plainclothes", "none"):
@@ -65,7 +77,8 @@ def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 9
     assert set(runs.groupby("label")["seed"].apply(frozenset)) == {
-        frozenset(runs.loc[runs["label"] == "none", "seed"])}  # same seeds everywhere
+        frozenset(runs.loc[runs["label"] == "none", "seed"])
+    }  # same seeds everywhere
     summary = pd.read_csv(out / "summary.csv")
     assert {"label", "metric", "mean", "ci_low", "ci_high"} <= set(summary.columns)
     assert "| fixed-posts" in (out / "summary.md").read_text()
@@ -76,8 +89,9 @@ def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
         assert (out / figure).with_suffix(".svg").stat().st_size > 1000
 
     calls = []
-    monkeypatch.setattr(compare_module, "run_all",
-                        lambda specs, **kw: calls.append(len(specs)) or iter(()))
+    monkeypatch.setattr(
+        compare_module, "run_all", lambda specs, **kw: calls.append(len(specs)) or iter(())
+    )
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0, again.output
     assert calls == [0]  # every run was already on disk
@@ -85,7 +99,17 @@ def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
 
 
 def test_compare_rejects_bad_policy_before_running(tmp_path):
-    result = CliRunner().invoke(main, ["compare", "--scenario", "small-town", "--policies",
-                                       "grid,warp-drive", "--out", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            "--scenario",
+            "small-town",
+            "--policies",
+            "grid,warp-drive",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
     assert result.exit_code == 2
     assert not (tmp_path / "x").exists()

@@ -36,18 +36,36 @@ def test_valid_file_loads(write_toml):
         (TOWN.replace("per_day = 100", "per_day = -1"), "visitors.per_day", "[0, inf]"),
         ("days = 2.5\n" + TOWN, "days", "an integer"),
         (TOWN.replace("rows = 4", "rows = 1"), "city.generate.rows", "[2, 200]"),
-        (TOWN + "[visitors.dwell_median_min]\nmoon = 3\n", "visitors.dwell_median_min.moon",
-         "allowed: scenic"),
-        (TOWN.replace("per_day = 100", "arrival_profile = [1, 2]"), "visitors.arrival_profile",
-         "expected 24 items"),
-        (TOWN + "[city.assign]\nattraction_kinds = ['zoo']\n", "city.assign.attraction_kinds[0]",
-         "allowed: scenic"),
-        (TOWN.replace("per_day = 100", "party_size_weights = [0, 0, 0, 0, 0]"),
-         "visitors.party_size_weights", "at least one weight above 0"),
-        (TOWN.replace("per_day = 100", "arrival_profile = " + str([0] * 24)),
-         "visitors.arrival_profile", "at least one weight above 0"),
-        (TOWN + "[offenders]\nwork_hours = [21.0, 9.0]\n", "offenders.work_hours",
-         "must not exceed"),
+        (
+            TOWN + "[visitors.dwell_median_min]\nmoon = 3\n",
+            "visitors.dwell_median_min.moon",
+            "allowed: scenic",
+        ),
+        (
+            TOWN.replace("per_day = 100", "arrival_profile = [1, 2]"),
+            "visitors.arrival_profile",
+            "expected 24 items",
+        ),
+        (
+            TOWN + "[city.assign]\nattraction_kinds = ['zoo']\n",
+            "city.assign.attraction_kinds[0]",
+            "allowed: scenic",
+        ),
+        (
+            TOWN.replace("per_day = 100", "party_size_weights = [0, 0, 0, 0, 0]"),
+            "visitors.party_size_weights",
+            "at least one weight above 0",
+        ),
+        (
+            TOWN.replace("per_day = 100", "arrival_profile = " + str([0] * 24)),
+            "visitors.arrival_profile",
+            "at least one weight above 0",
+        ),
+        (
+            TOWN + "[offenders]\nwork_hours = [21.0, 9.0]\n",
+            "offenders.work_hours",
+            "must not exceed",
+        ),
     ],
 )
 def test_bad_field_is_named(write_toml, text, field, hint):
@@ -88,8 +106,13 @@ def test_override_applies_and_is_validated(write_toml):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("a.b=3", ("a.b", 3)), ("a=2.5", ("a", 2.5)), ("m=active", ("m", "active")),
-     ("l=[1, 2]", ("l", [1, 2])), ("f=true", ("f", True))],
+    [
+        ("a.b=3", ("a.b", 3)),
+        ("a=2.5", ("a", 2.5)),
+        ("m=active", ("m", "active")),
+        ("l=[1, 2]", ("l", [1, 2])),
+        ("f=true", ("f", True)),
+    ],
 )
 def test_parse_assignment(text, expected):
     assert parse_assignment(text) == expected
@@ -102,9 +125,22 @@ def test_parse_assignment_needs_equals():
 
 @pytest.mark.parametrize("literal", ["nan", "inf", "-inf"])
 def test_non_finite_numbers_are_bad_input(literal):
-    result = subprocess.run([sys.executable, "-m", "sim.cli", "run", "--scenario", "small-town",
-                             "--set", f"visitors.per_day={literal}", "--json"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            "--scenario",
+            "small-town",
+            "--set",
+            f"visitors.per_day={literal}",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "visitors.per_day" in result.stderr
     assert "not a finite number" in result.stderr

@@ -24,7 +24,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def test_model_md_parameter_table_is_current():
     text = (DOCS / "model.md").read_text()
-    embedded = text[text.index(START): text.index(END) + len(END)]
+    embedded = text[text.index(START) : text.index(END) + len(END)]
     assert embedded == parameter_table(), "run `crowdsim params` and paste it into model.md"
 
 
@@ -38,13 +38,13 @@ def test_every_behavioural_parameter_has_unit_doc_and_source():
 
 def test_usage_md_field_reference_is_current():
     text = (DOCS / "usage.md").read_text()
-    embedded = text[text.index(REF_START): text.index(REF_END) + len(REF_END)]
+    embedded = text[text.index(REF_START) : text.index(REF_END) + len(REF_END)]
     assert embedded == config_reference(), "run `crowdsim params --fields` into usage.md"
 
 
 def test_usage_md_metrics_table_is_the_registry():
     text = (DOCS / "usage.md").read_text()
-    embedded = text[text.index(METRICS_START): text.index(METRICS_END) + len(METRICS_END)]
+    embedded = text[text.index(METRICS_START) : text.index(METRICS_END) + len(METRICS_END)]
     assert embedded == metrics_reference(), "run `make docs`"
 
 

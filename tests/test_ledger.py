@@ -55,16 +55,20 @@ def check_invariants(result) -> None:
     policy=st.sampled_from(["integrated", "fixed-posts", "plainclothes", "cctv-drones", "grid"]),
     seed=st.integers(min_value=0, max_value=2**31),
 )
-def test_invariants_hold_for_any_parameters(success, detect_pc, deter, report, cctv, delay,
-                                            policy, seed):
-    scenario = with_overrides(TOWN, {
-        "offenders.success_probability": success,
-        "police.detect_plainclothes": detect_pc,
-        "police.deter_visible": deter,
-        "victims.report_probability": report,
-        "police.cctv_clearance": cctv,
-        "victims.report_median_min": delay,
-    })
+def test_invariants_hold_for_any_parameters(
+    success, detect_pc, deter, report, cctv, delay, policy, seed
+):
+    scenario = with_overrides(
+        TOWN,
+        {
+            "offenders.success_probability": success,
+            "police.detect_plainclothes": detect_pc,
+            "police.deter_visible": deter,
+            "victims.report_probability": report,
+            "police.cctv_clearance": cctv,
+            "victims.report_median_min": delay,
+        },
+    )
     check_invariants(sim.run(scenario, policy, seed=seed))
 
 

@@ -38,17 +38,34 @@ def summed(scenario, policy, column: str, node: int) -> int:
 
 
 def post(unit: str, node: int, officers: int = 2) -> Policy:
-    return Policy(name=f"{unit}-post", deploy=(Deployment(
-        unit=unit, count=1, officers=officers, where="places", places=(str(node),),
-        movement="static", hours=(0.0, 24.0)),))
+    return Policy(
+        name=f"{unit}-post",
+        deploy=(
+            Deployment(
+                unit=unit,
+                count=1,
+                officers=officers,
+                where="places",
+                places=(str(node),),
+                movement="static",
+                hours=(0.0, 24.0),
+            ),
+        ),
+    )
 
 
 def in_act_arrests_at(scenario, policy, node: int) -> int:
     total = 0
     for s in SEEDS:
         inc = sim.run(scenario, policy, seed=s).incidents
-        total += int(((inc["node"] == node) & ~inc["on_bus"] & inc["arrest"]
-                      & (inc["cleared_by"] == "in_act")).sum())
+        total += int(
+            (
+                (inc["node"] == node)
+                & ~inc["on_bus"]
+                & inc["arrest"]
+                & (inc["cleared_by"] == "in_act")
+            ).sum()
+        )
     return total
 
 
@@ -104,8 +121,9 @@ def test_what_lingers_after_a_patrol_is_the_offenders_belief_not_a_curve(town):
     model.env.run(until=15.0)
     presence.visible_leaves(node, 2)
     seen = watcher.perceived_risk()[choice]
-    assert seen == pytest.approx(town.offenders.risk_seen_police
-                                 * 0.5 ** (15.0 / town.offenders.police_memory_min))
+    assert seen == pytest.approx(
+        town.offenders.risk_seen_police * 0.5 ** (15.0 / town.offenders.police_memory_min)
+    )
     assert elsewhere.perceived_risk()[choice] == 0.0
     model.env.run(until=15.0 + town.offenders.police_memory_min)
     assert watcher.perceived_risk()[choice] == pytest.approx(seen / 2)
@@ -118,8 +136,17 @@ def test_longer_dispatch_delay_lowers_clearances(town):
             name=f"delay-{delay}",
             dispatch=DispatchSpec(delay_min=delay),
             cameras=CameraSpec(monitoring="active", extra_top_crowded=10),
-            deploy=(Deployment(unit="patrol_car", count=6, officers=2, where="cells",
-                               movement="patrol_points", dwell_min=5, hours=(0.0, 24.0)),),
+            deploy=(
+                Deployment(
+                    unit="patrol_car",
+                    count=6,
+                    officers=2,
+                    where="cells",
+                    movement="patrol_points",
+                    dwell_min=5,
+                    hours=(0.0, 24.0),
+                ),
+            ),
         )
         total = 0
         for s in SEEDS:
@@ -136,10 +163,19 @@ def test_active_camera_dispatches_and_passive_does_not(town):
     def camera_incidents(monitoring: str):
         policy = Policy(
             name=monitoring,
-            cameras=CameraSpec(monitoring=monitoring, extra_top_crowded=10,
-                               extra_monitoring=monitoring),
-            deploy=(Deployment(unit="patrol_car", count=4, officers=2, where="cells",
-                               movement="patrol_points", hours=(0.0, 24.0)),),
+            cameras=CameraSpec(
+                monitoring=monitoring, extra_top_crowded=10, extra_monitoring=monitoring
+            ),
+            deploy=(
+                Deployment(
+                    unit="patrol_car",
+                    count=4,
+                    officers=2,
+                    where="cells",
+                    movement="patrol_points",
+                    hours=(0.0, 24.0),
+                ),
+            ),
         )
         frames = [sim.run(town, policy, seed=s).incidents for s in SEEDS]
         return [f[f["detected_by"] == "camera"] for f in frames]
@@ -162,11 +198,11 @@ def test_crowded_buses_have_thefts_and_empty_ones_do_not(town):
 
 
 def test_transit_cooperation_cuts_bus_thefts(town):
-    busy = with_overrides(town, {"offenders.bus_crowd_factor": 50.0,
-                                 "visitors.bus_walk_threshold_min": 2.0})
+    busy = with_overrides(
+        town, {"offenders.bus_crowd_factor": 50.0, "visitors.bus_walk_threshold_min": 2.0}
+    )
     before = sum(sim.run(busy, seed=s).metrics["bus_thefts"] for s in SEEDS)
-    after = sum(sim.run(busy, "transit-cooperation", seed=s).metrics["bus_thefts"]
-                for s in SEEDS)
+    after = sum(sim.run(busy, "transit-cooperation", seed=s).metrics["bus_thefts"] for s in SEEDS)
     assert after < 0.5 * before
 
 
@@ -181,17 +217,32 @@ def test_checkpoints_stop_offenders_with_loot(town):
 
 def test_reporting_delay_limits_arrests_after_report(town):
     def after_report(median_min: float) -> int:
-        scenario = with_overrides(town, {"victims.notice_median_min": median_min,
-                                         "victims.report_median_min": median_min,
-                                         "victims.report_probability": 1.0,
-                                         "police.scene_sight_m": 400.0,
-                                         "police.arrest_on_scene": 1.0,
-                                         "police.cctv_clearance": 0.0})
-        policy = Policy(name="cars", dispatch=DispatchSpec(delay_min=0.0),
-                        deploy=(Deployment(unit="patrol_car", count=8, officers=2, where="cells",
-                                           movement="patrol_points", hours=(0.0, 24.0)),))
-        return sum(sim.run(scenario, policy, seed=s).metrics["arrests_after_report"]
-                   for s in SEEDS)
+        scenario = with_overrides(
+            town,
+            {
+                "victims.notice_median_min": median_min,
+                "victims.report_median_min": median_min,
+                "victims.report_probability": 1.0,
+                "police.scene_sight_m": 400.0,
+                "police.arrest_on_scene": 1.0,
+                "police.cctv_clearance": 0.0,
+            },
+        )
+        policy = Policy(
+            name="cars",
+            dispatch=DispatchSpec(delay_min=0.0),
+            deploy=(
+                Deployment(
+                    unit="patrol_car",
+                    count=8,
+                    officers=2,
+                    where="cells",
+                    movement="patrol_points",
+                    hours=(0.0, 24.0),
+                ),
+            ),
+        )
+        return sum(sim.run(scenario, policy, seed=s).metrics["arrests_after_report"] for s in SEEDS)
 
     assert after_report(0.5) > 2 * max(after_report(30.0), 1)
 
@@ -215,8 +266,14 @@ def test_json_metrics_on_leshan_are_complete_and_nontrivial():
     for key in NAMES:
         assert key in m
         assert not (isinstance(m[key], float) and math.isnan(m[key])), key
-    for key in ("thefts_attempted", "thefts_occurred", "thefts_reported", "visitor_hours",
-                "officer_hours", "response_time_mean_min"):
+    for key in (
+        "thefts_attempted",
+        "thefts_occurred",
+        "thefts_reported",
+        "visitor_hours",
+        "officer_hours",
+        "response_time_mean_min",
+    ):
         assert m[key] > 0, key
     assert 0 < m["police_visibility"] < 1
     assert m["thefts_occurred"] <= m["thefts_attempted"] - m["thefts_deterred"]
@@ -256,8 +313,9 @@ def test_offender_who_steals_on_a_bus_stays_where_he_fled(town, monkeypatch):
 
     monkeypatch.setattr(Pickpocket, "flee", recording_flee)
     monkeypatch.setattr(Pickpocket, "work_bus", recording_work_bus)
-    busy = with_overrides(town, {"offenders.bus_crowd_factor": 50.0,
-                                 "visitors.bus_walk_threshold_min": 2.0})
+    busy = with_overrides(
+        town, {"offenders.bus_crowd_factor": 50.0, "visitors.bus_walk_threshold_min": 2.0}
+    )
     for s in SEEDS:
         sim.run(busy, seed=s)
     assert checks, "no theft on a bus happened: the test saw nothing"

@@ -28,9 +28,22 @@ def town():
 
 def one_car(movement: str, where: str = "cells", **fields) -> Policy:
     """A single car that does not answer calls, so its stops show its movement alone."""
-    return Policy(name=movement, deploy=(Deployment(
-        unit="patrol_car", count=1, officers=2, where=where, movement=movement,
-        dwell_min=10.0, hours=SHIFT, responds=False, **fields),))
+    return Policy(
+        name=movement,
+        deploy=(
+            Deployment(
+                unit="patrol_car",
+                count=1,
+                officers=2,
+                where=where,
+                movement=movement,
+                dwell_min=10.0,
+                hours=SHIFT,
+                responds=False,
+                **fields,
+            ),
+        ),
+    )
 
 
 def stop_nodes(result) -> list[str]:
@@ -50,7 +63,8 @@ def test_static_stays_at_its_post_for_the_shift(town):
     assert len(stops) == 1
     assert stops["node"].iloc[0] == cell_points(town)[0]
     assert stops["leave"].iloc[0] - stops["arrive"].iloc[0] == pytest.approx(
-        60.0 * (SHIFT[1] - SHIFT[0]))
+        60.0 * (SHIFT[1] - SHIFT[0])
+    )
 
 
 def test_circuit_tours_its_assigned_places_in_order(town):
@@ -92,8 +106,10 @@ def test_random_patrol_preset_covers_many_places_per_car():
 
 
 def test_patrol_points_needs_cells(write_toml):
-    path = write_toml('[[deploy]]\nunit = "patrol_car"\nwhere = "top_crowded"\n'
-                      'movement = "patrol_points"\n', "policy.toml")
+    path = write_toml(
+        '[[deploy]]\nunit = "patrol_car"\nwhere = "top_crowded"\nmovement = "patrol_points"\n',
+        "policy.toml",
+    )
     with pytest.raises(ConfigError) as info:
         load_policy(str(path))
     assert info.value.field == "deploy[0].movement"
@@ -102,14 +118,25 @@ def test_patrol_points_needs_cells(write_toml):
 def test_police_stops_are_written_and_returned(town, tmp_path):
     result = sim.run(town, "integrated", seed=2)
     stops = result.police_stops
-    assert list(stops.columns) == ["unit", "kind", "group", "node", "bus_line", "arrive",
-                                   "leave"]
+    assert list(stops.columns) == ["unit", "kind", "group", "node", "bus_line", "arrive", "leave"]
     assert set(stops["kind"]) == {"uniformed", "plainclothes", "patrol_car", "drone"}
     assert (stops["leave"] >= stops["arrive"]).all()
     assert (stops.loc[stops["bus_line"] != "", "kind"] == "plainclothes").all()
     out = tmp_path / "run"
-    cli = CliRunner().invoke(main, ["run", "--scenario", "small-town", "--policy", "integrated",
-                                    "--seed", "2", "--out", str(out)])
+    cli = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--scenario",
+            "small-town",
+            "--policy",
+            "integrated",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert cli.exit_code == 0, cli.output
     written = pd.read_parquet(out / "police_stops.parquet")
     pd.testing.assert_frame_equal(written, stops)
@@ -137,18 +164,36 @@ def test_response_time_is_at_least_the_drive_from_the_cars_true_position(town, m
     respond = PatrolCar.respond
 
     def recording(self, incident, node):
-        starts.append((incident.id, self.model.env.now, self.leg, node, self.speed,
-                       self.model.city))
+        starts.append(
+            (incident.id, self.model.env.now, self.leg, node, self.speed, self.model.city)
+        )
         yield from respond(self, incident, node)
 
     monkeypatch.setattr(PatrolCar, "respond", recording)
-    busy = with_overrides(town, {"victims.report_probability": 1.0,
-                                 "victims.notice_median_min": 2.0,
-                                 "police.car_speed_m_per_min": 150.0})
+    busy = with_overrides(
+        town,
+        {
+            "victims.report_probability": 1.0,
+            "victims.notice_median_min": 2.0,
+            "police.car_speed_m_per_min": 150.0,
+        },
+    )
     delay = 1.0
-    policy = Policy(name="cars", dispatch=DispatchSpec(delay_min=delay), deploy=(Deployment(
-        unit="patrol_car", count=4, officers=2, where="cells", movement="patrol_points",
-        dwell_min=2.0, hours=(0.0, 24.0)),))
+    policy = Policy(
+        name="cars",
+        dispatch=DispatchSpec(delay_min=delay),
+        deploy=(
+            Deployment(
+                unit="patrol_car",
+                count=4,
+                officers=2,
+                where="cells",
+                movement="patrol_points",
+                dwell_min=2.0,
+                hours=(0.0, 24.0),
+            ),
+        ),
+    )
     moving = checked = 0
     for seed in range(1, 7):
         starts.clear()

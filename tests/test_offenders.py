@@ -24,9 +24,19 @@ def town():
 
 def catchers(count: int = 6) -> Policy:
     """Plainclothes pairs at the busiest places all day: many arrests in the act."""
-    return Policy(name="catchers", deploy=(Deployment(
-        unit="plainclothes", count=count, officers=2, where="top_crowded", movement="static",
-        hours=(0.0, 24.0)),))
+    return Policy(
+        name="catchers",
+        deploy=(
+            Deployment(
+                unit="plainclothes",
+                count=count,
+                officers=2,
+                where="top_crowded",
+                movement="static",
+                hours=(0.0, 24.0),
+            ),
+        ),
+    )
 
 
 def test_each_day_draws_its_own_offenders_from_an_open_pool(town):
@@ -53,8 +63,9 @@ def test_active_offenders_scale_with_the_days_visitors(town):
 
 
 def test_arrested_offenders_stay_out_and_their_lost_days_are_counted(town):
-    scenario = with_overrides(town, {"days": 4, "police.detect_plainclothes": 1.0,
-                                     "police.arrest_in_act": 1.0})
+    scenario = with_overrides(
+        town, {"days": 4, "police.detect_plainclothes": 1.0, "police.arrest_in_act": 1.0}
+    )
     lost = 0
     for seed in SEEDS:
         result = sim.run(scenario, catchers(), seed=seed)
@@ -148,8 +159,7 @@ def test_bystanders_foil_attempts_where_few_people_are_about(town):
 
 def test_none_is_a_true_null(town):
     """No police activity at all: nobody watches cameras, reviews footage or drives out."""
-    eager = with_overrides(town, {"police.cctv_clearance": 1.0,
-                                  "victims.report_probability": 1.0})
+    eager = with_overrides(town, {"police.cctv_clearance": 1.0, "victims.report_probability": 1.0})
     for seed in SEEDS:
         for policy in ("none", None):
             result = sim.run(eager, policy, seed=seed)
@@ -162,22 +172,36 @@ def test_none_is_a_true_null(town):
             assert m["thefts_reported"] > 0  # victims still call: nobody comes
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("offenders.look_around_min", 45.0),
-    ("offenders.risk_deterred", 0.0),
-    ("offenders.bus_retry_min", 120.0),  # buses stop at noon below: offenders must wait
-    ("offenders.home_edge_share", 1.0),
-    ("victims.report_sigma", 0.0),
-    ("police.investigation_sigma", 0.0),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("offenders.look_around_min", 45.0),
+        ("offenders.risk_deterred", 0.0),
+        ("offenders.bus_retry_min", 120.0),  # buses stop at noon below: offenders must wait
+        ("offenders.home_edge_share", 1.0),
+        ("victims.report_sigma", 0.0),
+        ("police.investigation_sigma", 0.0),
+    ],
+)
 def test_former_literals_are_parameters_that_behaviour_reads(town, path, value):
     """Numbers once written into behaviour code are now documented parameters, and used."""
-    busy = with_overrides(town, {"days": 2, "offenders.bus_crowd_factor": 50.0,
-                                 "visitors.bus_walk_threshold_min": 2.0,
-                                 "visitors.bus_service_hours": [6.0, 12.0]})
+    busy = with_overrides(
+        town,
+        {
+            "days": 2,
+            "offenders.bus_crowd_factor": 50.0,
+            "visitors.bus_walk_threshold_min": 2.0,
+            "visitors.bus_service_hours": [6.0, 12.0],
+        },
+    )
     changed = with_overrides(busy, {path: value})
-    frames = [(sim.run(busy, "integrated", seed=s).incidents,
-               sim.run(changed, "integrated", seed=s).incidents) for s in (1, 2, 3)]
+    frames = [
+        (
+            sim.run(busy, "integrated", seed=s).incidents,
+            sim.run(changed, "integrated", seed=s).incidents,
+        )
+        for s in (1, 2, 3)
+    ]
     assert any(not a.equals(b) for a, b in frames), f"{path} changed nothing"
 
 

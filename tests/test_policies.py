@@ -29,8 +29,9 @@ def test_preset_runs_and_reports_its_cost(town, name):
     result = sim.run(town, policy, seed=3)
     m = result.metrics
     checkpoints = int(town.city_model().checkpoint.sum())
-    assert m["officer_hours"] == pytest.approx(officer_hours_per_day(policy, checkpoints)
-                                               * town.days)
+    assert m["officer_hours"] == pytest.approx(
+        officer_hours_per_day(policy, checkpoints) * town.days
+    )
     assert m["thefts_attempted"] > 0
     staffed = any(d.unit != "drone" and d.count for d in policy.deploy)
     assert (m["officer_hours"] > 0) == (staffed or policy.checkpoints)
@@ -57,8 +58,12 @@ def test_bad_policy_field_names_file_and_field(tmp_path):
     assert info.value.file == str(path)
     assert info.value.field == "deploy[0].where"
     assert "top_crowded" in info.value.message
-    result = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "deploy[0].where" in result.stderr
     assert "Traceback" not in result.stderr

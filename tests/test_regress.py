@@ -42,23 +42,37 @@ def test_other_seeds_change_samples_not_distributions():
 
 
 def test_ranking_reversal_is_drift():
-    ref = pd.DataFrame({"label": ["a"] * 3 + ["b"] * 3, "replication": [0, 1, 2] * 2,
-                        "seed": [1, 2, 3] * 2, "rate": [1.0, 1.1, 0.9, 2.0, 2.1, 1.9]})
+    ref = pd.DataFrame(
+        {
+            "label": ["a"] * 3 + ["b"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "seed": [1, 2, 3] * 2,
+            "rate": [1.0, 1.1, 0.9, 2.0, 2.1, 1.9],
+        }
+    )
     swapped = ref.assign(rate=[2.0, 2.1, 1.9, 1.0, 1.1, 0.9])
     drift = compare(ref, swapped, alpha=1e-9, threshold=0.1, response="rate", tiers=(2,))
     assert drift.ranking
     assert not drift.tier2  # too few runs for the test: only the ranking catches it
     close = ref.assign(rate=[1.0, 1.1, 0.9, 1.02, 1.12, 0.92])
-    near = compare(close, close.assign(rate=close["rate"][::-1].to_numpy()), alpha=1e-9,
-                   threshold=0.1, response="rate", tiers=(2,))
+    near = compare(
+        close,
+        close.assign(rate=close["rate"][::-1].to_numpy()),
+        alpha=1e-9,
+        threshold=0.1,
+        response="rate",
+        tiers=(2,),
+    )
     assert not near.ranking  # a near-tie is no ranking to reverse
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(("--experiment", "nowhere.toml"), "file not found"),
-     (("--set", "police.deter_visible=0.6"), "starts with 'scenario.' or 'policy.'"),
-     (("--reference", "/nonexistent-ref"), "no reference here")],
+    [
+        (("--experiment", "nowhere.toml"), "file not found"),
+        (("--set", "police.deter_visible=0.6"), "starts with 'scenario.' or 'policy.'"),
+        (("--reference", "/nonexistent-ref"), "no reference here"),
+    ],
 )
 def test_bad_input_exits_2(args, message):
     result = regress(*args)
@@ -72,7 +86,8 @@ def test_update_writes_a_reference_that_then_passes(tmp_path):
     assert runner.invoke(main, [*args, "--update"]).exit_code == 0
     assert (tmp_path / "regression.parquet").exists()
     assert runner.invoke(main, args).exit_code == 0
-    moved = runner.invoke(main, [*args, "--update", "--set",
-                                 "scenario.offenders.success_probability=0.2"])
+    moved = runner.invoke(
+        main, [*args, "--update", "--set", "scenario.offenders.success_probability=0.2"]
+    )
     assert "moved since the last reference" in moved.output
     assert "thefts_occurred" in moved.output

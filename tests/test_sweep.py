@@ -78,7 +78,9 @@ def test_content_key_tracks_inputs_and_model_version(experiment_file, monkeypatc
 
 def test_space_filling_block(tmp_path):
     path = tmp_path / "space.toml"
-    path.write_text(EXPERIMENT.split("[factors]", maxsplit=1)[0] + """
+    path.write_text(
+        EXPERIMENT.split("[factors]", maxsplit=1)[0]
+        + """
 [space]
 method = "sobol"
 samples = 8
@@ -87,7 +89,8 @@ integers = ["policy.deploy.0.count"]
 [space.ranges]
 "policy.deploy.0.count" = [1, 8]
 "scenario.police.deter_visible" = [0.1, 0.6]
-""")
+"""
+    )
     experiment = load_experiment(path)
     settings = points(experiment)
     assert len(settings) == 8
@@ -104,12 +107,16 @@ integers = ["policy.deploy.0.count"]
     ("text", "field"),
     [
         (EXPERIMENT + "colour = 1\n", "factors.colour"),
-        (EXPERIMENT.replace('"policy.deploy.0.count"', '"deploy.0.count"'),
-         "factors.deploy.0.count"),
+        (
+            EXPERIMENT.replace('"policy.deploy.0.count"', '"deploy.0.count"'),
+            "factors.deploy.0.count",
+        ),
         (EXPERIMENT.replace("[1, 3, 6]", "[1, -3]"), "factors.policy.deploy.0.count"),
         (EXPERIMENT.replace("replications = 3", "replications = 0"), "replications"),
-        (EXPERIMENT.replace('"policy.deploy.0.count"', '"policy.deploy.0.cuont"'),
-         "factors.policy.deploy.0.cuont"),
+        (
+            EXPERIMENT.replace('"policy.deploy.0.count"', '"policy.deploy.0.cuont"'),
+            "factors.policy.deploy.0.cuont",
+        ),
     ],
 )
 def test_bad_experiment_names_the_field(tmp_path, text, field):
@@ -132,7 +139,8 @@ def test_shards_together_equal_the_whole(experiment_file, tmp_path):
     sharded = tmp_path / "sharded"
     slices = [shard(design(experiment), f"{i}/3") for i in (1, 2, 3)]
     assert sorted(s.key() for part in slices for s in part) == sorted(
-        s.key() for s in design(experiment))
+        s.key() for s in design(experiment)
+    )
     for i in (1, 2, 3):
         report = run_sweep(experiment, sharded, shard_text=f"{i}/3")
         assert (report.consolidated is not None) == (i == 3)
@@ -153,8 +161,9 @@ def test_executors_give_identical_results(experiment_file, tmp_path):
 def test_killed_sweep_loses_nothing_and_resumes_to_the_same_result(experiment_file, tmp_path):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sim.cli", "sweep", str(experiment_file), "--out", str(out)]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 60
     while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
         time.sleep(0.05)
@@ -206,10 +215,12 @@ def test_analyze_writes_tables_and_figures(experiment_file, tmp_path):
     rows = pd.read_parquet(out / RESULTS)
     main_effects = result.main_effects
     for level in (1, 3, 6):
-        expected = rows.loc[rows["f:policy.deploy.0.count"] == level,
-                            "theft_rate_per_1000_visitors"].mean()
-        got = main_effects[(main_effects["policy"] == "fixed-posts")
-                           & (main_effects["level"] == level)]["mean"].iloc[0]
+        expected = rows.loc[
+            rows["f:policy.deploy.0.count"] == level, "theft_rate_per_1000_visitors"
+        ].mean()
+        got = main_effects[
+            (main_effects["policy"] == "fixed-posts") & (main_effects["level"] == level)
+        ]["mean"].iloc[0]
         assert got == pytest.approx(expected)
     assert set(result.effects["policy"]) == {"fixed-posts"}
     assert len(result.effects[result.effects["metric"] == "theft_rate_per_1000_visitors"]) == 3
@@ -260,8 +271,10 @@ seed = 2
     analyze(out)
     table = pd.read_csv(out / "analysis" / "sobol.csv").set_index("parameter")
     assert table.loc["scenario.offenders.success_probability", "ST"] > 0.5
-    assert table.loc["scenario.offenders.success_probability", "ST"] > \
-        table.loc["scenario.police.deter_camera", "ST"]
+    assert (
+        table.loc["scenario.offenders.success_probability", "ST"]
+        > table.loc["scenario.police.deter_camera", "ST"]
+    )
 
 
 def test_replications_for_a_given_precision():
@@ -275,9 +288,23 @@ def test_replications_for_a_given_precision():
 
 def test_model_version_covers_what_a_run_imports_and_nothing_else():
     files = {p.relative_to(runs_module.PACKAGE_DIR).as_posix() for p in runs_module.model_files()}
-    for decides in ("model.py", "offenders.py", "city/legs.py", "policing/stops.py",
-                    "sweep/runs.py", "policies/none.toml", "scenarios/leshan-mayday.graphml"):
+    for decides in (
+        "model.py",
+        "offenders.py",
+        "city/legs.py",
+        "policing/stops.py",
+        "sweep/runs.py",
+        "policies/none.toml",
+        "scenarios/leshan-mayday.graphml",
+    ):
         assert decides in files
-    for presentation in ("cli.py", "paramdoc.py", "regress.py", "viz/figures.py",
-                         "validation/facts.py", "sweep/compare.py", "sweep/report.py"):
+    for presentation in (
+        "cli.py",
+        "paramdoc.py",
+        "regress.py",
+        "viz/figures.py",
+        "validation/facts.py",
+        "sweep/compare.py",
+        "sweep/report.py",
+    ):
         assert presentation not in files

@@ -27,8 +27,14 @@ NAN = math.nan
 
 
 def fact(*rule: Condition, min_runs: int = 10, min_events: int = 50) -> FactSpec:
-    return FactSpec(key="k", title="t", rule=rule, min_runs=min_runs, min_events=min_events,
-                    design={"policies": ["none"]})
+    return FactSpec(
+        key="k",
+        title="t",
+        rule=rule,
+        min_runs=min_runs,
+        min_events=min_events,
+        design={"policies": ["none"]},
+    )
 
 
 def measured(stat: Estimate | None, runs: int = 20, events: int = 500) -> Measurement:
@@ -38,14 +44,17 @@ def measured(stat: Estimate | None, runs: int = 20, events: int = 500) -> Measur
 ABOVE = Condition(statistic="s", above=0.0)
 
 
-@pytest.mark.parametrize(("stat", "verdict", "words"), [
-    (Estimate(0.3, 0.1, 0.5), PASS, "as the rule requires"),
-    (Estimate(-0.3, -0.5, -0.1), FAIL, "the rule requires it above 0"),
-    (Estimate(0.1, -0.1, 0.3), INCONCLUSIVE, "no difference from the threshold found"),
-    (Estimate(0.2, NAN, NAN), INCONCLUSIVE, "undefined"),
-    (Estimate(NAN, NAN, NAN), INCONCLUSIVE, "undefined"),
-    (None, INCONCLUSIVE, "not reported"),
-])
+@pytest.mark.parametrize(
+    ("stat", "verdict", "words"),
+    [
+        (Estimate(0.3, 0.1, 0.5), PASS, "as the rule requires"),
+        (Estimate(-0.3, -0.5, -0.1), FAIL, "the rule requires it above 0"),
+        (Estimate(0.1, -0.1, 0.3), INCONCLUSIVE, "no difference from the threshold found"),
+        (Estimate(0.2, NAN, NAN), INCONCLUSIVE, "undefined"),
+        (Estimate(NAN, NAN, NAN), INCONCLUSIVE, "undefined"),
+        (None, INCONCLUSIVE, "not reported"),
+    ],
+)
 def test_verdict_and_its_text_follow_the_rule(stat, verdict, words):
     result = judge(fact(ABOVE), measured(stat))
     assert result.verdict == verdict
@@ -76,8 +85,7 @@ def test_an_interval_wider_than_the_rule_allows_decides_nothing():
 def test_one_failed_condition_fails_the_fact_and_an_open_one_leaves_it_inconclusive():
     other = Condition(statistic="t", above=0.0)
     both = fact(ABOVE, other)
-    passing, failing, open_ = (Estimate(1, 0.5, 1.5), Estimate(-1, -1.5, -0.5),
-                               Estimate(0, -1, 1))
+    passing, failing, open_ = (Estimate(1, 0.5, 1.5), Estimate(-1, -1.5, -0.5), Estimate(0, -1, 1))
     m = Measurement({"s": passing, "t": failing}, 20, 500)
     assert judge(both, m).verdict == FAIL
     m = Measurement({"s": passing, "t": open_}, 20, 500)
@@ -98,15 +106,22 @@ def test_shipped_plan_has_a_measure_and_a_rule_for_every_fact():
 
 
 def test_bad_plans_are_bad_input(write_toml):
-    path = write_toml('[[fact]]\nkey = "concentration"\ndesign = { policies = ["none"] }\n'
-                      'rule = [{ statistic = "x", above = 0.0, below = 1.0 }]\n', "plan.toml")
+    path = write_toml(
+        '[[fact]]\nkey = "concentration"\ndesign = { policies = ["none"] }\n'
+        'rule = [{ statistic = "x", above = 0.0, below = 1.0 }]\n',
+        "plan.toml",
+    )
     with pytest.raises(ConfigError) as info:
         load_plan(path)
     assert info.value.field == "fact[0].rule[0]"
-    path = write_toml('[[fact]]\nkey = "astrology"\ndesign = { policies = ["none"] }\n'
-                      'rule = [{ statistic = "x", above = 0.0 }]\n', "plan2.toml")
-    result = CliRunner().invoke(main, ["validate-model", "--plan", str(path), "--out",
-                                       str(path.parent / "out")])
+    path = write_toml(
+        '[[fact]]\nkey = "astrology"\ndesign = { policies = ["none"] }\n'
+        'rule = [{ statistic = "x", above = 0.0 }]\n',
+        "plan2.toml",
+    )
+    result = CliRunner().invoke(
+        main, ["validate-model", "--plan", str(path), "--out", str(path.parent / "out")]
+    )
     assert result.exit_code == 2
     assert "fact[0].key" in result.output
     assert not (path.parent / "out").exists()
@@ -122,8 +137,17 @@ def test_validate_model_writes_to_out_and_never_silently_to_docs(tmp_path):
     docs = DEFAULT_PLAN.parents[1] / "docs" / "validation.md"
     before = docs.read_bytes()
     out = tmp_path / "val"
-    args = ["validate-model", "--only", "concentration", "--scale", "0.02",
-            "--replications", "3", "--out", str(out)]
+    args = [
+        "validate-model",
+        "--only",
+        "concentration",
+        "--scale",
+        "0.02",
+        "--replications",
+        "3",
+        "--out",
+        str(out),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "inconclusive" in result.output  # 3 runs: too few for any verdict

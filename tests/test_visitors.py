@@ -22,8 +22,9 @@ def town():
 
 
 def test_arrivals_follow_the_hourly_profile(town):
-    model = CrowdPolicingModel(sim.scenario.with_overrides(town, {"visitors.per_day": 20000}),
-                               seed=3)
+    model = CrowdPolicingModel(
+        sim.scenario.with_overrides(town, {"visitors.per_day": 20000}), seed=3
+    )
     model.run()
     hourly = model.datacollector.get_model_vars_dataframe()
     arrived = np.diff(hourly["visitors_arrived"].to_numpy())  # persons per hour 0..23
@@ -55,8 +56,9 @@ def test_occupancy_never_negative_and_everyone_leaves(town):
 
 
 def test_some_parties_ride_buses():
-    result_model = CrowdPolicingModel(load_scenario("leshan-mayday", {"scale": 0.02, "days": 1}),
-                                      seed=1)
+    result_model = CrowdPolicingModel(
+        load_scenario("leshan-mayday", {"scale": 0.02, "days": 1}), seed=1
+    )
     result_model.run()
     n = result_model.city.n_nodes
     bus_rides = sum(result_model.crowds.visits[n:])
@@ -97,6 +99,7 @@ def test_top_site_draws_tens_of_thousands_at_full_scale():
 
 def test_memory_stays_flat_over_many_runs(town):
     """Mesa 3.3 keeps models alive via Agent._ids; a run must release them."""
+
     def one_run() -> weakref.ref:
         model = CrowdPolicingModel(town, seed=1)
         model.run()

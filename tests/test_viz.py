@@ -28,8 +28,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def test_run_figures_are_written(tmp_path):
     result = sim.run("small-town", "integrated", seed=2)
     paths = figures.run_figures(result, tmp_path, "integrated", "small-town")
-    assert {p.name for p in paths} == {"map.png", "map.svg", "time_series.png",
-                                       "time_series.svg"}
+    assert {p.name for p in paths} == {"map.png", "map.svg", "time_series.png", "time_series.svg"}
     for path in paths:
         assert path.stat().st_size > 5_000
     assert (tmp_path / "map.png").read_bytes()[:8] == PNG
@@ -41,15 +40,27 @@ def test_run_figures_are_written(tmp_path):
 def test_city_map_works_for_a_loaded_osm_city(milan_graphml, tmp_path):
     city = assign_places(read_graphml(milan_graphml), PlaceAssignment())
     places = np.flatnonzero(np.array(city.kind) != "street")
-    frame = pd.DataFrame({"x": city.x[places], "y": city.y[places],
-                          "visits": np.arange(len(places)), "thefts": np.ones(len(places))})
+    frame = pd.DataFrame(
+        {
+            "x": city.x[places],
+            "y": city.y[places],
+            "visits": np.arange(len(places)),
+            "thefts": np.ones(len(places)),
+        }
+    )
     png, _ = figures.city_map(city, frame, tmp_path / "milan")
     assert png.stat().st_size > 10_000
 
 
 def test_sliders_set_unit_counts_and_dispatch_delay():
-    model = app.LiveModel(scenario="small-town", policy="integrated", posts=3,
-                          plainclothes_teams=5, patrol_cars=2, dispatch_delay=7.0)
+    model = app.LiveModel(
+        scenario="small-town",
+        policy="integrated",
+        posts=3,
+        plainclothes_teams=5,
+        patrol_cars=2,
+        dispatch_delay=7.0,
+    )
     policy = model.policy
     counts = {}
     for d in policy.deploy:
@@ -85,9 +96,13 @@ def test_app_is_served_offline(tmp_path):
     """`crowdsim viz` serves the page and every script and style sheet itself."""
     port = free_port()
     env = {**os.environ, "HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     try:
         page = ""
         deadline = time.time() + 90

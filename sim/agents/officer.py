@@ -42,8 +42,16 @@ class PoliceUnit(mesa.Agent):
 
     visible = True
 
-    def __init__(self, model: CrowdPolicingModel, deployment: Deployment, route: Route, *,
-                 group: int, speed_m_per_min: float, bus_line: int = -1) -> None:
+    def __init__(
+        self,
+        model: CrowdPolicingModel,
+        deployment: Deployment,
+        route: Route,
+        *,
+        group: int,
+        speed_m_per_min: float,
+        bus_line: int = -1,
+    ) -> None:
         super().__init__(model)
         self.deployment = deployment
         self.group = group
@@ -151,8 +159,14 @@ class PoliceUnit(mesa.Agent):
             model.presence.visible_leaves(self.location, self.officers)
         else:
             model.presence.plainclothes_leave(self.location, self.officers)
-        model.police_stops.record(self.unique_id, self.deployment.unit, self.group,
-                                  self.location, arrive=self.arrived_at, leave=model.env.now)
+        model.police_stops.record(
+            self.unique_id,
+            self.deployment.unit,
+            self.group,
+            self.location,
+            arrive=self.arrived_at,
+            leave=model.env.now,
+        )
         self.location = -1
 
     def metres_to(self, from_target: np.ndarray) -> float:

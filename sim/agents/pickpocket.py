@@ -147,8 +147,9 @@ class Pickpocket(mesa.Agent):
         p = self.params
         gain = self.expected_crowds() * pool.gain
         km = self.model.city.distances_from(self.node)[pool.approach] / 1000.0
-        weight = (gain + 1.0) * np.exp(-p.distance_decay_per_km * km
-                                       - p.risk_aversion * self.perceived_risk())
+        weight = (gain + 1.0) * np.exp(
+            -p.distance_decay_per_km * km - p.risk_aversion * self.perceived_risk()
+        )
         cdf = np.cumsum(weight)
         return int(np.searchsorted(cdf, self.stream.random() * cdf[-1], side="right"))
 
@@ -237,8 +238,9 @@ class Pickpocket(mesa.Agent):
             self.node = d.stops[-1]
             self.leg = Leg.still(self.node, env.now)
 
-    def attempts(self, loc: int, choice: int, until: float
-                 ) -> Generator[simpy.Event, None, Outcome | None]:
+    def attempts(
+        self, loc: int, choice: int, until: float
+    ) -> Generator[simpy.Event, None, Outcome | None]:
         """Attempts at rate (max) x crowd / (crowd + half), by thinning, until `until`.
 
         Returns the outcome that ended the session early (a theft, an arrest, deterrence

@@ -37,8 +37,9 @@ class Camera(mesa.Agent):
 class Drone(mesa.Agent):
     """Flies `sorties_per_day` sorties in its hours, each over a route of places."""
 
-    def __init__(self, model: CrowdPolicingModel, deployment: Deployment, group: int,
-                 route: list[int]) -> None:
+    def __init__(
+        self, model: CrowdPolicingModel, deployment: Deployment, group: int, route: list[int]
+    ) -> None:
         super().__init__(model)
         self.deployment = deployment
         self.group = group
@@ -65,6 +66,12 @@ class Drone(mesa.Agent):
                     presence.drones[node] += 1
                     yield env.timeout(per_place)
                     presence.drones[node] -= 1
-                    self.model.police_stops.record(self.unique_id, "drone", self.group, node,
-                                                   arrive=env.now - per_place, leave=env.now)
+                    self.model.police_stops.record(
+                        self.unique_id,
+                        "drone",
+                        self.group,
+                        node,
+                        arrive=env.now - per_place,
+                        leave=env.now,
+                    )
                 self.flight_minutes += dep.flight_min

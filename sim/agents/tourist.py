@@ -19,8 +19,14 @@ class Tourist(mesa.Agent):
     the same visitors doing the same things under every policy: common random numbers.
     """
 
-    def __init__(self, model: CrowdPolicingModel, size: int, itinerary: list[int],
-                 dwell_min: list[float], awareness: float) -> None:
+    def __init__(
+        self,
+        model: CrowdPolicingModel,
+        size: int,
+        itinerary: list[int],
+        dwell_min: list[float],
+        awareness: float,
+    ) -> None:
         super().__init__(model)
         self.size = size
         self.awareness = awareness

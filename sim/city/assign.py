@@ -29,13 +29,15 @@ class PlaceAssignment:
 
     attractions: int = param(20, doc="central intersections that become attractions", low=1)
     attraction_kinds: tuple[str, ...] = param(
-        ("scenic", "food_street", "plaza"), doc="kinds given to attractions in turn",
-        choices=("scenic", "food_street", "plaza", "pier"))
+        ("scenic", "food_street", "plaza"),
+        doc="kinds given to attractions in turn",
+        choices=("scenic", "food_street", "plaza", "pier"),
+    )
     entries: int = param(4, doc="outermost intersections that become stations", low=1)
-    min_spacing_m: float = param(100.0, unit="m", doc="minimum distance between attractions",
-                                 low=0)
-    decay_m: float = param(500.0, unit="m", doc="attractiveness e-folding distance from centre",
-                           low=1)
+    min_spacing_m: float = param(100.0, unit="m", doc="minimum distance between attractions", low=0)
+    decay_m: float = param(
+        500.0, unit="m", doc="attractiveness e-folding distance from centre", low=1
+    )
     n_cells: int = param(4, doc="grid cells (k-means of intersections)", low=1)
     n_patrol_points: int = param(40, doc="mandatory patrol points", low=0)
     n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
@@ -43,9 +45,13 @@ class PlaceAssignment:
     bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
     bus_stop_every: int = bus_stop_every_param()
     capacity_per_attractiveness: float = capacity_param()
-    min_capacity: float = param(100.0, unit="persons", low=0,
-                                doc="capacity of a place however low its attractiveness",
-                                source="assumption")
+    min_capacity: float = param(
+        100.0,
+        unit="persons",
+        low=0,
+        doc="capacity of a place however low its attractiveness",
+        source="assumption",
+    )
     seed: int = param(0, doc="seed for the random parts (cells, extra patrol points)", low=0)
 
 
@@ -63,8 +69,10 @@ def assign_places(city: City, rule: PlaceAssignment) -> City:
     for node in np.argsort(from_centre, kind="stable"):
         if len(chosen) == rule.attractions:
             break
-        if all(np.hypot(city.x[node] - city.x[c], city.y[node] - city.y[c]) >= rule.min_spacing_m
-               for c in chosen):
+        if all(
+            np.hypot(city.x[node] - city.x[c], city.y[node] - city.y[c]) >= rule.min_spacing_m
+            for c in chosen
+        ):
             chosen.append(int(node))
     for rank, node in enumerate(chosen):
         kind[node] = rule.attraction_kinds[rank % len(rule.attraction_kinds)]
@@ -77,17 +85,25 @@ def assign_places(city: City, rule: PlaceAssignment) -> City:
     assigned = replace(
         city,
         kind=kind,
-        label=[f"{k.replace('_', ' ')} {city.node_ids[i]}" if k != "street" else city.label[i]
-               for i, k in enumerate(kind)],
+        label=[
+            f"{k.replace('_', ' ')} {city.node_ids[i]}" if k != "street" else city.label[i]
+            for i, k in enumerate(kind)
+        ],
         attractiveness=attractiveness,
-        capacity=np.where(is_place, np.maximum(
-            np.round(rule.capacity_per_attractiveness * attractiveness), rule.min_capacity),
-            0.0),
+        capacity=np.where(
+            is_place,
+            np.maximum(
+                np.round(rule.capacity_per_attractiveness * attractiveness), rule.min_capacity
+            ),
+            0.0,
+        ),
         cell=cells_by_kmeans(city.x, city.y, rule.n_cells, rng),
         patrol_point=patrol_points(is_place, rule.n_patrol_points, rng),
         checkpoint=ring_nodes(city.x, city.y, rule.n_checkpoints),
-        _dist={}, _pred={},
+        _dist={},
+        _pred={},
     )
-    assigned.bus_lines = bus_lines_between_places(assigned, rule.n_bus_lines,
-                                                  rule.bus_headway_min, rule.bus_stop_every)
+    assigned.bus_lines = bus_lines_between_places(
+        assigned, rule.n_bus_lines, rule.bus_headway_min, rule.bus_stop_every
+    )
     return assigned

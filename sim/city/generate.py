@@ -27,18 +27,30 @@ class GeneratedCitySpec:
     seed: int = param(0, doc="seed of the city generator (independent of run seeds)", low=0)
     rows: int = param(8, unit="nodes", doc="street grid rows", low=2, high=200)
     cols: int = param(8, unit="nodes", doc="street grid columns", low=2, high=200)
-    spacing_m: float = param(200.0, unit="m", doc="distance between grid intersections",
-                             low=10, high=5000)
-    jitter: float = param(0.15, doc="random shift of intersections, share of spacing",
-                          low=0, high=0.45)
-    drop_street_share: float = param(0.1, doc="share of grid streets removed (kept connected)",
-                                     low=0, high=0.5)
+    spacing_m: float = param(
+        200.0, unit="m", doc="distance between grid intersections", low=10, high=5000
+    )
+    jitter: float = param(
+        0.15, doc="random shift of intersections, share of spacing", low=0, high=0.45
+    )
+    drop_street_share: float = param(
+        0.1, doc="share of grid streets removed (kept connected)", low=0, high=0.5
+    )
     places: dict[str, int] | None = param(
-        None, doc="number of places of each kind", keys=KIND_KEYS, low=0)
-    centre_pull: float = param(0.35, doc="how tightly attractions cluster near the centre "
-                               "(std. dev. as share of city size)", low=0.05, high=5)
-    attractiveness_sigma: float = param(1.0, doc="log-normal spread of attractiveness "
-                                        "(a few sites draw most visitors)", low=0, high=3)
+        None, doc="number of places of each kind", keys=KIND_KEYS, low=0
+    )
+    centre_pull: float = param(
+        0.35,
+        doc="how tightly attractions cluster near the centre (std. dev. as share of city size)",
+        low=0.05,
+        high=5,
+    )
+    attractiveness_sigma: float = param(
+        1.0,
+        doc="log-normal spread of attractiveness (a few sites draw most visitors)",
+        low=0,
+        high=3,
+    )
     n_cells: int = param(4, doc="grid cells (patrol responsibility areas)", low=1)
     n_patrol_points: int = param(40, doc="mandatory patrol points", low=0)
     n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
@@ -52,8 +64,15 @@ class GeneratedCitySpec:
         """Places per kind, with a small default mix when none is given."""
         if self.places is not None:
             return dict(self.places)
-        return {"scenic": 4, "food_street": 2, "plaza": 2, "station": 1, "pier": 1,
-                "hotel": 2, "police_station": 1}
+        return {
+            "scenic": 4,
+            "food_street": 2,
+            "plaza": 2,
+            "station": 1,
+            "pier": 1,
+            "hotel": 2,
+            "police_station": 1,
+        }
 
 
 def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
@@ -91,8 +110,9 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
         for node, a in zip(chosen, draw, strict=True):
             kind[node] = k
             attractiveness[node] = 0.0 if k == "police_station" else a
-            capacity[node] = round(spec.capacity_per_attractiveness * a) \
-                if k != "police_station" else 0
+            capacity[node] = (
+                round(spec.capacity_per_attractiveness * a) if k != "police_station" else 0
+            )
     cell = cells_by_kmeans(x, y, spec.n_cells, rng)
     is_place = np.array([k != "street" for k in kind])
     patrol = patrol_points(is_place, spec.n_patrol_points, rng)
@@ -101,15 +121,25 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
     city = City(
         name=name,
         node_ids=[str(i) for i in range(n)],
-        x=x, y=y, kind=kind,
-        label=[f"{k.replace('_', ' ')} {i}" if k != "street" else str(i)
-               for i, k in enumerate(kind)],
-        capacity=capacity, attractiveness=attractiveness, cell=cell,
-        camera=camera.tolist(), patrol_point=patrol, checkpoint=checkpoint,
-        edge_u=eu, edge_v=ev, edge_length=length,
+        x=x,
+        y=y,
+        kind=kind,
+        label=[
+            f"{k.replace('_', ' ')} {i}" if k != "street" else str(i) for i, k in enumerate(kind)
+        ],
+        capacity=capacity,
+        attractiveness=attractiveness,
+        cell=cell,
+        camera=camera.tolist(),
+        patrol_point=patrol,
+        checkpoint=checkpoint,
+        edge_u=eu,
+        edge_v=ev,
+        edge_length=length,
     )
-    city.bus_lines = bus_lines_between_places(city, spec.n_bus_lines, spec.bus_headway_min,
-                                              spec.bus_stop_every)
+    city.bus_lines = bus_lines_between_places(
+        city, spec.n_bus_lines, spec.bus_headway_min, spec.bus_stop_every
+    )
     return city
 
 

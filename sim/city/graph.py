@@ -73,9 +73,18 @@ class City:
 
     def freeze(self) -> None:
         """Make the node and street arrays read-only (a city is shared between runs)."""
-        for array in (self.x, self.y, self.capacity, self.attractiveness, self.cell,
-                      self.patrol_point, self.checkpoint, self.edge_u, self.edge_v,
-                      self.edge_length):
+        for array in (
+            self.x,
+            self.y,
+            self.capacity,
+            self.attractiveness,
+            self.cell,
+            self.patrol_point,
+            self.checkpoint,
+            self.edge_u,
+            self.edge_v,
+            self.edge_length,
+        ):
             array.flags.writeable = False
 
     @property

@@ -44,8 +44,9 @@ class BusLineFields:
     name: str = param("", doc="line name")
     stops: tuple[Any, ...] = param((), doc="node ids of the stops, in order")
     headway_min: float = param(10.0, unit="min", low=0.1, doc="minutes between buses")
-    speed_m_per_min: float = param(BusLine.speed_m_per_min, unit="m/min", low=1,
-                                   doc="speed including stops")
+    speed_m_per_min: float = param(
+        BusLine.speed_m_per_min, unit="m/min", low=1, doc="speed including stops"
+    )
 
 
 NODE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(NodeFields)}
@@ -142,8 +143,10 @@ def _coordinates(path: str, nodes: list[tuple[str, dict]], lonlat: bool) -> tupl
     for i, (nid, d) in enumerate(nodes):
         if xkey not in d or ykey not in d:
             raise ConfigError(
-                path, f"node {nid!r}", f"has no coordinates; every node needs {xkey} and {ykey} "
-                "(an edge may name a node that the file does not define)"
+                path,
+                f"node {nid!r}",
+                f"has no coordinates; every node needs {xkey} and {ykey} "
+                "(an edge may name a node that the file does not define)",
             )
         xs[i] = _checked(path, f"node {nid!r}.{xkey}", float, d[xkey], {})
         ys[i] = _checked(path, f"node {nid!r}.{ykey}", float, d[ykey], {})
@@ -180,13 +183,19 @@ def _checked(path: str, where: str, tp: Any, value: Any, meta: Any) -> Any:
 
 
 def _node_attr(path: str, nid: str, d: dict, key: str) -> Any:
-    return _checked(path, f"node {nid!r}.{key}", _HINTS[key], d.get(key, NODE_DEFAULTS[key]),
-                    _NODE_META[key])
+    return _checked(
+        path, f"node {nid!r}.{key}", _HINTS[key], d.get(key, NODE_DEFAULTS[key]), _NODE_META[key]
+    )
 
 
 def _assemble(
-    *, path: str, name: str, crs: str, nodes: list[tuple[str, dict]],
-    edges: list[tuple[str, str, dict]], bus_lines: list[dict[str, Any]],
+    *,
+    path: str,
+    name: str,
+    crs: str,
+    nodes: list[tuple[str, dict]],
+    edges: list[tuple[str, str, dict]],
+    bus_lines: list[dict[str, Any]],
 ) -> City:
     if not nodes:
         raise ConfigError(path, "nodes", "the city has no nodes")
@@ -201,8 +210,11 @@ def _assemble(
                 raise ConfigError(path, f"edge ({u}, {v})", f"names node {end!r}, which is missing")
         a, b = index[u], index[v]
         # osmnx lengths are metres, also in lon/lat graphs; else the straight line
-        length = _checked(path, f"edge ({u}, {v}).length", float, d["length"], {"low": 0}) \
-            if "length" in d else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
+        length = (
+            _checked(path, f"edge ({u}, {v}).length", float, d["length"], {"low": 0})
+            if "length" in d
+            else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
+        )
         eu.append(a)
         ev.append(b)
         el.append(length)
@@ -212,12 +224,20 @@ def _assemble(
         line = build(BusLineFields, raw, file=path, prefix=f"{where}.")
         unknown = [str(stop) for stop in line.stops if str(stop) not in index]
         if unknown or len(line.stops) < 2:
-            raise ConfigError(path, f"{where}.stops", "a line needs at least 2 stops, all node "
-                              "ids of the city" + (f"; unknown: {', '.join(unknown)}"
-                                                      if unknown else ""))
-        lines.append(BusLine(line.name or f"line {i + 1}", tuple(index[str(s)] for s in
-                                                               line.stops),
-                             line.headway_min, line.speed_m_per_min))
+            raise ConfigError(
+                path,
+                f"{where}.stops",
+                "a line needs at least 2 stops, all node "
+                "ids of the city" + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            )
+        lines.append(
+            BusLine(
+                line.name or f"line {i + 1}",
+                tuple(index[str(s)] for s in line.stops),
+                line.headway_min,
+                line.speed_m_per_min,
+            )
+        )
     return City(
         name=name,
         node_ids=[nid for nid, _ in nodes],
@@ -241,21 +261,33 @@ def _assemble(
 
 def _node_records(city: City) -> list[tuple[str, dict[str, Any]]]:
     return [
-        (nid, {
-            "x": float(city.x[i]), "y": float(city.y[i]), "kind": city.kind[i],
-            "label": city.label[i], "capacity": float(city.capacity[i]),
-            "attractiveness": float(city.attractiveness[i]), "cell": int(city.cell[i]),
-            "camera": city.camera[i], "patrol_point": bool(city.patrol_point[i]),
-            "checkpoint": bool(city.checkpoint[i]),
-        })
+        (
+            nid,
+            {
+                "x": float(city.x[i]),
+                "y": float(city.y[i]),
+                "kind": city.kind[i],
+                "label": city.label[i],
+                "capacity": float(city.capacity[i]),
+                "attractiveness": float(city.attractiveness[i]),
+                "cell": int(city.cell[i]),
+                "camera": city.camera[i],
+                "patrol_point": bool(city.patrol_point[i]),
+                "checkpoint": bool(city.checkpoint[i]),
+            },
+        )
         for i, nid in enumerate(city.node_ids)
     ]
 
 
 def _bus_line_records(city: City) -> list[dict[str, Any]]:
     return [
-        {"name": line.name, "stops": [city.node_ids[s] for s in line.stops],
-         "headway_min": line.headway_min, "speed_m_per_min": line.speed_m_per_min}
+        {
+            "name": line.name,
+            "stops": [city.node_ids[s] for s in line.stops],
+            "headway_min": line.headway_min,
+            "speed_m_per_min": line.speed_m_per_min,
+        }
         for line in city.bus_lines
     ]
 
@@ -272,18 +304,31 @@ def write_graphml(city: City, path: str | Path) -> None:
 def write_geojson(city: City, path: str | Path) -> None:
     """Save a city as a GeoJSON FeatureCollection in the city's own metric coordinates."""
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [d["x"], d["y"]]},
-         "properties": {"id": nid, **{k: v for k, v in d.items() if k not in ("x", "y")}}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [d["x"], d["y"]]},
+            "properties": {"id": nid, **{k: v for k, v in d.items() if k not in ("x", "y")}},
+        }
         for nid, d in _node_records(city)
     ]
     for u, v, length in zip(city.edge_u, city.edge_v, city.edge_length, strict=True):
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString",
-                         "coordinates": [[city.x[u], city.y[u]], [city.x[v], city.y[v]]]},
-            "properties": {"u": city.node_ids[u], "v": city.node_ids[v], "length": float(length)},
-        })
-    doc = {"type": "FeatureCollection", "features": features,
-           "properties": {"name": city.name, "crs": city.crs,
-                          "bus_lines": _bus_line_records(city)}}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[city.x[u], city.y[u]], [city.x[v], city.y[v]]],
+                },
+                "properties": {
+                    "u": city.node_ids[u],
+                    "v": city.node_ids[v],
+                    "length": float(length),
+                },
+            }
+        )
+    doc = {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {"name": city.name, "crs": city.crs, "bus_lines": _bus_line_records(city)},
+    }
     Path(path).write_text(json.dumps(doc))

@@ -14,14 +14,24 @@ from sim.params import param
 
 def bus_stop_every_param() -> int:
     """The `bus_stop_every` field of a city spec (generated or assigned)."""
-    return param(3, unit="nodes", low=1, source="assumption",
-                 doc="a bus stops at every place on its route and at every n-th intersection")
+    return param(
+        3,
+        unit="nodes",
+        low=1,
+        source="assumption",
+        doc="a bus stops at every place on its route and at every n-th intersection",
+    )
 
 
 def capacity_param() -> float:
     """The `capacity_per_attractiveness` field of a city spec (generated or assigned)."""
-    return param(2000.0, unit="persons", low=0, source="assumption",
-                 doc="a place's capacity is this times its attractiveness")
+    return param(
+        2000.0,
+        unit="persons",
+        low=0,
+        source="assumption",
+        doc="a place's capacity is this times its attractiveness",
+    )
 
 
 def cells_by_kmeans(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,8 +73,9 @@ def ring_nodes(x: np.ndarray, y: np.ndarray, count: int) -> np.ndarray:
     return flags
 
 
-def bus_lines_between_places(city: City, count: int, headway: float, stop_every: int
-                             ) -> tuple[BusLine, ...]:
+def bus_lines_between_places(
+    city: City, count: int, headway: float, stop_every: int
+) -> tuple[BusLine, ...]:
     """Lines on shortest paths between far-apart places; stops at places and every n-th node."""
     places = np.concatenate([city.entries, city.attractions])
     if count == 0 or len(places) < 2:
@@ -77,9 +88,11 @@ def bus_lines_between_places(city: City, count: int, headway: float, stop_every:
         by_distance = places[np.argsort(-city.distances_from(start)[places])]
         end = int(by_distance[(i // len(ranked)) % len(by_distance)])
         route = city.path(start, end)
-        stops = tuple(n for j, n in enumerate(route)
-                      if j % stop_every == 0 or city.kind[n] != "street"
-                      or j == len(route) - 1)
+        stops = tuple(
+            n
+            for j, n in enumerate(route)
+            if j % stop_every == 0 or city.kind[n] != "street" or j == len(route) - 1
+        )
         if len(stops) >= 2:
             lines.append(BusLine(f"line {i + 1}", stops, headway))
     return tuple(lines)

@@ -59,8 +59,12 @@ class Leg:
         if t <= times[0]:
             return self.nodes[0], self.nodes[0], 0.0, 0.0
         i = bisect.bisect_right(times, t) - 1
-        return (self.nodes[i], self.nodes[i + 1], (t - times[i]) * self.speed,
-                (times[i + 1] - t) * self.speed)
+        return (
+            self.nodes[i],
+            self.nodes[i + 1],
+            (t - times[i]) * self.speed,
+            (times[i + 1] - t) * self.speed,
+        )
 
     def metres_to(self, t: float, from_target: np.ndarray) -> float:
         """Street distance at time `t` to the node whose distance row is `from_target`.

@@ -53,8 +53,12 @@ class Direction:
 
 
 @functools.lru_cache(maxsize=32)
-def transit_for(city: City, walk_speed_m_per_min: float, bus_threshold_min: float,
-                service_hours: tuple[float, float]) -> Transit:
+def transit_for(
+    city: City,
+    walk_speed_m_per_min: float,
+    bus_threshold_min: float,
+    service_hours: tuple[float, float],
+) -> Transit:
     """One Transit per city and parameters per process: its plans are the same every run."""
     return Transit(city, walk_speed_m_per_min, bus_threshold_min, service_hours)
 
@@ -62,8 +66,13 @@ def transit_for(city: City, walk_speed_m_per_min: float, bus_threshold_min: floa
 class Transit:
     """Walking and bus plans between nodes for one city and one set of visitor parameters."""
 
-    def __init__(self, city: City, walk_speed_m_per_min: float, bus_threshold_min: float,
-                 service_hours: tuple[float, float]) -> None:
+    def __init__(
+        self,
+        city: City,
+        walk_speed_m_per_min: float,
+        bus_threshold_min: float,
+        service_hours: tuple[float, float],
+    ) -> None:
         self.city = city
         self.walk_speed = walk_speed_m_per_min
         self.bus_threshold = bus_threshold_min
@@ -76,8 +85,16 @@ class Transit:
                 offset = np.concatenate([[0.0], np.cumsum(legs)]) / line.speed_m_per_min
                 # enough vehicle slots that trips on the road at once never share one
                 n_vehicles = math.ceil(offset[-1] / line.headway_min) + 1
-                self.directions.append(Direction(li, tuple(stops), tuple(offset.tolist()),
-                                                 line.headway_min, vehicle, n_vehicles))
+                self.directions.append(
+                    Direction(
+                        li,
+                        tuple(stops),
+                        tuple(offset.tolist()),
+                        line.headway_min,
+                        vehicle,
+                        n_vehicles,
+                    )
+                )
                 vehicle += n_vehicles
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
@@ -110,8 +127,11 @@ class Transit:
     def direction_of(self, loc: int) -> int:
         """The direction a bus location serves."""
         vehicle = loc - self.city.n_nodes
-        return next(i for i, d in enumerate(self.directions)
-                    if d.first_vehicle <= vehicle < d.first_vehicle + d.n_vehicles)
+        return next(
+            i
+            for i, d in enumerate(self.directions)
+            if d.first_vehicle <= vehicle < d.first_vehicle + d.n_vehicles
+        )
 
     def walk_minutes(self, a: int, b: int) -> float:
         """Walking time along streets (rows of plain floats: this is on the hot path)."""
@@ -153,9 +173,14 @@ class Transit:
         for i, t in enumerate(targets.tolist()):
             if use_bus[i]:
                 d = int(best[i])
-                self._plans[(a, t)] = Trip(float(walk[i]), d, int(board[d]), int(alight[d, i]),
-                                           float(to_stop[d]),
-                                           float(self._near_m[d, t] / self.walk_speed))
+                self._plans[(a, t)] = Trip(
+                    float(walk[i]),
+                    d,
+                    int(board[d]),
+                    int(alight[d, i]),
+                    float(to_stop[d]),
+                    float(self._near_m[d, t] / self.walk_speed),
+                )
             else:
                 self._plans[(a, t)] = Trip(float(walk[i]))
 

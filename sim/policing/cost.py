@@ -53,14 +53,16 @@ def shift_minutes(hours: tuple[float, ...], until: float) -> float:
 
 def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
     """Scheduled officer-hours a policy uses in one full day."""
-    units = sum(d.count * d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
-                for d in policy.deploy if d.unit != "drone")
+    units = sum(
+        d.count * d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
+        for d in policy.deploy
+        if d.unit != "drone"
+    )
     staffed = checkpoints * policy.checkpoint_officers * 24.0 if policy.checkpoints else 0.0
     return units + staffed
 
 
-def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float
-                     ) -> dict[str, int]:
+def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float) -> dict[str, int]:
     """Unit counts (`deploy.i.count`) that bring a policy to `hours_per_day` officer-hours.
 
     Every staffed group is scaled by the same factor (at least one unit each); a policy
@@ -70,6 +72,8 @@ def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float
     if current == 0:
         return {}
     factor = hours_per_day / current
-    return {f"deploy.{i}.count": max(1, round(d.count * factor))
-            for i, d in enumerate(policy.deploy) if d.unit != "drone" and d.officers > 0
-            and d.count > 0}
+    return {
+        f"deploy.{i}.count": max(1, round(d.count * factor))
+        for i, d in enumerate(policy.deploy)
+        if d.unit != "drone" and d.officers > 0 and d.count > 0
+    }

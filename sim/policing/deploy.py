@@ -61,19 +61,24 @@ class Deployer:
             self.drones.append(drone)
             env.process(drone.sorties())
             return
-        speed = police.car_speed_m_per_min if dep.unit == "patrol_car" else \
-            police.officer_walk_m_per_min
+        speed = (
+            police.car_speed_m_per_min
+            if dep.unit == "patrol_car"
+            else police.officer_walk_m_per_min
+        )
         bus_line = -1
         if dep.where == "bus_lines":
             if not model.city.bus_lines:
-                raise ConfigError(self.source, f"deploy[{index}].where",
-                                  "'bus_lines' needs a city with bus lines")
+                raise ConfigError(
+                    self.source, f"deploy[{index}].where", "'bus_lines' needs a city with bus lines"
+                )
             bus_line = k % len(model.city.bus_lines)
             route = self._fixed([model.city.bus_lines[bus_line].stops[0]])
         else:
             route = self._route(index, dep, k)
-        unit = UNIT_CLASSES[dep.unit](model, dep, route, group=index, speed_m_per_min=speed,
-                                      bus_line=bus_line)
+        unit = UNIT_CLASSES[dep.unit](
+            model, dep, route, group=index, speed_m_per_min=speed, bus_line=bus_line
+        )
         self.units.append(unit)
         process = env.process(unit.shifts())
         if isinstance(unit, PatrolCar):
@@ -108,19 +113,22 @@ class Deployer:
             return self._fixed([int(p) for p in points])
         return self._fixed([int(p) for p in points[:per_unit]])
 
-    def _where_police_stations(self, index: int, dep: Deployment, k: int, per_unit: int
-                               ) -> Route:
+    def _where_police_stations(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
         stations = self.model.city.nodes_of_kind("police_station")
         if len(stations) == 0:
-            raise ConfigError(self.source, f"deploy[{index}].where",
-                              "'police_stations' needs police_station nodes in the city")
+            raise ConfigError(
+                self.source,
+                f"deploy[{index}].where",
+                "'police_stations' needs police_station nodes in the city",
+            )
         return self._fixed([int(stations[k % len(stations)])])
 
     def _where_places(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
         nodes = [self._node(index, label) for label in dep.places]
         if not nodes:
-            raise ConfigError(self.source, f"deploy[{index}].places",
-                              "where = 'places' needs at least one place")
+            raise ConfigError(
+                self.source, f"deploy[{index}].places", "where = 'places' needs at least one place"
+            )
         return self._fixed(self._share(nodes, dep.count, k, per_unit))
 
     def _where_random(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
@@ -129,8 +137,9 @@ class Deployer:
             first = int(self.rng.choice(self.crowd_rank))
             rest = [int(n) for n in self.crowd_rank if n != first]
             return self._fixed([first, *rest])
-        nodes = self.rng.choice(self.crowd_rank, size=min(per_unit, len(self.crowd_rank)),
-                                replace=False)
+        nodes = self.rng.choice(
+            self.crowd_rank, size=min(per_unit, len(self.crowd_rank)), replace=False
+        )
         return self._fixed([int(n) for n in nodes])
 
     def _where_top_thefts(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
@@ -149,7 +158,7 @@ class Deployer:
     @staticmethod
     def _share(ranked: list[int], count: int, k: int, per_unit: int) -> list[int]:
         """Unit k's stops: every count-th place from rank k, `per_unit` of them."""
-        return ranked[k::max(count, 1)][:per_unit] or [ranked[k % len(ranked)]]
+        return ranked[k :: max(count, 1)][:per_unit] or [ranked[k % len(ranked)]]
 
     def _theft_rank(self) -> list[int]:
         """Places by thefts so far (ties, and day one, by expected crowd)."""
@@ -162,8 +171,11 @@ class Deployer:
         for i, (nid, name) in enumerate(zip(city.node_ids, city.label, strict=True)):
             if label in (nid, name):
                 return i
-        raise ConfigError(self.source, f"deploy[{index}].places",
-                          f"{label!r} is neither a node id nor a place label of {city.name}")
+        raise ConfigError(
+            self.source,
+            f"deploy[{index}].places",
+            f"{label!r} is neither a node id nor a place label of {city.name}",
+        )
 
     def _cameras(self) -> None:
         spec = self.policy.cameras
@@ -184,17 +196,21 @@ class Deployer:
     def stops_under_way(self) -> list[tuple[int, str, int, int, float, float]]:
         """Stops not yet ended (a post at the end of the run), cut at the current time."""
         now = self.model.env.now
-        return [(u.unique_id, u.deployment.unit, u.group, u.location, u.arrived_at, now)
-                for u in self.units if u.location >= 0]
+        return [
+            (u.unique_id, u.deployment.unit, u.group, u.location, u.arrived_at, now)
+            for u in self.units
+            if u.location >= 0
+        ]
 
     def layout(self) -> dict[str, list[int]]:
         """Where the police are placed today, for maps.
 
         Nodes by kind of unit, plus the indices of bus lines ridden by officers (`bus_lines`).
         """
-        layout: dict[str, list[int]] = {kind: [] for kind in
-                                        ("uniformed", "plainclothes", "patrol_car", "drone",
-                                         "camera", "bus_lines")}
+        layout: dict[str, list[int]] = {
+            kind: []
+            for kind in ("uniformed", "plainclothes", "patrol_car", "drone", "camera", "bus_lines")
+        }
         for unit in self.units:
             if unit.bus_line >= 0:
                 layout["bus_lines"].append(unit.bus_line)

@@ -19,8 +19,7 @@ POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 UNITS = ("uniformed", "plainclothes", "patrol_car", "drone")
 """Kinds of deployable unit."""
 
-WHERE = ("top_crowded", "top_thefts", "cells", "random", "places", "bus_lines",
-         "police_stations")
+WHERE = ("top_crowded", "top_thefts", "cells", "random", "places", "bus_lines", "police_stations")
 """Placement rules: the k most crowded places (expected, from attractiveness), the places
 with most thefts so far (re-ranked daily; crowd rank on day one), one per grid cell, random
 places, named places, bus lines, or police stations (a central base)."""
@@ -52,19 +51,31 @@ class Deployment:
     where: str = param("top_crowded", choices=WHERE, doc="placement rule")
     places: tuple[str, ...] = param((), doc="labels or node ids, for where = 'places'")
     movement: str = param("static", choices=MOVEMENT, doc="how the unit moves")
-    sample_of: int = param(0, unit="places", low=0,
-                           doc="with top_crowded: place the group at a random draw (once per "
-                           "run, police stream) from the top sample_of places instead of the "
-                           "top ones, as a randomised trial assigns treatment (0: the top)")
-    circuit_places: int = param(3, unit="places", low=1,
-                                doc="places per unit on a circuit or random walk, for "
-                                "placement by rank (top_crowded, top_thefts), random "
-                                "circuits and shared named places")
-    dwell_min: float = param(15.0, unit="min", low=0.5,
-                             doc="stop length at each point or place when moving "
-                             "(Koper: 11-15 min)")
-    hours: tuple[float, ...] = param((8.0, 22.0), unit="h", length=2, low=0, high=24,
-                                     doc="daily shift start and end")
+    sample_of: int = param(
+        0,
+        unit="places",
+        low=0,
+        doc="with top_crowded: place the group at a random draw (once per "
+        "run, police stream) from the top sample_of places instead of the "
+        "top ones, as a randomised trial assigns treatment (0: the top)",
+    )
+    circuit_places: int = param(
+        3,
+        unit="places",
+        low=1,
+        doc="places per unit on a circuit or random walk, for "
+        "placement by rank (top_crowded, top_thefts), random "
+        "circuits and shared named places",
+    )
+    dwell_min: float = param(
+        15.0,
+        unit="min",
+        low=0.5,
+        doc="stop length at each point or place when moving (Koper: 11-15 min)",
+    )
+    hours: tuple[float, ...] = param(
+        (8.0, 22.0), unit="h", length=2, low=0, high=24, doc="daily shift start and end"
+    )
     sorties_per_day: int = param(4, low=0, doc="drone flights per day (drones only)")
     flight_min: float = param(25.0, unit="min", low=1, doc="drone flight time per sortie")
     responds: bool = param(True, doc="patrol cars answer dispatches (cars only)")
@@ -75,9 +86,12 @@ class DispatchSpec:
     """How reported and live-detected incidents reach a car."""
 
     delay_min: float = param(
-        5.0, unit="min", low=0,
+        5.0,
+        unit="min",
+        low=0,
         doc="call-taking and dispatch delay before a car moves",
-        source="assumption; the case credits integrated command with ~1/3 faster response")
+        source="assumption; the case credits integrated command with ~1/3 faster response",
+    )
     rule: str = param("nearest", choices=DISPATCH_RULES, doc="which free car answers")
 
 
@@ -85,11 +99,13 @@ class DispatchSpec:
 class CameraSpec:
     """Fixed cameras: the city's own and extra ones a policy installs."""
 
-    monitoring: str = param("passive", choices=MONITORING,
-                            doc="what becomes of the city's existing cameras")
+    monitoring: str = param(
+        "passive", choices=MONITORING, doc="what becomes of the city's existing cameras"
+    )
     extra_top_crowded: int = param(0, low=0, doc="extra cameras at the k most crowded places")
-    extra_monitoring: str = param("active", choices=("passive", "active"),
-                                  doc="monitoring of the extra cameras")
+    extra_monitoring: str = param(
+        "active", choices=("passive", "active"), doc="monitoring of the extra cameras"
+    )
 
 
 @dataclass(frozen=True)
@@ -102,16 +118,28 @@ class Policy:
     dispatch: DispatchSpec = param(DispatchSpec(), doc="dispatch")
     cameras: CameraSpec = param(CameraSpec(), doc="cameras")
     checkpoints: bool = param(False, doc="staff the city's ring-road checkpoints")
-    checkpoint_officers: int = param(2, low=0, doc="officers at each staffed checkpoint, "
-                                     "around the clock (cost)")
+    checkpoint_officers: int = param(
+        2, low=0, doc="officers at each staffed checkpoint, around the clock (cost)"
+    )
     transit_cooperation: bool = param(
-        False, doc="police-transit cooperation: briefings, anti-pickpocket video on buses")
+        False, doc="police-transit cooperation: briefings, anti-pickpocket video on buses"
+    )
     footage_investigation: bool = param(
-        False, doc="police review recorded camera footage of reported thefts (cctv_clearance)")
+        False, doc="police review recorded camera footage of reported thefts (cctv_clearance)"
+    )
 
 
-DEFAULT_COMPARISON = ("none", "random-patrol", "fixed-posts", "grid", "hotspot-koper",
-                      "plainclothes", "cctv-drones", "transit-cooperation", "integrated")
+DEFAULT_COMPARISON = (
+    "none",
+    "random-patrol",
+    "fixed-posts",
+    "grid",
+    "hotspot-koper",
+    "plainclothes",
+    "cctv-drones",
+    "transit-cooperation",
+    "integrated",
+)
 """The presets `crowdsim compare` runs by default: one per mechanism mix
 (centralised-response and officer-mix are variants for the case study and experiments)."""
 
@@ -134,9 +162,14 @@ def check_policy(policy: Policy, source: str) -> None:
     """Constraints between a deployment's fields that per-field bounds cannot express."""
     for i, dep in enumerate(policy.deploy):
         if dep.movement == "patrol_points" and dep.where != "cells":
-            raise ConfigError(source, f"deploy[{i}].movement",
-                              "'patrol_points' tours a cell's mandatory points: it needs "
-                              "where = 'cells'")
+            raise ConfigError(
+                source,
+                f"deploy[{i}].movement",
+                "'patrol_points' tours a cell's mandatory points: it needs where = 'cells'",
+            )
         if dep.sample_of and dep.where != "top_crowded":
-            raise ConfigError(source, f"deploy[{i}].sample_of",
-                              "a random draw from the top places needs where = 'top_crowded'")
+            raise ConfigError(
+                source,
+                f"deploy[{i}].sample_of",
+                "a random draw from the top places needs where = 'top_crowded'",
+            )

@@ -26,8 +26,9 @@ CAMERA_CODE = {"none": NO_CAMERA, "passive": PASSIVE, "active": ACTIVE}
 class Presence:
     """Per-location guardian counts and the probabilities they imply."""
 
-    def __init__(self, model: CrowdPolicingModel, params: PoliceParams,
-                 victims: VictimParams) -> None:
+    def __init__(
+        self, model: CrowdPolicingModel, params: PoliceParams, victims: VictimParams
+    ) -> None:
         self.model = model
         self.params = params
         self.crowds = model.crowds
@@ -112,8 +113,10 @@ class Presence:
         p = self.params
         reach = self.reach[loc]
         checks = (
-            ("plainclothes",
-             1.0 - (1.0 - p.detect_plainclothes) ** (self.plainclothes[loc] / reach)),
+            (
+                "plainclothes",
+                1.0 - (1.0 - p.detect_plainclothes) ** (self.plainclothes[loc] / reach),
+            ),
             ("uniformed", 1.0 - (1.0 - p.detect_uniformed) ** (self.crowds.guards[loc] / reach)),
             ("camera", p.detect_camera_active / reach if self.camera[loc] == ACTIVE else 0.0),
             ("drone", 1.0 - (1.0 - p.detect_drone) ** self.drones[loc]),

@@ -23,8 +23,16 @@ SPEC = GeneratedCitySpec(
     rows=24,
     cols=24,
     spacing_m=170.0,
-    places={"scenic": 50, "food_street": 12, "plaza": 14, "station": 3, "bus_terminal": 3,
-            "pier": 3, "hotel": 24, "police_station": 5},
+    places={
+        "scenic": 50,
+        "food_street": 12,
+        "plaza": 14,
+        "station": 3,
+        "bus_terminal": 3,
+        "pier": 3,
+        "hotel": 24,
+        "police_station": 5,
+    },
     attractiveness_sigma=0.9,
     n_cells=17,
     n_patrol_points=342,
@@ -35,19 +43,32 @@ SPEC = GeneratedCitySpec(
 )
 
 NAMES = {
-    "scenic": ["Leshan Giant Buddha Scenic Area", "Oriental Buddha Capital", "Wuyou Temple",
-               "Mahao Cliff Tombs", "Lingyun Temple", "Haishi Cave", "Jiazhou Ancient Wall"],
-    "food_street": ["Zhanggong Bridge Food Street", "Shangzhongshun Street",
-                    "Jiazhou Night Market"],
+    "scenic": [
+        "Leshan Giant Buddha Scenic Area",
+        "Oriental Buddha Capital",
+        "Wuyou Temple",
+        "Mahao Cliff Tombs",
+        "Lingyun Temple",
+        "Haishi Cave",
+        "Jiazhou Ancient Wall",
+    ],
+    "food_street": [
+        "Zhanggong Bridge Food Street",
+        "Shangzhongshun Street",
+        "Jiazhou Night Market",
+    ],
     "plaza": ["Wanda Plaza", "Renmin Road Commercial Plaza", "Jiading Square"],
-    "station": ["Leshan High-Speed Rail Station", "Leshan Railway Station",
-                "Suji Station"],
-    "bus_terminal": ["Leshan Central Bus Terminal", "Xiaoba Bus Terminal",
-                     "Lianhua Bus Terminal"],
+    "station": ["Leshan High-Speed Rail Station", "Leshan Railway Station", "Suji Station"],
+    "bus_terminal": ["Leshan Central Bus Terminal", "Xiaoba Bus Terminal", "Lianhua Bus Terminal"],
     "pier": ["Giant Buddha Boat Tour Pier", "Leshan Port Pier", "Lingyun Pier"],
     "hotel": [],
-    "police_station": ["Patrol Centre", "Specialist Team 1", "Specialist Team 2",
-                       "Specialist Team 3", "Specialist Team 4"],
+    "police_station": [
+        "Patrol Centre",
+        "Specialist Team 1",
+        "Specialist Team 2",
+        "Specialist Team 3",
+        "Specialist Team 4",
+    ],
 }
 
 GIANT_BUDDHA_PULL = 3.0
@@ -68,7 +89,8 @@ def build() -> City:
             pretty = kind.replace("_", " ").capitalize()
             city.label[node] = names[i] if i < len(names) else f"{pretty} {i + 1}"
     top_sight = city.nodes_of_kind("scenic")[
-        np.argmax(city.attractiveness[city.nodes_of_kind("scenic")])]
+        np.argmax(city.attractiveness[city.nodes_of_kind("scenic")])
+    ]
     others = city.attractiveness[city.attractions]
     city.attractiveness[top_sight] = GIANT_BUDDHA_PULL * np.sort(others)[-2]
     city.capacity[top_sight] = 9000  # ~45,000/day at ~2 h stays over a 10 h day

@@ -38,13 +38,19 @@ def summarize(rows: pd.DataFrame, metrics: list[str], by: str = "label") -> pd.D
     for group, frame in rows.groupby(by, sort=False):
         for metric in metrics:
             mean, low, high, n = mean_ci(frame[metric])
-            records.append({by: group, "metric": metric, "mean": mean, "ci_low": low,
-                            "ci_high": high, "n": n})
+            records.append(
+                {by: group, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}
+            )
     return pd.DataFrame(records)
 
 
-def paired_effects(rows: pd.DataFrame, metrics: list[str], baseline: str, by: str = "label",
-                   pair_on: str = "replication") -> pd.DataFrame:
+def paired_effects(
+    rows: pd.DataFrame,
+    metrics: list[str],
+    baseline: str,
+    by: str = "label",
+    pair_on: str = "replication",
+) -> pd.DataFrame:
     """Per group and metric: mean paired difference to `baseline` with its 95% CI."""
     base = rows[rows[by] == baseline].set_index(pair_on)
     if base.empty:
@@ -59,9 +65,17 @@ def paired_effects(rows: pd.DataFrame, metrics: list[str], baseline: str, by: st
             diff = treated.loc[common, metric] - base.loc[common, metric]
             mean, low, high, n = mean_ci(diff)
             base_mean = mean_ci(base.loc[common, metric])[0]
-            records.append({by: group, "metric": metric, "difference": mean, "ci_low": low,
-                            "ci_high": high, "n": n,
-                            "relative": mean / base_mean if base_mean else math.nan})
+            records.append(
+                {
+                    by: group,
+                    "metric": metric,
+                    "difference": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": n,
+                    "relative": mean / base_mean if base_mean else math.nan,
+                }
+            )
     return pd.DataFrame(records)
 
 
@@ -91,8 +105,9 @@ def replications_for(sd: float, half_width: float, max_runs: int = 10_000) -> in
     return max(high, 2)
 
 
-def bootstrap_interval(n: int, statistic: Callable[[np.ndarray], float],
-                       resamples: int = 999) -> tuple[float, float]:
+def bootstrap_interval(
+    n: int, statistic: Callable[[np.ndarray], float], resamples: int = 999
+) -> tuple[float, float]:
     """95% percentile-bootstrap interval of `statistic(indices)` over `n` paired runs.
 
     `statistic` takes an array of run indices (a resample with replacement) and returns a

@@ -22,8 +22,14 @@ from sim.sweep.runs import RunSpec, replication_seeds, validate
 from sim.sweep.store import ResultStore
 from sim.viz.figures import city_map, effects, time_series
 
-COMPARED = ("theft_rate_per_1000_visitors", "thefts_occurred", "arrests_total",
-            "response_time_mean_min", "police_visibility", "officer_hours")
+COMPARED = (
+    "theft_rate_per_1000_visitors",
+    "thefts_occurred",
+    "arrests_total",
+    "response_time_mean_min",
+    "police_visibility",
+    "officer_hours",
+)
 """What the comparison table shows, in this order (titles from the metric registry)."""
 
 
@@ -39,8 +45,16 @@ class Comparison:
     files: list[Path]
 
 
-def specs_for(scenario: str, policies: list[str], *, replications: int, seed: int,
-              days: int | None, scale: float | None, budget: float | None) -> list[RunSpec]:
+def specs_for(
+    scenario: str,
+    policies: list[str],
+    *,
+    replications: int,
+    seed: int,
+    days: int | None,
+    scale: float | None,
+    budget: float | None,
+) -> list[RunSpec]:
     """Policies x replications, replication r with the same seed under every policy."""
     seeds = replication_seeds(seed, replications)
     checkpoints = int(load_scenario(scenario).city_model().checkpoint.sum())
@@ -50,16 +64,37 @@ def specs_for(scenario: str, policies: list[str], *, replications: int, seed: in
         if budget is not None:
             overrides = budget_overrides(load_policy(name), checkpoints, budget)
         for r, s in enumerate(seeds):
-            specs.append(RunSpec(scenario, name, s, replication=r, point=point, days=days,
-                                 scale=scale, policy_set=tuple(sorted(overrides.items())),
-                                 label=name))
+            specs.append(
+                RunSpec(
+                    scenario,
+                    name,
+                    s,
+                    replication=r,
+                    point=point,
+                    days=days,
+                    scale=scale,
+                    policy_set=tuple(sorted(overrides.items())),
+                    label=name,
+                )
+            )
     return specs
 
 
-def compare(scenario: str, policies: list[str], *, baseline: str, replications: int = 5,
-            workers: int = 1, seed: int = 0, days: int | None = None,
-            scale: float | None = None, budget: float | None = None, out: Path | None = None,
-            executor: str | None = None, progress: bool | None = None) -> Comparison:
+def compare(
+    scenario: str,
+    policies: list[str],
+    *,
+    baseline: str,
+    replications: int = 5,
+    workers: int = 1,
+    seed: int = 0,
+    days: int | None = None,
+    scale: float | None = None,
+    budget: float | None = None,
+    out: Path | None = None,
+    executor: str | None = None,
+    progress: bool | None = None,
+) -> Comparison:
     """Run (or resume) the comparison and write its tables and figures to `out`.
 
     The executor defaults to in-process (serial) for one worker, else local processes.
@@ -67,8 +102,15 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     executor = executor or ("serial" if workers == 1 else "process")
     if baseline not in policies:
         policies = [baseline, *policies]
-    specs = specs_for(scenario, policies, replications=replications, seed=seed, days=days,
-                      scale=scale, budget=budget)
+    specs = specs_for(
+        scenario,
+        policies,
+        replications=replications,
+        seed=seed,
+        days=days,
+        scale=scale,
+        budget=budget,
+    )
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
     rows = _run(specs, out, executor, workers, progress)
@@ -82,15 +124,17 @@ def compare(scenario: str, policies: list[str], *, baseline: str, replications: 
     return comparison
 
 
-def _run(specs: list[RunSpec], out: Path | None, executor: str, workers: int,
-         progress: bool | None) -> pd.DataFrame:
+def _run(
+    specs: list[RunSpec], out: Path | None, executor: str, workers: int, progress: bool | None
+) -> pd.DataFrame:
     store = ResultStore(out) if out else None
     done = store.done() if store else set()
     todo = [s for s in specs if s.key() not in done]
     show = sys.stdout.isatty() if progress is None else progress
     fresh = []
-    with tqdm(total=len(specs), initial=len(specs) - len(todo), disable=not show,
-              unit="run") as bar:
+    with tqdm(
+        total=len(specs), initial=len(specs) - len(todo), disable=not show, unit="run"
+    ) as bar:
         for row in run_all(todo, executor=executor, workers=workers):
             if store:
                 store.save(row)
@@ -108,8 +152,9 @@ def table(comparison: Comparison) -> pd.DataFrame:
     s = comparison.summary
     cells: dict[str, dict[str, str]] = {}
     for _, r in s.iterrows():
-        cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(r["mean"], r["ci_low"],
-                                                                      r["ci_high"])
+        cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(
+            r["mean"], r["ci_low"], r["ci_high"]
+        )
     e = comparison.effects
     for _, r in e[e["metric"] == "theft_rate_per_1000_visitors"].iterrows():
         column = f"thefts/1000 vs {comparison.baseline}"
@@ -129,20 +174,30 @@ def _fmt(mean: float, low: float, high: float) -> str:
 
 def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     out = Path(out)
-    rows, summary, paired, best = (comparison.rows, comparison.summary, comparison.effects,
-                                   comparison.best)
+    rows, summary, paired, best = (
+        comparison.rows,
+        comparison.summary,
+        comparison.effects,
+        comparison.best,
+    )
     files = [out / "runs.parquet", out / "summary.csv", out / "effects.csv", out / "summary.md"]
     write_table(rows, files[0])
     atomic_write(files[1], lambda tmp: summary.to_csv(tmp, index=False))
     atomic_write(files[2], lambda tmp: paired.to_csv(tmp, index=False))
     shown = table(comparison)
     atomic_write(files[3], lambda tmp: tmp.write_text(shown.to_markdown() + "\n"))
-    files += effects(paired, "theft_rate_per_1000_visitors", out / "effects_theft_rate",
-                     title=f"Thefts per 1,000 visitors vs {comparison.baseline}")
+    files += effects(
+        paired,
+        "theft_rate_per_1000_visitors",
+        out / "effects_theft_rate",
+        title=f"Thefts per 1,000 visitors vs {comparison.baseline}",
+    )
     files += _best_map(out, scenario, rows, best)
-    files += time_series({label: _mean_hourly(group) for label, group
-                          in rows.groupby("label", sort=False)}, out / "time_series",
-                         title="Mean over seeds, per policy")
+    files += time_series(
+        {label: _mean_hourly(group) for label, group in rows.groupby("label", sort=False)},
+        out / "time_series",
+        title="Mean over seeds, per policy",
+    )
     return files
 
 
@@ -162,10 +217,18 @@ def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str) -> list[P
     nodes = city.places
     mine = rows["label"] == best
     layout = json.loads(rows.loc[mine, "police_layout"].iloc[0])
-    places = pd.DataFrame({
-        "x": city.x[nodes], "y": city.y[nodes],
-        "visits": np.mean(np.stack(rows.loc[mine, "place_visits"]), axis=0),
-        "thefts": np.mean(np.stack(rows.loc[mine, "place_thefts"]), axis=0),
-    })
-    return city_map(city, places, out / "map_best_policy", police=layout,
-                    title=f"{best}: thefts per place (mean of runs) and police positions")
+    places = pd.DataFrame(
+        {
+            "x": city.x[nodes],
+            "y": city.y[nodes],
+            "visits": np.mean(np.stack(rows.loc[mine, "place_visits"]), axis=0),
+            "thefts": np.mean(np.stack(rows.loc[mine, "place_thefts"]), axis=0),
+        }
+    )
+    return city_map(
+        city,
+        places,
+        out / "map_best_policy",
+        police=layout,
+        title=f"{best}: thefts per place (mean of runs) and police positions",
+    )

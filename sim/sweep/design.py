@@ -31,14 +31,15 @@ PREFIXES = ("scenario.", "policy.")
 class SpaceSpec:
     """A space-filling sample over parameter ranges (scipy.stats.qmc)."""
 
-    method: str = param("lhs", choices=("lhs", "sobol", "saltelli"),
-                        doc="Latin hypercube, Sobol sequence, or Saltelli's design for Sobol "
-                        "sensitivity indices (needs the [sa] extra; samples x (d + 2) points)")
-    samples: int = param(16, low=1, doc="number of points (a power of 2 suits Sobol and "
-                         "Saltelli)")
+    method: str = param(
+        "lhs",
+        choices=("lhs", "sobol", "saltelli"),
+        doc="Latin hypercube, Sobol sequence, or Saltelli's design for Sobol "
+        "sensitivity indices (needs the [sa] extra; samples x (d + 2) points)",
+    )
+    samples: int = param(16, low=1, doc="number of points (a power of 2 suits Sobol and Saltelli)")
     seed: int = param(0, low=0, doc="seed of the sampler")
-    ranges: dict[str, tuple[float, ...]] = param(None, length=2,
-                                                 doc="dotted path -> [low, high]")
+    ranges: dict[str, tuple[float, ...]] = param(None, length=2, doc="dotted path -> [low, high]")
     integers: tuple[str, ...] = param((), doc="paths whose sampled values are rounded")
 
 
@@ -50,19 +51,26 @@ class Experiment:
     description: str = param("", doc="one line")
     scenario: str = param("small-town", doc="built-in scenario name or path")
     policies: tuple[str, ...] = param(("none",), doc="policy names or paths")
-    baseline: str = param("", doc="policy the others are compared with (default: the first "
-                          "policy); if not among them, it runs at every scenario setting")
+    baseline: str = param(
+        "",
+        doc="policy the others are compared with (default: the first "
+        "policy); if not among them, it runs at every scenario setting",
+    )
     replications: int = param(10, low=1, doc="seeds per design point (the same at every point)")
     seed: int = param(0, low=0, doc="base seed: replication r uses SeedSequence(seed) child r")
     days: int | None = param(None, low=1, high=60, doc="override the scenario's days")
     scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
     factors: dict[str, tuple[Any, ...]] = param(
-        None, doc="dotted path -> levels (factorial); or name -> tables of path = value")
+        None, doc="dotted path -> levels (factorial); or name -> tables of path = value"
+    )
     space: SpaceSpec | None = param(None, doc="space-filling block")
     response: str = param("theft_rate_per_1000_visitors", doc="metric the figures plot")
-    buffer_m: float = param(400.0, unit="m", low=0,
-                            doc="walking distance of the buffer ring around treated places "
-                            "(displacement analysis)")
+    buffer_m: float = param(
+        400.0,
+        unit="m",
+        low=0,
+        doc="walking distance of the buffer ring around treated places (displacement analysis)",
+    )
     source_file: str = field(default="", compare=False, metadata={"internal": True})
 
     @property
@@ -76,22 +84,28 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     raw = read_toml(Path(path))
     experiment = replace(build(Experiment, raw, file=str(path)), source_file=str(path))
     here = Path(path).parent
-    experiment = replace(experiment, scenario=_beside(here, experiment.scenario),
-                         policies=tuple(_beside(here, p) for p in experiment.policies),
-                         baseline=_beside(here, experiment.baseline) if experiment.baseline
-                         else "")
+    experiment = replace(
+        experiment,
+        scenario=_beside(here, experiment.scenario),
+        policies=tuple(_beside(here, p) for p in experiment.policies),
+        baseline=_beside(here, experiment.baseline) if experiment.baseline else "",
+    )
     if scale is not None:
         experiment = replace(experiment, scale=scale)
     for name, levels in (experiment.factors or {}).items():
         paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
         for key in paths:
             if not key.startswith(PREFIXES):
-                raise ConfigError(str(path), f"factors.{name}", f"{key!r}: a path starts "
-                                  "with 'scenario.' or 'policy.'")
+                raise ConfigError(
+                    str(path),
+                    f"factors.{name}",
+                    f"{key!r}: a path starts with 'scenario.' or 'policy.'",
+                )
     for key in (experiment.space.ranges or {}) if experiment.space else {}:
         if not key.startswith(PREFIXES):
-            raise ConfigError(str(path), f"space.ranges.{key}",
-                              "a path starts with 'scenario.' or 'policy.'")
+            raise ConfigError(
+                str(path), f"space.ranges.{key}", "a path starts with 'scenario.' or 'policy.'"
+            )
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
         _validate_point(experiment, spec)
@@ -112,8 +126,11 @@ def _validate_point(experiment: Experiment, spec: RunSpec) -> None:
         validate(spec)
     except ConfigError as exc:
         field = _experiment_key(experiment, spec, exc.field) or exc.field
-        raise ConfigError(experiment.source_file, field, f"{exc.message} "
-                          f"(design point {spec.point}: {spec.label})") from None
+        raise ConfigError(
+            experiment.source_file,
+            field,
+            f"{exc.message} (design point {spec.point}: {spec.label})",
+        ) from None
 
 
 def _experiment_key(experiment: Experiment, spec: RunSpec, field: str) -> str | None:
@@ -134,8 +151,9 @@ def _experiment_key(experiment: Experiment, spec: RunSpec, field: str) -> str | 
 def points(experiment: Experiment) -> list[dict[str, Any]]:
     """Factor levels of every design point except the policy (factorial x space)."""
     factors = experiment.factors or {}
-    grid = [dict(zip(factors, levels, strict=True))
-            for levels in itertools.product(*factors.values())] or [{}]
+    grid = [
+        dict(zip(factors, levels, strict=True)) for levels in itertools.product(*factors.values())
+    ] or [{}]
     samples = _space_samples(experiment.space) if experiment.space else [{}]
     return [{**g, **s} for g in grid for s in samples]
 
@@ -170,8 +188,11 @@ def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
     if space.method == "saltelli":
         values = saltelli_sample(names, lows, highs, space.samples, space.seed)
     else:
-        sampler = qmc.LatinHypercube(d=len(names), seed=space.seed) \
-            if space.method == "lhs" else qmc.Sobol(d=len(names), scramble=True, seed=space.seed)
+        sampler = (
+            qmc.LatinHypercube(d=len(names), seed=space.seed)
+            if space.method == "lhs"
+            else qmc.Sobol(d=len(names), scramble=True, seed=space.seed)
+        )
         values = qmc.scale(sampler.random(space.samples), lows, highs)
     out = []
     for index, row in enumerate(values):
@@ -184,34 +205,44 @@ def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
 
 def sensitivity_problem(names: list[str], lows: np.ndarray, highs: np.ndarray) -> dict:
     """SALib's description of the parameter space."""
-    return {"num_vars": len(names), "names": names,
-            "bounds": [[float(lo), float(hi)] for lo, hi in zip(lows, highs, strict=True)]}
+    return {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[float(lo), float(hi)] for lo, hi in zip(lows, highs, strict=True)],
+    }
 
 
-def saltelli_sample(names: list[str], lows: np.ndarray, highs: np.ndarray, n: int,
-                    seed: int) -> np.ndarray:
+def saltelli_sample(
+    names: list[str], lows: np.ndarray, highs: np.ndarray, n: int, seed: int
+) -> np.ndarray:
     """Saltelli's design (SALib), first-order and total indices only: n x (d + 2) points."""
     try:
         from SALib.sample import sobol  # noqa: PLC0415 - optional [sa] extra
     except ImportError:
-        raise ConfigError("space.method", "method", "'saltelli' needs the [sa] extra: "
-                          "pip install 'crowdsim[sa]'") from None
-    return sobol.sample(sensitivity_problem(names, lows, highs), n, calc_second_order=False,
-                        seed=seed)
+        raise ConfigError(
+            "space.method", "method", "'saltelli' needs the [sa] extra: pip install 'crowdsim[sa]'"
+        ) from None
+    return sobol.sample(
+        sensitivity_problem(names, lows, highs), n, calc_second_order=False, seed=seed
+    )
 
 
 def design(experiment: Experiment) -> list[RunSpec]:
     """Every run, in design order: point-major, replication-minor; CRN across points."""
     seeds = replication_seeds(experiment.seed, experiment.replications)
     settings = points(experiment)
-    runs: list[tuple[str, dict[str, Any]]] = [(p, lv) for p in experiment.policies
-                                              for lv in settings]
+    runs: list[tuple[str, dict[str, Any]]] = [
+        (p, lv) for p in experiment.policies for lv in settings
+    ]
     baseline = experiment.baseline_policy
     if baseline not in experiment.policies:
         scenario_only = []
         for levels in settings:
-            kept = {k: v for k, v in levels.items()
-                    if all(p.startswith("scenario.") for p in paths_of({k: v}))}
+            kept = {
+                k: v
+                for k, v in levels.items()
+                if all(p.startswith("scenario.") for p in paths_of({k: v}))
+            }
             if kept not in scenario_only:
                 scenario_only.append(kept)
         runs = [(baseline, lv) for lv in scenario_only] + runs
@@ -219,19 +250,43 @@ def design(experiment: Experiment) -> list[RunSpec]:
     specs = []
     for point, (policy, levels) in enumerate(runs):
         assigned = paths_of(levels)
-        scenario_set = tuple(sorted((k.removeprefix("scenario."), v)
-                                    for k, v in assigned.items() if k.startswith("scenario.")))
-        policy_set = tuple(sorted((k.removeprefix("policy."), v)
-                                  for k, v in assigned.items() if k.startswith("policy.")))
-        recorded = tuple(sorted(
-            (name, level_value(level, factor_levels[name]) if name in factor_levels else level)
-            for name, level in levels.items()))
+        scenario_set = tuple(
+            sorted(
+                (k.removeprefix("scenario."), v)
+                for k, v in assigned.items()
+                if k.startswith("scenario.")
+            )
+        )
+        policy_set = tuple(
+            sorted(
+                (k.removeprefix("policy."), v)
+                for k, v in assigned.items()
+                if k.startswith("policy.")
+            )
+        )
+        recorded = tuple(
+            sorted(
+                (name, level_value(level, factor_levels[name]) if name in factor_levels else level)
+                for name, level in levels.items()
+            )
+        )
         label = policy + "".join(f" {k}={_short(v)}" for k, v in recorded)
         for r, seed in enumerate(seeds):
-            specs.append(RunSpec(experiment.scenario, policy, seed, replication=r, point=point,
-                                 days=experiment.days, scale=experiment.scale,
-                                 scenario_set=scenario_set, policy_set=policy_set,
-                                 label=label, factors=recorded))
+            specs.append(
+                RunSpec(
+                    experiment.scenario,
+                    policy,
+                    seed,
+                    replication=r,
+                    point=point,
+                    days=experiment.days,
+                    scale=experiment.scale,
+                    scenario_set=scenario_set,
+                    policy_set=policy_set,
+                    label=label,
+                    factors=recorded,
+                )
+            )
     return specs
 
 
@@ -249,4 +304,4 @@ def shard(specs: list[RunSpec], text: str | None) -> list[RunSpec]:
         raise ConfigError("--shard", "shard", f"{text!r}: expected i/N, e.g. 2/8") from None
     if not 1 <= i <= n:
         raise ConfigError("--shard", "shard", f"{text!r}: need 1 <= i <= N")
-    return specs[i - 1:: n]
+    return specs[i - 1 :: n]

@@ -23,15 +23,24 @@ fork would copy a parent's state into workers; spawn is the same on every platfo
 
 def batches(specs: list[RunSpec], size: int) -> list[list[RunSpec]]:
     """Consecutive groups of `size` specs (the last may be shorter)."""
-    return [specs[i: i + size] for i in range(0, len(specs), size)]
+    return [specs[i : i + size] for i in range(0, len(specs), size)]
 
 
-def run_all(specs: list[RunSpec], *, executor: str = "process", workers: int = 1,
-            batch_size: int = 1, scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+def run_all(
+    specs: list[RunSpec],
+    *,
+    executor: str = "process",
+    workers: int = 1,
+    batch_size: int = 1,
+    scheduler: str | None = None,
+) -> Iterator[dict[str, Any]]:
     """Run every spec; yield each result row as soon as it is done."""
     if executor not in EXECUTORS:
-        raise ConfigError("--executor", "executor", f"{executor!r} is not allowed; "
-                          f"allowed: {', '.join(EXECUTORS)}")
+        raise ConfigError(
+            "--executor",
+            "executor",
+            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
+        )
     if not specs:
         return
     if executor == "serial":
@@ -62,20 +71,27 @@ def _processes(groups: list[list[RunSpec]], workers: int) -> Iterator[dict[str, 
                     pending.add(pool.submit(execute_batch, nxt))
 
 
-def _dask(groups: list[list[RunSpec]], workers: int, scheduler: str | None
-          ) -> Iterator[dict[str, Any]]:
+def _dask(
+    groups: list[list[RunSpec]], workers: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
     """A dask.distributed cluster: an existing one at `scheduler`, or a loopback LocalCluster."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
     except ImportError:
-        raise ConfigError("--executor", "executor", "dask needs the [dist] extra: "
-                          "pip install 'crowdsim[dist]'") from None
+        raise ConfigError(
+            "--executor", "executor", "dask needs the [dist] extra: pip install 'crowdsim[dist]'"
+        ) from None
     if scheduler:
         client = Client(scheduler)
         cluster = None
     else:
-        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=max(workers, 1),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
         client = Client(cluster)
     try:
         futures = [client.submit(execute_batch, group, pure=False) for group in groups]

@@ -25,9 +25,17 @@ from sim.sweep.store import ResultStore
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
 
-METRICS = ["theft_rate_per_1000_visitors", "thefts_occurred", "thefts_deterred",
-           "arrests_in_act", "arrests_total", "response_time_mean_min",
-           "police_visibility", "officer_hours", "top5pct_places_theft_share"]
+METRICS = [
+    "theft_rate_per_1000_visitors",
+    "thefts_occurred",
+    "thefts_deterred",
+    "arrests_in_act",
+    "arrests_total",
+    "response_time_mean_min",
+    "police_visibility",
+    "officer_hours",
+    "top5pct_places_theft_share",
+]
 
 
 @dataclass
@@ -51,21 +59,22 @@ def load_sweep(folder: Path) -> tuple[Experiment, pd.DataFrame]:
     if not (folder / MANIFEST).exists():
         raise ConfigError(str(folder), "", f"no {MANIFEST}: not a sweep folder")
     copy = folder / EXPERIMENT_COPY
-    experiment = replace(build(Experiment, json.loads(copy.read_text()), file=str(copy)),
-                         source_file=str(copy))
+    experiment = replace(
+        build(Experiment, json.loads(copy.read_text()), file=str(copy)), source_file=str(copy)
+    )
     manifest = pd.read_parquet(folder / MANIFEST)
     results_file = folder / RESULTS
-    runs = pd.read_parquet(results_file) if results_file.exists() else \
-        ResultStore(folder).load()
+    runs = pd.read_parquet(results_file) if results_file.exists() else ResultStore(folder).load()
     if runs.empty:
         raise ConfigError(str(folder), "", "no finished runs yet")
     shared = [c for c in runs.columns if c != "key" and c in manifest.columns]
     rows = manifest.merge(runs.drop(columns=shared), on="key", how="inner")
-    rows["setting"] = [label.removeprefix(policy) for label, policy
-                       in zip(rows["label"], rows["policy"], strict=True)]
+    rows["setting"] = [
+        label.removeprefix(policy)
+        for label, policy in zip(rows["label"], rows["policy"], strict=True)
+    ]
     scoped = [f"f:{name}" for name in _scenario_factors(experiment)]
-    rows["scenario_setting"] = rows[scoped].astype(str).agg(" ".join, axis=1) if scoped \
-        else ""
+    rows["scenario_setting"] = rows[scoped].astype(str).agg(" ".join, axis=1) if scoped else ""
     return experiment, rows
 
 
@@ -93,8 +102,13 @@ def analyze(folder: Path) -> Analysis:
     main = _main_effects(rows, factors, experiment.response)
     inter = _interactions(rows, factors, experiment.response)
     displacement = _displacement(experiment, rows)
-    tables = {"summary": summary, "effects": paired, "main_effects": main,
-              "interactions": inter, "displacement": displacement}
+    tables = {
+        "summary": summary,
+        "effects": paired,
+        "main_effects": main,
+        "interactions": inter,
+        "displacement": displacement,
+    }
     if experiment.space is not None and experiment.space.method == "saltelli":
         tables["sobol"] = sobol_indices(experiment, rows)
     files = []
@@ -103,14 +117,19 @@ def analyze(folder: Path) -> Analysis:
         atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False))
         files.append(path)
     if not paired.empty:
-        files += effects(paired, experiment.response, out / "effects",
-                         title=f"{experiment.name}: vs {experiment.baseline_policy}")
+        files += effects(
+            paired,
+            experiment.response,
+            out / "effects",
+            title=f"{experiment.name}: vs {experiment.baseline_policy}",
+        )
     for factor in factors:
         if pd.api.types.is_numeric_dtype(rows[factor]) and rows[factor].nunique() >= 3:
             name = factor.removeprefix("f:")
             stem = out / f"dose_response_{name.replace('.', '_')}"
-            files += dose_response(main[main["factor"] == factor], experiment.response, stem,
-                                   factor=name)
+            files += dose_response(
+                main[main["factor"] == factor], experiment.response, stem, factor=name
+            )
     return Analysis(summary, paired, main, inter, displacement, files)
 
 
@@ -124,33 +143,47 @@ def sobol_indices(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
 
     ranges = experiment.space.ranges or {}
     names = list(ranges)
-    problem = sensitivity_problem(names, np.array([ranges[n][0] for n in names]),
-                                  np.array([ranges[n][1] for n in names]))
+    problem = sensitivity_problem(
+        names, np.array([ranges[n][0] for n in names]), np.array([ranges[n][1] for n in names])
+    )
     sample = f"f:{SAMPLE_KEY}"
     records = []
     for policy, group in rows[rows[sample].notna()].groupby("policy", sort=False):
         y = group.groupby(sample)[experiment.response].mean().sort_index().to_numpy()
         expected = experiment.space.samples * (len(names) + 2)
         if len(y) != expected:
-            raise ConfigError(experiment.source_file, "space", f"{policy}: {len(y)} of "
-                              f"{expected} points of the Saltelli design are done")
+            raise ConfigError(
+                experiment.source_file,
+                "space",
+                f"{policy}: {len(y)} of {expected} points of the Saltelli design are done",
+            )
         result = sobol.analyze(problem, y, calc_second_order=False, seed=0)
         for i, name in enumerate(names):
-            records.append({"policy": policy, "parameter": name, "S1": result["S1"][i],
-                            "S1_conf": result["S1_conf"][i], "ST": result["ST"][i],
-                            "ST_conf": result["ST_conf"][i]})
+            records.append(
+                {
+                    "policy": policy,
+                    "parameter": name,
+                    "S1": result["S1"][i],
+                    "S1_conf": result["S1_conf"][i],
+                    "ST": result["ST"][i],
+                    "ST_conf": result["ST_conf"][i],
+                }
+            )
     return pd.DataFrame(records)
 
 
-def _treated_points(rows: pd.DataFrame, baseline: str
-                    ) -> Iterator[tuple[str, str, pd.DataFrame, pd.DataFrame]]:
+def _treated_points(
+    rows: pd.DataFrame, baseline: str
+) -> Iterator[tuple[str, str, pd.DataFrame, pd.DataFrame]]:
     """Each non-baseline point's (policy, setting, runs, baseline runs at its scenario setting).
 
     Points without such a baseline are left out.
     """
     for (policy, setting), group in rows.groupby(["policy", "setting"], sort=False):
-        base = rows[(rows["policy"] == baseline)
-                    & (rows["scenario_setting"] == group["scenario_setting"].iloc[0])]
+        base = rows[
+            (rows["policy"] == baseline)
+            & (rows["scenario_setting"] == group["scenario_setting"].iloc[0])
+        ]
         if policy != baseline and not base.empty:
             yield policy, setting, group, base
 
@@ -159,11 +192,15 @@ def _paired_by_setting(rows: pd.DataFrame, metrics: list[str], baseline: str) ->
     """Each policy point against the baseline at the same scenario setting, paired by seed."""
     frames = []
     for policy, setting, group, base in _treated_points(rows, baseline):
-        pair = pd.concat([base, group]).assign(arm=lambda f: np.where(
-            f["policy"] == baseline, "baseline", "treated"))
+        pair = pd.concat([base, group]).assign(
+            arm=lambda f: np.where(f["policy"] == baseline, "baseline", "treated")
+        )
         effect = paired_effects(pair, metrics, "baseline", by="arm")
-        frames.append(effect.drop(columns="arm").assign(policy=policy, setting=setting,
-                                                        label=policy + setting))
+        frames.append(
+            effect.drop(columns="arm").assign(
+                policy=policy, setting=setting, label=policy + setting
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -173,8 +210,17 @@ def _main_effects(rows: pd.DataFrame, factors: list[str], response: str) -> pd.D
     for factor in factors:
         for (policy, level), group in rows.groupby(["policy", factor], sort=True):
             mean, low, high, n = mean_ci(group[response])
-            records.append({"policy": policy, "factor": factor, "level": level,
-                            "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+            records.append(
+                {
+                    "policy": policy,
+                    "factor": factor,
+                    "level": level,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": n,
+                }
+            )
     return pd.DataFrame(records)
 
 
@@ -182,11 +228,19 @@ def _interactions(rows: pd.DataFrame, factors: list[str], response: str) -> pd.D
     """Per policy and pair of factors: mean response at every combination of levels."""
     records = []
     for i, a in enumerate(factors):
-        for b in factors[i + 1:]:
+        for b in factors[i + 1 :]:
             for (policy, la, lb), group in rows.groupby(["policy", a, b], sort=True):
-                records.append({"policy": policy, "factor_a": a, "level_a": la,
-                                "factor_b": b, "level_b": lb,
-                                "mean": float(group[response].mean()), "n": len(group)})
+                records.append(
+                    {
+                        "policy": policy,
+                        "factor_a": a,
+                        "level_a": la,
+                        "factor_b": b,
+                        "level_b": lb,
+                        "mean": float(group[response].mean()),
+                        "n": len(group),
+                    }
+                )
     return pd.DataFrame(records)
 
 
@@ -202,21 +256,35 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
         pairs = group.set_index("replication")["place_thefts"].to_dict()
         before = base.set_index("replication")["place_thefts"].to_dict()
         reps = sorted(set(pairs) & set(before))
-        counts = np.array([[_sum(pairs[r], m) for m in areas] + [_sum(before[r], m)
-                                                              for m in areas] for r in reps])
+        counts = np.array(
+            [[_sum(pairs[r], m) for m in areas] + [_sum(before[r], m) for m in areas] for r in reps]
+        )
         estimate = wdq(counts.sum(axis=0))
         low, high = wdq_interval(counts)
-        reading = _reading(estimate, low, high) if control.any() else \
-            "undefined (police at every place: no control area)"
-        records.append({
-            "policy": policy, "setting": setting, "treated_places": int(treated.sum()),
-            "buffer_places": int(buffer.sum()), "control_places": int(control.sum()),
-            "thefts_treated": counts[:, 0].mean(), "thefts_treated_baseline": counts[:, 3].mean(),
-            "thefts_buffer": counts[:, 1].mean(), "thefts_buffer_baseline": counts[:, 4].mean(),
-            "thefts_control": counts[:, 2].mean(), "thefts_control_baseline": counts[:, 5].mean(),
-            "wdq": estimate, "wdq_ci_low": low, "wdq_ci_high": high,
-            "reading": reading,
-        })
+        reading = (
+            _reading(estimate, low, high)
+            if control.any()
+            else "undefined (police at every place: no control area)"
+        )
+        records.append(
+            {
+                "policy": policy,
+                "setting": setting,
+                "treated_places": int(treated.sum()),
+                "buffer_places": int(buffer.sum()),
+                "control_places": int(control.sum()),
+                "thefts_treated": counts[:, 0].mean(),
+                "thefts_treated_baseline": counts[:, 3].mean(),
+                "thefts_buffer": counts[:, 1].mean(),
+                "thefts_buffer_baseline": counts[:, 4].mean(),
+                "thefts_control": counts[:, 2].mean(),
+                "thefts_control_baseline": counts[:, 5].mean(),
+                "wdq": estimate,
+                "wdq_ci_low": low,
+                "wdq_ci_high": high,
+                "reading": reading,
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -262,12 +330,14 @@ def _sum(counts: list[int] | np.ndarray, mask: np.ndarray) -> int:
     return int(np.asarray(counts)[mask].sum())
 
 
-def treatment_areas(experiment: Experiment, runs: pd.DataFrame
-                    ) -> tuple[np.ndarray, ...] | None:
+def treatment_areas(experiment: Experiment, runs: pd.DataFrame) -> tuple[np.ndarray, ...] | None:
     """Masks over the city's places: treated, the buffer ring within `buffer_m`, control.
 
-    Treated places are those where police stopped in any of the point's runs.
+    Treated places are those where police stopped in any of the point's runs; runs stored
+    before police minutes per place were recorded have none (no displacement table).
     """
+    if "place_police_minutes" not in runs:
+        return None
     city = load_scenario(experiment.scenario).city_model()
     places = city.places
     treated = (np.stack(runs["place_police_minutes"].to_numpy()) > 0).any(axis=0)

@@ -144,15 +144,27 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     sweep was designed) is refused, so one store never mixes versions.
     """
     if spec.version != model_version():
-        raise RuntimeError(f"run {spec.key()} was designed for model {spec.version} but this "
-                           f"worker runs {model_version()}; restart the sweep")
-    result = run(_scenario(spec.scenario, spec.scenario_set),
-                 _policy(spec.policy, spec.policy_set), seed=spec.seed, days=spec.days,
-                 scale=spec.scale, policy_source=spec.policy)
+        raise RuntimeError(
+            f"run {spec.key()} was designed for model {spec.version} but this "
+            f"worker runs {model_version()}; restart the sweep"
+        )
+    result = run(
+        _scenario(spec.scenario, spec.scenario_set),
+        _policy(spec.policy, spec.policy_set),
+        seed=spec.seed,
+        days=spec.days,
+        scale=spec.scale,
+        policy_source=spec.policy,
+    )
     row: dict[str, Any] = {
-        "key": spec.key(), "label": spec.label or spec.policy, "scenario": spec.scenario,
-        "policy": spec.policy, "point": spec.point, "replication": spec.replication,
-        "seed": spec.seed, "model_version": spec.version,
+        "key": spec.key(),
+        "label": spec.label or spec.policy,
+        "scenario": spec.scenario,
+        "policy": spec.policy,
+        "point": spec.point,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        "model_version": spec.version,
     }
     for name, value in spec.factors:
         row[f"f:{name}"] = value

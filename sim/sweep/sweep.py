@@ -43,31 +43,46 @@ def manifest(experiment: Experiment) -> pd.DataFrame:
     """
     rows = []
     for spec in design(experiment):
-        row = {"key": spec.key(), "point": spec.point, "label": spec.label,
-               "policy": spec.policy, "replication": spec.replication, "seed": spec.seed}
+        row = {
+            "key": spec.key(),
+            "point": spec.point,
+            "label": spec.label,
+            "policy": spec.policy,
+            "replication": spec.replication,
+            "seed": spec.seed,
+        }
         row.update({f"f:{name}": value for name, value in spec.factors})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def run_sweep(experiment: Experiment, out: Path, *, workers: int = 1,
-              executor: str | None = None, scheduler: str | None = None,
-              shard_text: str | None = None, batch_size: int = 1,
-              progress: bool | None = None) -> SweepStatus:
+def run_sweep(
+    experiment: Experiment,
+    out: Path,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    shard_text: str | None = None,
+    batch_size: int = 1,
+    progress: bool | None = None,
+) -> SweepStatus:
     """Run the runs of this shard that are not on disk yet; consolidate when all are."""
     out = Path(out)
     specs = design(experiment)
     store = ResultStore(out)
     write_table(manifest(experiment), out / MANIFEST)
-    atomic_write(out / EXPERIMENT_COPY, lambda tmp: tmp.write_text(
-        json.dumps(to_raw(experiment), indent=2)))
+    atomic_write(
+        out / EXPERIMENT_COPY, lambda tmp: tmp.write_text(json.dumps(to_raw(experiment), indent=2))
+    )
     done = store.done()
     todo = [s for s in shard(specs, shard_text) if s.key() not in done]
     executor = executor or ("serial" if workers == 1 and not scheduler else "process")
     show = sys.stdout.isatty() if progress is None else progress
     with tqdm(total=len(todo), disable=not show, unit="run", smoothing=0.1) as bar:
-        for row in run_all(todo, executor=executor, workers=workers, batch_size=batch_size,
-                           scheduler=scheduler):
+        for row in run_all(
+            todo, executor=executor, workers=workers, batch_size=batch_size, scheduler=scheduler
+        ):
             store.save(row)
             bar.update()
     report = status(experiment, out, ran_now=len(todo))

@@ -34,8 +34,9 @@ def estimate(n: int, statistic: Callable[[np.ndarray], float]) -> Estimate:
     return Estimate(statistic(np.arange(n)), low, high)
 
 
-def arm(rows: pd.DataFrame, policy: str, factor: str | None = None,
-        level: float | None = None) -> pd.DataFrame:
+def arm(
+    rows: pd.DataFrame, policy: str, factor: str | None = None, level: float | None = None
+) -> pd.DataFrame:
     """One arm's runs in replication order (`policy` by file stem: `none`, `hotspot-trial`)."""
     stems = rows["policy"].map(lambda p: Path(p).stem)
     mine = rows[stems == policy]
@@ -76,8 +77,10 @@ def _n(runs: pd.DataFrame, *others: pd.DataFrame) -> int:
 
 # --- concentration beyond exposure ----------------------------------------------------
 
-def concentration(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
-                  figures: Path) -> Measurement:
+
+def concentration(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Excess Gini of thefts over a null placing them in proportion to person-hours."""
     runs = arm(rows, "none")
     thefts, hours = stacked(runs, "place_thefts"), stacked(runs, "place_person_hours")
@@ -107,18 +110,24 @@ def concentration(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
         f"of the city's {city.n_nodes} nodes (places and intersections; Weisburd's unit is "
         "the street segment, so the published 2.1-6% is a reference, not the rule).",
     ]
-    figure = lorenz(total, exposure / exposure.sum() * total.sum(), figures / "concentration",
-                    unit="visited places",
-                    title=f"Concentration of theft, no police ({len(runs)} runs, "
-                          f"{int(total.sum())} thefts)")[0]
-    return Measurement({"excess_gini": Estimate(point, low, high)}, len(runs),
-                       int(total.sum()), details, figure)
+    figure = lorenz(
+        total,
+        exposure / exposure.sum() * total.sum(),
+        figures / "concentration",
+        unit="visited places",
+        title=f"Concentration of theft, no police ({len(runs)} runs, {int(total.sum())} thefts)",
+    )[0]
+    return Measurement(
+        {"excess_gini": Estimate(point, low, high)}, len(runs), int(total.sum()), details, figure
+    )
 
 
 # --- a randomised hot-spot trial ------------------------------------------------------
 
-def hotspot_trial(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
-                  figures: Path) -> Measurement:
+
+def hotspot_trial(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Relative reduction at treated against control hot spots (difference in differences)."""
     trial, none = arm(rows, "hotspot-trial"), arm(rows, "none")
     n = _n(trial, none)
@@ -129,8 +138,7 @@ def hotspot_trial(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
 
     def sums(idx: np.ndarray) -> tuple[float, float, float, float]:
         t, c = treated[idx], control[idx]
-        return ((tp[idx] * t).sum(), (tn[idx] * t).sum(), (tp[idx] * c).sum(),
-                (tn[idx] * c).sum())
+        return ((tp[idx] * t).sum(), (tn[idx] * t).sum(), (tp[idx] * c).sum(), (tn[idx] * c).sum())
 
     def reduction(idx: np.ndarray) -> float:
         a1, a0, c1, c0 = sums(idx)
@@ -140,30 +148,46 @@ def hotspot_trial(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
 
     a1, a0, c1, c0 = sums(np.arange(n))
     places = treated[:n].sum() / n
-    table = pd.DataFrame({
-        "x": ["treated, no police", "treated, patrolled", "control, no police",
-              "control, patrolled"],
-        "value": [a0 / n, a1 / n, c0 / n, c1 / n]})
-    per_run = {"treated, no police": (tn * treated[:n]).sum(axis=1),
-               "treated, patrolled": (tp * treated[:n]).sum(axis=1),
-               "control, no police": (tn * control[:n]).sum(axis=1),
-               "control, patrolled": (tp * control[:n]).sum(axis=1)}
+    table = pd.DataFrame(
+        {
+            "x": [
+                "treated, no police",
+                "treated, patrolled",
+                "control, no police",
+                "control, patrolled",
+            ],
+            "value": [a0 / n, a1 / n, c0 / n, c1 / n],
+        }
+    )
+    per_run = {
+        "treated, no police": (tn * treated[:n]).sum(axis=1),
+        "treated, patrolled": (tp * treated[:n]).sum(axis=1),
+        "control, no police": (tn * control[:n]).sum(axis=1),
+        "control, patrolled": (tp * control[:n]).sum(axis=1),
+    }
     table["low"] = [mean_ci(per_run[x])[1] for x in table["x"]]
     table["high"] = [mean_ci(per_run[x])[2] for x in table["x"]]
-    figure = estimates(table, figures / "hotspot_trial", xlabel="",
-                       ylabel="thefts per run (mean, 95% CI)",
-                       title=f"Hot-spot trial: {places:.0f} treated, {20 - places:.0f} control "
-                             f"places ({n} runs per arm)")[0]
-    details = [f"Thefts at treated hot spots: {a0:.0f} without police, {a1:.0f} patrolled; at "
-               f"control hot spots: {c0:.0f} and {c1:.0f} (sums over {n} runs per arm)."]
-    return Measurement({"relative_reduction": estimate(n, reduction)}, n, int(a0 + c0),
-                       details, figure)
+    figure = estimates(
+        table,
+        figures / "hotspot_trial",
+        xlabel="",
+        ylabel="thefts per run (mean, 95% CI)",
+        title=f"Hot-spot trial: {places:.0f} treated, {20 - places:.0f} control "
+        f"places ({n} runs per arm)",
+    )[0]
+    details = [
+        f"Thefts at treated hot spots: {a0:.0f} without police, {a1:.0f} patrolled; at "
+        f"control hot spots: {c0:.0f} and {c1:.0f} (sums over {n} runs per arm)."
+    ]
+    return Measurement(
+        {"relative_reduction": estimate(n, reduction)}, n, int(a0 + c0), details, figure
+    )
 
 
 # --- the Koper curve on thefts --------------------------------------------------------
 
-def koper(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
-          ) -> Measurement:
+
+def koper(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path) -> Measurement:
     """Reduction in thefts at the patrolled hot spots by stop length; interior optimum."""
     factor = "policy.deploy.0.dwell_min"
     none = arm(rows, "none")
@@ -181,25 +205,51 @@ def koper(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: P
     def gain(a: float, b: float) -> Callable[[np.ndarray], float]:
         return lambda idx: reduction(a, idx) - reduction(b, idx)
 
-    curve = pd.DataFrame([{"x": d, "value": reduction(d, np.arange(n)),
-                           **dict(zip(("low", "high"),
-                                      bootstrap_interval(n, lambda i, d=d: reduction(d, i)),
-                                      strict=True))} for d in levels])
-    figure = estimates(curve, figures / "koper", xlabel="stop length (min)",
-                       ylabel="reduction in thefts at the 30 hot spots", reference=0.0,
-                       title=f"Koper curve on thefts ({n} runs per stop length)")[0]
-    details = ["Reduction at the patrolled hot spots by stop length: " + "; ".join(
-        f"{d:g} min: {Estimate(r.value, r.low, r.high)}" for d, r in
-        zip(levels, curve.itertuples(), strict=True)) + "."]
-    stats = {"gain_15_over_2": estimate(n, gain(15.0, 2.0)),
-             "gain_15_over_60": estimate(n, gain(15.0, 60.0))}
+    curve = pd.DataFrame(
+        [
+            {
+                "x": d,
+                "value": reduction(d, np.arange(n)),
+                **dict(
+                    zip(
+                        ("low", "high"),
+                        bootstrap_interval(n, lambda i, d=d: reduction(d, i)),
+                        strict=True,
+                    )
+                ),
+            }
+            for d in levels
+        ]
+    )
+    figure = estimates(
+        curve,
+        figures / "koper",
+        xlabel="stop length (min)",
+        ylabel="reduction in thefts at the 30 hot spots",
+        reference=0.0,
+        title=f"Koper curve on thefts ({n} runs per stop length)",
+    )[0]
+    details = [
+        "Reduction at the patrolled hot spots by stop length: "
+        + "; ".join(
+            f"{d:g} min: {Estimate(r.value, r.low, r.high)}"
+            for d, r in zip(levels, curve.itertuples(), strict=True)
+        )
+        + "."
+    ]
+    stats = {
+        "gain_15_over_2": estimate(n, gain(15.0, 2.0)),
+        "gain_15_over_60": estimate(n, gain(15.0, 60.0)),
+    }
     return Measurement(stats, n, int(base.sum()), details, figure)
 
 
 # --- displacement and diffusion -------------------------------------------------------
 
-def displacement(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
-                 figures: Path) -> Measurement:
+
+def displacement(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Net city-wide change, and the WDQ around the posts at several buffer sizes."""
     posts, none = arm(rows, "fixed-posts"), arm(rows, "none")
     n = _n(posts, none)
@@ -213,8 +263,9 @@ def displacement(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
     for buffer_m in BUFFERS_M:
         ring = (nearest <= buffer_m) & ~treated
         control = ~treated & ~ring
-        counts = np.column_stack([x[:, area].sum(axis=1) for x in (after, before)
-                                  for area in (treated, ring, control)])
+        counts = np.column_stack(
+            [x[:, area].sum(axis=1) for x in (after, before) for area in (treated, ring, control)]
+        )
         value = wdq(counts.sum(axis=0))
         low, high = wdq_interval(counts)
         stats[f"wdq_{buffer_m:g}m"] = Estimate(value, low, high)
@@ -222,20 +273,27 @@ def displacement(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
     change = posts["thefts_occurred"].to_numpy()[:n] - none["thefts_occurred"].to_numpy()[:n]
     mean, low, high, _ = mean_ci(change)
     stats["net_change"] = Estimate(mean, low, high)
-    figure = estimates(pd.DataFrame(records), figures / "displacement",
-                       xlabel="buffer around the posts (m)",
-                       ylabel="weighted displacement quotient", reference=0.0,
-                       title=f"Displacement (<0) or diffusion (>0), {n} runs per arm")[0]
-    details = [f"Net change in thefts per run: {stats['net_change']} (posts minus no police).",
-               "WDQ by buffer: " + "; ".join(f"{b:g} m: {stats[f'wdq_{b:g}m']}"
-                                             for b in BUFFERS_M) + "."]
+    figure = estimates(
+        pd.DataFrame(records),
+        figures / "displacement",
+        xlabel="buffer around the posts (m)",
+        ylabel="weighted displacement quotient",
+        reference=0.0,
+        title=f"Displacement (<0) or diffusion (>0), {n} runs per arm",
+    )[0]
+    details = [
+        f"Net change in thefts per run: {stats['net_change']} (posts minus no police).",
+        "WDQ by buffer: " + "; ".join(f"{b:g} m: {stats[f'wdq_{b:g}m']}" for b in BUFFERS_M) + ".",
+    ]
     return Measurement(stats, n, int(before.sum()), details, figure)
 
 
 # --- time of day ----------------------------------------------------------------------
 
-def time_of_day(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
-                figures: Path) -> Measurement:
+
+def time_of_day(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Correlation across hours of the day between thefts and visitors present."""
     runs = arm(rows, "none")
     thefts = stacked(runs, "hourly_thefts")[:, 1:]  # entry i+1: thefts in hour i
@@ -254,26 +312,46 @@ def time_of_day(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame,
     t_all, v_all = by_hour_t.sum(axis=0), by_hour_v.sum(axis=0)
     risk = np.where(v_all > 0, 1000.0 * t_all / np.maximum(v_all, 1e-12), np.nan)
     scale = experiment.scale or 1.0
-    profile = pd.DataFrame({"hour": np.arange(HOURS), "thefts": t_all,
-                            "visitors": v_all / len(runs) / scale, "risk": risk})
-    figure = hourly_profile(profile, figures / "time_of_day",
-                            title=f"Thefts and crowds by hour, no police ({len(runs)} runs, "
-                                  f"{int(t_all.sum())} thefts)")[0]
+    profile = pd.DataFrame(
+        {
+            "hour": np.arange(HOURS),
+            "thefts": t_all,
+            "visitors": v_all / len(runs) / scale,
+            "risk": risk,
+        }
+    )
+    figure = hourly_profile(
+        profile,
+        figures / "time_of_day",
+        title=f"Thefts and crowds by hour, no police ({len(runs)} runs, {int(t_all.sum())} thefts)",
+    )[0]
     peak_t, peak_v = int(np.argmax(t_all)), int(np.argmax(v_all))
-    details = [f"Thefts peak at {peak_t:02d}:00, the crowd at {peak_v:02d}:00; risk per "
-               f"visitor-hour is highest at {int(np.nanargmax(risk)):02d}:00."]
-    return Measurement({"hourly_correlation": estimate(len(runs), correlation)}, len(runs),
-                       int(t_all.sum()), details, figure)
+    details = [
+        f"Thefts peak at {peak_t:02d}:00, the crowd at {peak_v:02d}:00; risk per "
+        f"visitor-hour is highest at {int(np.nanargmax(risk)):02d}:00."
+    ]
+    return Measurement(
+        {"hourly_correlation": estimate(len(runs), correlation)},
+        len(runs),
+        int(t_all.sum()),
+        details,
+        figure,
+    )
 
 
 # --- response and on-scene arrests ----------------------------------------------------
 
-def response(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
-             ) -> Measurement:
+
+def response(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Car arrests per 100 reported thefts by reporting delay and by car speed."""
     delay_f, speed_f = "scenario.victims.report_median_min", "scenario.police.car_speed_m_per_min"
-    cells = {(d, s): arm(rows[rows[f"f:{delay_f}"].astype(float) == d], "response-trial",
-                         speed_f, s) for d in (1.0, 30.0) for s in (200.0, 800.0)}
+    cells = {
+        (d, s): arm(rows[rows[f"f:{delay_f}"].astype(float) == d], "response-trial", speed_f, s)
+        for d in (1.0, 30.0)
+        for s in (200.0, 800.0)
+    }
     n = _n(*cells.values())
     arrests = {k: v["arrests_after_report"].to_numpy(dtype=float)[:n] for k, v in cells.items()}
     reported = {k: v["thefts_reported"].to_numpy(dtype=float)[:n] for k, v in cells.items()}
@@ -289,31 +367,52 @@ def response(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures
     def travel_effect(idx: np.ndarray) -> float:
         return rate([(1.0, 800.0), (30.0, 800.0)], idx) - rate([(1.0, 200.0), (30.0, 200.0)], idx)
 
-    table = pd.DataFrame([{"x": f"delay {d:g} min", "group": f"{s:g} m/min",
-                           "value": rate([(d, s)], np.arange(n)),
-                           **dict(zip(("low", "high"), bootstrap_interval(
-                               n, lambda i, k=(d, s): rate([k], i)), strict=True))}
-                          for s in (200.0, 800.0) for d in (1.0, 30.0)])
-    figure = estimates(table, figures / "response", xlabel="median reporting delay",
-                       ylabel="car arrests per 100 reported thefts",
-                       title=f"On-scene arrests by reporting delay and car speed ({n} runs "
-                             "per cell)")[0]
-    stats = {"delay_effect": estimate(n, delay_effect),
-             "travel_effect": estimate(n, travel_effect),
-             "delay_minus_travel_effect": estimate(
-                 n, lambda i: delay_effect(i) - travel_effect(i))}
+    table = pd.DataFrame(
+        [
+            {
+                "x": f"delay {d:g} min",
+                "group": f"{s:g} m/min",
+                "value": rate([(d, s)], np.arange(n)),
+                **dict(
+                    zip(
+                        ("low", "high"),
+                        bootstrap_interval(n, lambda i, k=(d, s): rate([k], i)),
+                        strict=True,
+                    )
+                ),
+            }
+            for s in (200.0, 800.0)
+            for d in (1.0, 30.0)
+        ]
+    )
+    figure = estimates(
+        table,
+        figures / "response",
+        xlabel="median reporting delay",
+        ylabel="car arrests per 100 reported thefts",
+        title=f"On-scene arrests by reporting delay and car speed ({n} runs per cell)",
+    )[0]
+    stats = {
+        "delay_effect": estimate(n, delay_effect),
+        "travel_effect": estimate(n, travel_effect),
+        "delay_minus_travel_effect": estimate(n, lambda i: delay_effect(i) - travel_effect(i)),
+    }
     total = int(sum(a.sum() for a in arrests.values()))
-    details = [f"{total} car arrests after {int(sum(r.sum() for r in reported.values()))} "
-               f"reported thefts in all. Effect of a 1- rather than 30-minute reporting delay: "
-               f"{stats['delay_effect']}; of 800 rather than 200 m/min: {stats['travel_effect']} "
-               "(arrests per 100 reported thefts)."]
+    details = [
+        f"{total} car arrests after {int(sum(r.sum() for r in reported.values()))} "
+        f"reported thefts in all. Effect of a 1- rather than 30-minute reporting delay: "
+        f"{stats['delay_effect']}; of 800 rather than 200 m/min: {stats['travel_effect']} "
+        "(arrests per 100 reported thefts)."
+    ]
     return Measurement(stats, n, total, details, figure)
 
 
 # --- diminishing returns, placement held fixed ----------------------------------------
 
-def diminishing(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
-                ) -> Measurement:
+
+def diminishing(
+    fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figures: Path
+) -> Measurement:
     """Thefts prevented per post: the first 5 posts against the last 20 (of 40)."""
     factor = "policy.deploy.0.count"
     none = arm(rows, "none")
@@ -321,25 +420,44 @@ def diminishing(fact: FactSpec, experiment: Experiment, rows: pd.DataFrame, figu
     arms = {c: arm(rows, "posts-trial", factor, c) for c in counts}
     n = _n(none, *arms.values())
     base = none["thefts_occurred"].to_numpy(dtype=float)[:n]
-    prevented = {0: np.zeros(n), **{c: base - a["thefts_occurred"].to_numpy(dtype=float)[:n]
-                                    for c, a in arms.items()}}
+    prevented = {
+        0: np.zeros(n),
+        **{c: base - a["thefts_occurred"].to_numpy(dtype=float)[:n] for c, a in arms.items()},
+    }
     first, last_from, last = counts[0], counts[-2], counts[-1]
 
     def first_minus_last(idx: np.ndarray) -> float:
         p = {c: v[idx].mean() for c, v in prevented.items()}
         return p[first] / first - (p[last] - p[last_from]) / (last - last_from)
 
-    table = pd.DataFrame([{"x": c, "value": v.mean(), "low": mean_ci(v)[1],
-                           "high": mean_ci(v)[2]} for c, v in sorted(prevented.items())])
-    figure = estimates(table, figures / "diminishing", xlabel="two-officer posts",
-                       ylabel="thefts prevented per run (vs no police)", reference=0.0,
-                       title=f"Returns of visible posts, placement held fixed ({n} runs "
-                             "per level)")[0]
-    details = ["Thefts prevented per run: " + "; ".join(
-        f"{c} posts: {Estimate(*mean_ci(v)[:3])}" for c, v in sorted(prevented.items())
-        if c) + "."]
-    return Measurement({"first_minus_last_per_post": estimate(n, first_minus_last)}, n,
-                       int(base.sum()), details, figure)
+    table = pd.DataFrame(
+        [
+            {"x": c, "value": v.mean(), "low": mean_ci(v)[1], "high": mean_ci(v)[2]}
+            for c, v in sorted(prevented.items())
+        ]
+    )
+    figure = estimates(
+        table,
+        figures / "diminishing",
+        xlabel="two-officer posts",
+        ylabel="thefts prevented per run (vs no police)",
+        reference=0.0,
+        title=f"Returns of visible posts, placement held fixed ({n} runs per level)",
+    )[0]
+    details = [
+        "Thefts prevented per run: "
+        + "; ".join(
+            f"{c} posts: {Estimate(*mean_ci(v)[:3])}" for c, v in sorted(prevented.items()) if c
+        )
+        + "."
+    ]
+    return Measurement(
+        {"first_minus_last_per_post": estimate(n, first_minus_last)},
+        n,
+        int(base.sum()),
+        details,
+        figure,
+    )
 
 
 MEASURES: dict[str, Measure] = {

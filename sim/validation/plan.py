@@ -26,8 +26,7 @@ class Condition:
     statistic: str = param("", doc="name of the statistic the fact's measure reports")
     above: float | None = param(None, doc="passes when the interval lies above this")
     below: float | None = param(None, doc="passes when the interval lies below this")
-    max_width: float | None = param(None, low=0,
-                                    doc="an interval wider than this decides nothing")
+    max_width: float | None = param(None, low=0, doc="an interval wider than this decides nothing")
 
     @property
     def threshold(self) -> float:
@@ -79,8 +78,9 @@ def load_plan(path: Path | str = DEFAULT_PLAN) -> Plan:
             raise ConfigError(str(path), f"{where}.design", "needs policies = [...]")
         for j, cond in enumerate(fact.rule):
             if (cond.above is None) == (cond.below is None):
-                raise ConfigError(str(path), f"{where}.rule[{j}]",
-                                  "give exactly one of above or below")
+                raise ConfigError(
+                    str(path), f"{where}.rule[{j}]", "give exactly one of above or below"
+                )
             if not math.isfinite(cond.threshold):
                 raise ConfigError(str(path), f"{where}.rule[{j}]", "the threshold must be finite")
     keys = [f.key for f in plan.fact]

@@ -45,18 +45,25 @@ class Outcome:
 def require_documented(plan: Plan, settings: Settings, only: tuple[str, ...] = ()) -> None:
     """The committed report is made only at the plan's documented settings, for every fact."""
     if settings != Settings.documented(plan) or only:
-        raise ConfigError("--update-docs", "settings", f"the committed report uses the "
-                          f"plan's documented settings (scale {plan.scale:g}, {plan.days} "
-                          f"day(s), {plan.replications} replications) and every fact; drop "
-                          "--scale, --days, --replications and --only")
+        raise ConfigError(
+            "--update-docs",
+            "settings",
+            f"the committed report uses the "
+            f"plan's documented settings (scale {plan.scale:g}, {plan.days} "
+            f"day(s), {plan.replications} replications) and every fact; drop "
+            "--scale, --days, --replications and --only",
+        )
 
 
 def check_keys(plan: Plan, only: tuple[str, ...]) -> list[FactSpec]:
     """The facts to run; unknown keys (in the plan or in --only) are bad input."""
     for i, fact in enumerate(plan.fact):
         if fact.key not in MEASURES:
-            raise ConfigError(plan.source_file, f"fact[{i}].key", f"{fact.key!r} has no "
-                              f"measure; known: {', '.join(MEASURES)}")
+            raise ConfigError(
+                plan.source_file,
+                f"fact[{i}].key",
+                f"{fact.key!r} has no measure; known: {', '.join(MEASURES)}",
+            )
     keys = [f.key for f in plan.fact]
     for key in only:
         if key not in keys:
@@ -75,13 +82,21 @@ def experiment_for(plan: Plan, fact: FactSpec, settings: Settings) -> Experiment
     design["policies"] = [beside(p) for p in design["policies"]]
     if "baseline" in design:
         design["baseline"] = beside(design["baseline"])
-    raw = {"name": fact.key, "scenario": plan.scenario, "replications": settings.replications,
-           "seed": plan.seed, "days": settings.days, "scale": settings.scale, **design}
+    raw = {
+        "name": fact.key,
+        "scenario": plan.scenario,
+        "replications": settings.replications,
+        "seed": plan.seed,
+        "days": settings.days,
+        "scale": settings.scale,
+        **design,
+    }
     return build(Experiment, raw, file=f"{plan.source_file}: fact {fact.key}")
 
 
-def run_validation(plan: Plan, out: Path, settings: Settings, *, workers: int,
-                   only: tuple[str, ...] = ()) -> list[Outcome]:
+def run_validation(
+    plan: Plan, out: Path, settings: Settings, *, workers: int, only: tuple[str, ...] = ()
+) -> list[Outcome]:
     """Run (or resume) every fact's sweep under `out/runs/`, measure and judge it."""
     facts = check_keys(plan, only)
     experiments = [experiment_for(plan, f, settings) for f in facts]  # all checked first
@@ -106,21 +121,29 @@ def _rule_text(fact: FactSpec) -> str:
         side = "above" if c.above is not None else "below"
         width = f" (interval at most {c.max_width:g} wide)" if c.max_width is not None else ""
         parts.append(f"`{c.statistic}` wholly {side} {c.threshold:g}{width}")
-    return " and ".join(parts) + (f"; at least {fact.min_runs} runs per arm and "
-                                  f"{fact.min_events} {fact.events}")
+    return " and ".join(parts) + (
+        f"; at least {fact.min_runs} runs per arm and {fact.min_events} {fact.events}"
+    )
 
 
-def write_outputs(outcomes: list[Outcome], out: Path, plan: Plan, settings: Settings
-                  ) -> list[Path]:
+def write_outputs(outcomes: list[Outcome], out: Path, plan: Plan, settings: Settings) -> list[Path]:
     """`out/report.md` and `out/verdicts.csv`."""
     out = Path(out)
     report = out / "report.md"
     text = render(outcomes, plan, settings, figure_root=out)
     atomic_write(report, lambda tmp: tmp.write_text(text))
-    table = pd.DataFrame([{"fact": o.fact.key, "verdict": o.verdict.verdict,
-                           "runs_per_arm": o.measured.runs, "events": o.measured.events,
-                           **{f"{k}": str(v) for k, v in o.measured.statistics.items()}}
-                          for o in outcomes])
+    table = pd.DataFrame(
+        [
+            {
+                "fact": o.fact.key,
+                "verdict": o.verdict.verdict,
+                "runs_per_arm": o.measured.runs,
+                "events": o.measured.events,
+                **{f"{k}": str(v) for k, v in o.measured.statistics.items()},
+            }
+            for o in outcomes
+        ]
+    )
     verdicts = out / "verdicts.csv"
     atomic_write(verdicts, lambda tmp: table.to_csv(tmp, index=False))
     return [report, verdicts]
@@ -138,14 +161,19 @@ def update_docs(outcomes: list[Outcome], docs: Path, plan: Plan, settings: Setti
                 if source.exists():
                     shutil.copyfile(source, figures / source.name)
     path = docs / "validation.md"
-    text = render(outcomes, plan, settings, figure_root=figures.parent.parent,
-                  figure_dir=figures)
+    text = render(outcomes, plan, settings, figure_root=figures.parent.parent, figure_dir=figures)
     atomic_write(path, lambda tmp: tmp.write_text(text))
     return path
 
 
-def render(outcomes: list[Outcome], plan: Plan, settings: Settings, *, figure_root: Path,
-           figure_dir: Path | None = None) -> str:
+def render(
+    outcomes: list[Outcome],
+    plan: Plan,
+    settings: Settings,
+    *,
+    figure_root: Path,
+    figure_dir: Path | None = None,
+) -> str:
     """The report as markdown; figures are linked relative to `figure_root`."""
     counts = tally(outcomes)
     lines = [
@@ -168,29 +196,39 @@ def render(outcomes: list[Outcome], plan: Plan, settings: Settings, *, figure_ro
         "|---|---|---|---|---|",
     ]
     for o in outcomes:
-        measured = "; ".join(f"`{c.statistic}` {o.measured.statistics.get(c.statistic, '-')}"
-                             for c in o.fact.rule)
-        lines.append(f"| {o.fact.title} | {o.fact.published} | {_rule_text(o.fact)} | "
-                     f"{measured} | **{o.verdict.verdict}** |")
+        measured = "; ".join(
+            f"`{c.statistic}` {o.measured.statistics.get(c.statistic, '-')}" for c in o.fact.rule
+        )
+        lines.append(
+            f"| {o.fact.title} | {o.fact.published} | {_rule_text(o.fact)} | "
+            f"{measured} | **{o.verdict.verdict}** |"
+        )
     for o in outcomes:
-        lines += ["", f"## {o.fact.title}", "",
-                  f"- **Published:** {o.fact.published} ({o.fact.source}).",
-                  f"- **Mechanisms exercised:** {'; '.join(o.fact.mechanisms)}.",
-                  f"- **Method:** {o.fact.method}.",
-                  f"- **Rule (set in advance):** {_rule_text(o.fact)}.",
-                  f"- **Sample:** {o.measured.runs} runs per arm, {o.measured.events} "
-                  f"{o.fact.events}.",
-                  "- **Measured:** " + " ".join(o.measured.details),
-                  f"- **Verdict: {o.verdict.verdict}.** {o.verdict.text}"]
+        lines += [
+            "",
+            f"## {o.fact.title}",
+            "",
+            f"- **Published:** {o.fact.published} ({o.fact.source}).",
+            f"- **Mechanisms exercised:** {'; '.join(o.fact.mechanisms)}.",
+            f"- **Method:** {o.fact.method}.",
+            f"- **Rule (set in advance):** {_rule_text(o.fact)}.",
+            f"- **Sample:** {o.measured.runs} runs per arm, {o.measured.events} {o.fact.events}.",
+            "- **Measured:** " + " ".join(o.measured.details),
+            f"- **Verdict: {o.verdict.verdict}.** {o.verdict.text}",
+        ]
         figure = o.measured.figure
         if figure is not None:
             shown = (figure_dir / figure.name) if figure_dir is not None else figure
             rel = Path(shown).resolve().relative_to(Path(figure_root).resolve())
             lines += ["", f"![{o.fact.title}]({rel.as_posix()})"]
-    lines += ["", "## What this does not show", "",
-              "- The case's own outcome counts (2 theft cases solved and 3 suspects arrested "
-              "in five days) are compared in `docs/case-study.md`, not here: the number of "
-              "active offenders is an assumption, so absolute counts are not a test.",
-              "- A pass says the model reproduces the published direction or shape at these "
-              "settings, not that the published studies are reproduced in magnitude."]
+    lines += [
+        "",
+        "## What this does not show",
+        "",
+        "- The case's own outcome counts (2 theft cases solved and 3 suspects arrested "
+        "in five days) are compared in `docs/case-study.md`, not here: the number of "
+        "active offenders is an assumption, so absolute counts are not a test.",
+        "- A pass says the model reproduces the published direction or shape at these "
+        "settings, not that the published studies are reproduced in magnitude.",
+    ]
     return "\n".join(lines) + "\n"

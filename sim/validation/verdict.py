@@ -32,8 +32,11 @@ class Estimate:
 
     def __str__(self) -> str:
         if not self.defined:
-            return f"{self.value:.3g} [undefined interval]" if math.isfinite(self.value) \
+            return (
+                f"{self.value:.3g} [undefined interval]"
+                if math.isfinite(self.value)
                 else "undefined"
+            )
         return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}]"
 
 
@@ -71,28 +74,41 @@ def _condition(cond: Condition, estimate: Estimate | None) -> tuple[str, str]:
         return INCONCLUSIVE, f"`{name}` is {shown}: an undefined statistic decides nothing."
     width = estimate.high - estimate.low
     if cond.max_width is not None and width > cond.max_width:
-        return INCONCLUSIVE, (f"`{name}` = {estimate}: the interval is {width:.3g} wide, more "
-                              f"than the {cond.max_width:g} the rule allows.")
+        return INCONCLUSIVE, (
+            f"`{name}` = {estimate}: the interval is {width:.3g} wide, more "
+            f"than the {cond.max_width:g} the rule allows."
+        )
     above = estimate.low > cond.threshold
     below = estimate.high < cond.threshold
     if (side == "above" and above) or (side == "below" and below):
         return PASS, f"`{name}` = {estimate} lies wholly {wanted}, as the rule requires."
     if (side == "above" and below) or (side == "below" and above):
         opposite = "below" if side == "above" else "above"
-        return FAIL, (f"`{name}` = {estimate} lies wholly {opposite} {cond.threshold:g}; the "
-                      f"rule requires it {wanted}.")
-    return INCONCLUSIVE, (f"`{name}` = {estimate} includes {cond.threshold:g}: no difference "
-                          f"from the threshold found.")
+        return FAIL, (
+            f"`{name}` = {estimate} lies wholly {opposite} {cond.threshold:g}; the "
+            f"rule requires it {wanted}."
+        )
+    return INCONCLUSIVE, (
+        f"`{name}` = {estimate} includes {cond.threshold:g}: no difference "
+        f"from the threshold found."
+    )
 
 
 def judge(fact: FactSpec, measured: Measurement) -> Verdict:
     """Apply the fact's rule to what was measured."""
     if measured.runs < fact.min_runs:
-        return Verdict(INCONCLUSIVE, (f"Only {measured.runs} runs per arm; the rule needs at "
-                                      f"least {fact.min_runs}.",))
+        return Verdict(
+            INCONCLUSIVE,
+            (f"Only {measured.runs} runs per arm; the rule needs at least {fact.min_runs}.",),
+        )
     if measured.events < fact.min_events:
-        return Verdict(INCONCLUSIVE, (f"Only {measured.events} {fact.events} in all; the rule "
-                                      f"needs at least {fact.min_events}.",))
+        return Verdict(
+            INCONCLUSIVE,
+            (
+                f"Only {measured.events} {fact.events} in all; the rule "
+                f"needs at least {fact.min_events}.",
+            ),
+        )
     results = [_condition(c, measured.statistics.get(c.statistic)) for c in fact.rule]
     verdicts = {v for v, _ in results}
     verdict = FAIL if FAIL in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else PASS

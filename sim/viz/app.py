@@ -26,8 +26,11 @@ from sim.model import CrowdPolicingModel
 from sim.policing.policy import Policy, load_policy
 from sim.scenario import load_scenario
 
-SLIDER_UNITS = {"posts": "uniformed", "plainclothes_teams": "plainclothes",
-                "patrol_cars": "patrol_car"}
+SLIDER_UNITS = {
+    "posts": "uniformed",
+    "plainclothes_teams": "plainclothes",
+    "patrol_cars": "patrol_car",
+}
 
 
 def with_sliders(policy: Policy, dispatch_delay: float, **counts: int) -> dict[str, object]:
@@ -44,21 +47,41 @@ def with_sliders(policy: Policy, dispatch_delay: float, **counts: int) -> dict[s
 class LiveModel(CrowdPolicingModel):
     """The model, built from the app's controls."""
 
-    def __init__(self, *, scenario: str = "small-town", policy: str = "integrated",
-                 scale: float = 1.0, posts: int = 10, plainclothes_teams: int = 6,
-                 patrol_cars: int = 8, dispatch_delay: float = 3.0, seed: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        scenario: str = "small-town",
+        policy: str = "integrated",
+        scale: float = 1.0,
+        posts: int = 10,
+        plainclothes_teams: int = 6,
+        patrol_cars: int = 8,
+        dispatch_delay: float = 3.0,
+        seed: int = 1,
+    ) -> None:
         spec = load_policy(policy)
-        overrides = with_sliders(spec, dispatch_delay, posts=posts,
-                                 plainclothes_teams=plainclothes_teams, patrol_cars=patrol_cars)
-        super().__init__(load_scenario(scenario, {"scale": scale}),
-                         load_policy(policy, overrides), seed=seed)
+        overrides = with_sliders(
+            spec,
+            dispatch_delay,
+            posts=posts,
+            plainclothes_teams=plainclothes_teams,
+            patrol_cars=patrol_cars,
+        )
+        super().__init__(
+            load_scenario(scenario, {"scale": scale}), load_policy(policy, overrides), seed=seed
+        )
 
 
 @cache
 def street_segments(city: City) -> np.ndarray:
     """The street layout, computed once per city (the map never moves)."""
-    return np.stack([np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
-                     np.column_stack([city.x[city.edge_v], city.y[city.edge_v]])], axis=1)
+    return np.stack(
+        [
+            np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
+            np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
+        ],
+        axis=1,
+    )
 
 
 @solara.component
@@ -72,21 +95,41 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     fig = Figure(figsize=(6, 5.5))
     ax = fig.subplots()
     ax.add_collection(LineCollection(street_segments(city), colors="#d0d0d0", lw=0.5))
-    ax.scatter(city.x[places], city.y[places], s=6 + 3 * np.sqrt(people), c=thefts,
-               cmap="Reds", vmin=0, vmax=max(3, int(thefts.max())), edgecolors="#444444",
-               linewidths=0.3, zorder=3)
+    ax.scatter(
+        city.x[places],
+        city.y[places],
+        s=6 + 3 * np.sqrt(people),
+        c=thefts,
+        cmap="Reds",
+        vmin=0,
+        vmax=max(3, int(thefts.max())),
+        edgecolors="#444444",
+        linewidths=0.3,
+        zorder=3,
+    )
     guards = np.flatnonzero(np.asarray(model.crowds.guards[: city.n_nodes]) > 0)
     plain = np.flatnonzero(np.asarray(model.presence.plainclothes[: city.n_nodes]) > 0)
     cars = [c.node for c in model.agents_by_type.get(PatrolCar, []) if c.on_duty]
-    ax.scatter(city.x[guards], city.y[guards], marker="s", s=18, c="#1f4e9c", zorder=4,
-               label="visible police")
-    ax.scatter(city.x[plain], city.y[plain], marker="D", s=14, c="#7a3fa0", zorder=4,
-               label="plainclothes")
-    ax.scatter(city.x[cars], city.y[cars], marker="^", s=16, c="#0a8f5a", zorder=4,
-               label="patrol cars")
+    ax.scatter(
+        city.x[guards],
+        city.y[guards],
+        marker="s",
+        s=18,
+        c="#1f4e9c",
+        zorder=4,
+        label="visible police",
+    )
+    ax.scatter(
+        city.x[plain], city.y[plain], marker="D", s=14, c="#7a3fa0", zorder=4, label="plainclothes"
+    )
+    ax.scatter(
+        city.x[cars], city.y[cars], marker="^", s=16, c="#0a8f5a", zorder=4, label="patrol cars"
+    )
     day, minute = divmod(model.now, 1440)
-    ax.set_title(f"day {int(day) + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
-                 f"{model.visitor_flow.present_people:,} visitors in town")
+    ax.set_title(
+        f"day {int(day) + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
+        f"{model.visitor_flow.present_people:,} visitors in town"
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.01), ncols=3, frameon=False, fontsize=8)
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -111,9 +154,11 @@ def make_page(scenario: str, policy: str) -> solara.component:
     params = {**MODEL_PARAMS, "scenario": scenario, "policy": policy}
     return SolaraViz(
         model,
-        components=[CityView, make_plot_component({"thefts_total": "#c0392b",
-                                                        "arrests_total": "#1f4e9c"}),
-                    make_plot_component("visitors_present")],
+        components=[
+            CityView,
+            make_plot_component({"thefts_total": "#c0392b", "arrests_total": "#1f4e9c"}),
+            make_plot_component("visitors_present"),
+        ],
         model_params=params,
         name=f"crowdsim: {scenario} under {policy}",
     )

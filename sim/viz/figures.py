@@ -21,9 +21,15 @@ from sim.city.graph import City
 from sim.results import RunResult
 
 STYLE = {
-    "figure.dpi": 110, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
-    "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False,
-    "axes.spines.right": False, "savefig.bbox": "tight",
+    "figure.dpi": 110,
+    "savefig.dpi": 200,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.bbox": "tight",
 }
 POLICE_MARKERS = {
     "uniformed": ("s", "#1f4e9c", "uniformed post / foot patrol"),
@@ -45,16 +51,24 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     return paths
 
 
-def effects(paired: pd.DataFrame, metric: str, stem: Path, by: str = "label",
-            title: str = "") -> list[Path]:
+def effects(
+    paired: pd.DataFrame, metric: str, stem: Path, by: str = "label", title: str = ""
+) -> list[Path]:
     """Paired differences to the baseline with 95% CIs, one row per policy."""
     rows = paired[paired["metric"] == metric].sort_values("difference")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(rows) + 1.2))
         y = np.arange(len(rows))
         err = np.vstack([rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]])
-        ax.errorbar(rows["difference"], y, xerr=np.nan_to_num(err), fmt="o", color="#1f4e9c",
-                    ecolor="#1f4e9c", capsize=3)
+        ax.errorbar(
+            rows["difference"],
+            y,
+            xerr=np.nan_to_num(err),
+            fmt="o",
+            color="#1f4e9c",
+            ecolor="#1f4e9c",
+            capsize=3,
+        )
         ax.axvline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y, rows[by])
         ax.set_xlabel(f"difference in {metric.replace('_', ' ')} vs baseline (95% CI)")
@@ -62,34 +76,63 @@ def effects(paired: pd.DataFrame, metric: str, stem: Path, by: str = "label",
         return save(fig, stem)
 
 
-def city_map(city: City, places: pd.DataFrame, stem: Path,
-             police: Mapping[str, list[int]] | None = None, title: str = "") -> list[Path]:
+def city_map(
+    city: City,
+    places: pd.DataFrame,
+    stem: Path,
+    police: Mapping[str, list[int]] | None = None,
+    title: str = "",
+) -> list[Path]:
     """Streets, bus lines, places sized by visits and coloured by thefts, police positions."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 6.0))
-        segments = np.stack([np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
-                             np.column_stack([city.x[city.edge_v], city.y[city.edge_v]])],
-                            axis=1)
+        segments = np.stack(
+            [
+                np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
+                np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
+            ],
+            axis=1,
+        )
         ax.add_collection(mpl.collections.LineCollection(segments, colors="#d0d0d0", lw=0.6))
         patrolled = set((police or {}).get("bus_lines", []))
         for i, line in enumerate(city.bus_lines):
             nodes = [n for a, b in itertools.pairwise(line.stops) for n in city.path(a, b)]
             ridden = i in patrolled
-            ax.plot(city.x[nodes], city.y[nodes], color="#7a3fa0" if ridden else "#e0a3a3",
-                    lw=2.0 if ridden else 1.0, alpha=0.8,
-                    label="bus line ridden by officers" if ridden and i == min(patrolled)
-                    else None)
+            ax.plot(
+                city.x[nodes],
+                city.y[nodes],
+                color="#7a3fa0" if ridden else "#e0a3a3",
+                lw=2.0 if ridden else 1.0,
+                alpha=0.8,
+                label="bus line ridden by officers" if ridden and i == min(patrolled) else None,
+            )
         size = 8 + 200 * np.sqrt(places["visits"] / max(places["visits"].max(), 1))
-        dots = ax.scatter(places["x"], places["y"], s=size, c=places["thefts"], cmap="Reds",
-                          edgecolors="#333333", linewidths=0.4, zorder=3)
+        dots = ax.scatter(
+            places["x"],
+            places["y"],
+            s=size,
+            c=places["thefts"],
+            cmap="Reds",
+            edgecolors="#333333",
+            linewidths=0.4,
+            zorder=3,
+        )
         fig.colorbar(dots, ax=ax, shrink=0.7, label="thefts per run")
         for kind, nodes in (police or {}).items():
             if not nodes or kind == "bus_lines":
                 continue
             marker, colour, name = POLICE_MARKERS[kind]
             where = np.asarray(sorted(set(nodes)))
-            ax.scatter(city.x[where], city.y[where], marker=marker, s=22, c=colour,
-                       label=name, zorder=4, linewidths=0)
+            ax.scatter(
+                city.x[where],
+                city.y[where],
+                marker=marker,
+                s=22,
+                c=colour,
+                label=name,
+                zorder=4,
+                linewidths=0,
+            )
         if police:
             ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
         ax.set_aspect("equal")
@@ -115,8 +158,15 @@ def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> l
         return save(fig, stem)
 
 
-def estimates(table: pd.DataFrame, stem: Path, *, xlabel: str, ylabel: str, title: str,
-              reference: float | None = None) -> list[Path]:
+def estimates(
+    table: pd.DataFrame,
+    stem: Path,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    reference: float | None = None,
+) -> list[Path]:
     """Estimates with 95% intervals against `x` (numbers or categories), a line per group.
 
     `table` has x, value, low, high and optionally group; `reference` draws a dashed line
@@ -129,8 +179,15 @@ def estimates(table: pd.DataFrame, stem: Path, *, xlabel: str, ylabel: str, titl
         for name, group in groups:
             x = group["x"].to_numpy() if numeric else np.arange(len(group))
             err = np.vstack([group["value"] - group["low"], group["high"] - group["value"]])
-            ax.errorbar(x, group["value"], yerr=np.nan_to_num(err), fmt="o-" if numeric
-                        else "o", capsize=3, ms=4, label=name or None)
+            ax.errorbar(
+                x,
+                group["value"],
+                yerr=np.nan_to_num(err),
+                fmt="o-" if numeric else "o",
+                capsize=3,
+                ms=4,
+                label=name or None,
+            )
             if not numeric:
                 ax.set_xticks(x, group["x"])
         if reference is not None:
@@ -143,17 +200,19 @@ def estimates(table: pd.DataFrame, stem: Path, *, xlabel: str, ylabel: str, titl
         return save(fig, stem)
 
 
-def lorenz(observed: np.ndarray, expected: np.ndarray, stem: Path, *, unit: str,
-           title: str) -> list[Path]:
+def lorenz(
+    observed: np.ndarray, expected: np.ndarray, stem: Path, *, unit: str, title: str
+) -> list[Path]:
     """Cumulative share of thefts against the share of places, most thefts first.
 
     Observed thefts, and the thefts a null model places in proportion to exposure.
     """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.8, 3.6))
-        for counts, label, style in ((observed, "thefts (simulated)", "-"),
-                                     (expected, "null: thefts in proportion to person-hours",
-                                      "--")):
+        for counts, label, style in (
+            (observed, "thefts (simulated)", "-"),
+            (expected, "null: thefts in proportion to person-hours", "--"),
+        ):
             share = np.sort(counts)[::-1].cumsum() / counts.sum() * 100
             x = np.arange(1, len(share) + 1) / len(share) * 100
             ax.plot(np.concatenate([[0], x]), np.concatenate([[0], share]), style, label=label)
@@ -169,12 +228,14 @@ def hourly_profile(hourly: pd.DataFrame, stem: Path, *, title: str) -> list[Path
     """Thefts and visitors present by hour of day, and thefts per 1,000 visitor-hours."""
     with plt.rc_context(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.4, 4.6), sharex=True)
-        top.bar(hourly["hour"], hourly["thefts"], color="#b22222", alpha=0.7,
-                label="thefts (all runs)")
+        top.bar(
+            hourly["hour"], hourly["thefts"], color="#b22222", alpha=0.7, label="thefts (all runs)"
+        )
         top.set_ylabel("thefts per hour (all runs)")
         crowd = top.twinx()
-        crowd.plot(hourly["hour"], hourly["visitors"], color="#1f4e9c",
-                   label="visitors present (mean)")
+        crowd.plot(
+            hourly["hour"], hourly["visitors"], color="#1f4e9c", label="visitors present (mean)"
+        )
         crowd.set_ylabel("visitors present (mean of runs)")
         bottom.plot(hourly["hour"], hourly["risk"], marker="o", ms=3, color="#444444")
         bottom.set_ylabel("thefts per 1,000 visitor-hours")
@@ -196,8 +257,14 @@ def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "")
             top.plot(days, frame["visitors_present"], lw=1.0, label=name)
             line = bottom.plot(days, frame["thefts"], lw=1.0, label=f"{name}: thefts")[0]
             if frame["arrests"].sum():
-                bottom.plot(days, frame["arrests"], lw=0.8, ls="--", color=line.get_color(),
-                            label=f"{name}: arrests")
+                bottom.plot(
+                    days,
+                    frame["arrests"],
+                    lw=0.8,
+                    ls="--",
+                    color=line.get_color(),
+                    label=f"{name}: arrests",
+                )
         top.set_ylabel("visitors present")
         bottom.set_ylabel("per hour")
         bottom.set_xlabel("day")
@@ -209,6 +276,13 @@ def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "")
 
 def run_figures(result: RunResult, out: Path, label: str, title: str) -> list[Path]:
     """The figures of one run: its map and its time series (`label` names the policy)."""
-    return [*city_map(result.city, result.places, Path(out) / "map", police=result.layout,
-                      title=f"{title}: thefts per place and police positions"),
-            *time_series({label: result.hourly}, Path(out) / "time_series", title=title)]
+    return [
+        *city_map(
+            result.city,
+            result.places,
+            Path(out) / "map",
+            police=result.layout,
+            title=f"{title}: thefts per place and police positions",
+        ),
+        *time_series({label: result.hourly}, Path(out) / "time_series", title=title),
+    ]
