@@ -220,7 +220,13 @@ def render(
         if figure is not None:
             shown = (figure_dir / figure.name) if figure_dir is not None else figure
             rel = Path(shown).resolve().relative_to(Path(figure_root).resolve())
-            lines += ["", f"![{o.fact.title}]({rel.as_posix()})"]
+            lines += [
+                "",
+                f"![{o.fact.title}]({rel.as_posix()})",
+                "",
+                f"*{o.fact.title}: {o.measured.runs} runs per arm, "
+                f"{o.measured.events} {o.fact.events}; error bars are 95% intervals.*",
+            ]
     lines += [
         "",
         "## What this does not show",
