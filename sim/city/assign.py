@@ -13,9 +13,8 @@ import numpy as np
 
 from sim.city.graph import City
 from sim.city.layout import (
+    CityLayout,
     bus_lines_between_places,
-    bus_stop_every_param,
-    capacity_param,
     cells_by_kmeans,
     patrol_points,
     ring_nodes,
@@ -24,7 +23,7 @@ from sim.params import param
 
 
 @dataclass(frozen=True)
-class PlaceAssignment:
+class PlaceAssignment(CityLayout):
     """How many places of each role to assign to a loaded street network."""
 
     attractions: int = param(20, doc="central intersections that become attractions", low=1)
@@ -38,13 +37,6 @@ class PlaceAssignment:
     decay_m: float = param(
         500.0, unit="m", doc="attractiveness e-folding distance from centre", low=1
     )
-    n_cells: int = param(4, doc="grid cells (k-means of intersections)", low=1)
-    n_patrol_points: int = param(40, doc="mandatory patrol points", low=0)
-    n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
-    n_bus_lines: int = param(2, doc="bus lines between far-apart places", low=0)
-    bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
-    bus_stop_every: int = bus_stop_every_param()
-    capacity_per_attractiveness: float = capacity_param()
     min_capacity: float = param(
         100.0,
         unit="persons",

@@ -8,9 +8,8 @@ import numpy as np
 
 from sim.city.graph import ATTRACTION_KINDS, PLACE_KINDS, City
 from sim.city.layout import (
+    CityLayout,
     bus_lines_between_places,
-    bus_stop_every_param,
-    capacity_param,
     cells_by_kmeans,
     patrol_points,
     ring_nodes,
@@ -21,7 +20,7 @@ KIND_KEYS = tuple(k for k in PLACE_KINDS if k != "street")
 
 
 @dataclass(frozen=True)
-class GeneratedCitySpec:
+class GeneratedCitySpec(CityLayout):
     """How to draw a synthetic city; the same spec and seed always give the same city."""
 
     seed: int = param(0, doc="seed of the city generator (independent of run seeds)", low=0)
@@ -51,13 +50,6 @@ class GeneratedCitySpec:
         low=0,
         high=3,
     )
-    n_cells: int = param(4, doc="grid cells (patrol responsibility areas)", low=1)
-    n_patrol_points: int = param(40, doc="mandatory patrol points", low=0)
-    n_checkpoints: int = param(4, doc="checkpoints on the outer ring", low=0)
-    n_bus_lines: int = param(2, doc="bus lines", low=0)
-    bus_headway_min: float = param(10.0, unit="min", doc="bus headway", low=1)
-    bus_stop_every: int = bus_stop_every_param()
-    capacity_per_attractiveness: float = capacity_param()
     camera_share: float = param(0.3, doc="share of places with (passive) CCTV", low=0, high=1)
 
     def place_counts(self) -> dict[str, int]:

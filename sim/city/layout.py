@@ -5,6 +5,8 @@ Shared by the synthetic generator and by the place assignment for loaded street 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.cluster.vq import kmeans2
 
@@ -12,20 +14,26 @@ from sim.city.graph import BusLine, City
 from sim.params import param
 
 
-def bus_stop_every_param() -> int:
-    """The `bus_stop_every` field of a city spec (generated or assigned)."""
-    return param(
+@dataclass(frozen=True)
+class CityLayout:
+    """How a city's police geography and place capacities are laid out by rule.
+
+    Shared by the synthetic generator and the place assignment for loaded street networks.
+    """
+
+    n_cells: int = param(4, low=1, doc="patrol cells (k-means clusters of intersections)")
+    n_patrol_points: int = param(40, low=0, doc="mandatory patrol points")
+    n_checkpoints: int = param(4, low=0, doc="checkpoints on the outer ring")
+    n_bus_lines: int = param(2, low=0, doc="bus lines between far-apart places")
+    bus_headway_min: float = param(10.0, unit="min", low=1, doc="bus headway")
+    bus_stop_every: int = param(
         3,
         unit="nodes",
         low=1,
         source="assumption",
         doc="a bus stops at every place on its route and at every n-th intersection",
     )
-
-
-def capacity_param() -> float:
-    """The `capacity_per_attractiveness` field of a city spec (generated or assigned)."""
-    return param(
+    capacity_per_attractiveness: float = param(
         2000.0,
         unit="persons",
         low=0,
