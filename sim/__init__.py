@@ -3,6 +3,7 @@
 from sim.api import run
 from sim.errors import ConfigError
 from sim.model import CrowdPolicingModel
+from sim.optimiser import optimise
 from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
@@ -15,5 +16,6 @@ __all__ = [
     "Scenario",
     "load_policy",
     "load_scenario",
+    "optimise",
     "run",
 ]

@@ -19,6 +19,8 @@ from sim import regress as regression
 from sim.api import run as run_model
 from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
+from sim.optimiser import load_space
+from sim.optimiser import optimise as run_optimise
 from sim.output import write_run
 from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
@@ -408,6 +410,79 @@ def regress(
     click.echo(regression.report(drift))
     if drift.drifted:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("space_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Study folder (default: results/<space name>); re-running resumes the study.",
+)
+@click.option(
+    "--trials",
+    type=click.IntRange(1),
+    default=None,
+    help="Candidates to simulate in all (default: the space file's).",
+)
+@workers_option
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default=None,
+    help="serial, process (default for >1 worker) or dask.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Join an existing dask cluster (implies dask).",
+)
+@reports_bad_input
+def optimise(
+    space_file: Path,
+    out: Path | None,
+    trials: int | None,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+) -> None:
+    """Search the deployment space for the best policy within a budget (Optuna)."""
+    if scheduler and executor not in (None, "dask"):
+        raise ConfigError("--scheduler", "executor", "--scheduler needs --executor dask")
+    space = load_space(space_file)
+    folder = out or Path("results") / space.name
+    result = run_optimise(
+        space,
+        folder,
+        trials=trials,
+        workers=workers,
+        executor="dask" if scheduler else executor,
+        scheduler=scheduler,
+    )
+    first = result.reevaluation[result.reevaluation["metric"] == space.objectives[0].metric]
+    click.echo(
+        first[
+            [
+                "trial",
+                "search_mean",
+                "fresh_mean",
+                "difference_vs_reference",
+                "difference_ci_low",
+                "difference_ci_high",
+                "holds",
+            ]
+        ].to_markdown(index=False)
+    )
+    click.echo(
+        (
+            "the improvement over the reference holds on fresh seeds"
+            if result.holds
+            else "no difference from the reference found on fresh seeds"
+        )
+        + f"; best policy: {folder / 'best_policy.toml'}"
+    )
 
 
 @main.command(name="validate-model")

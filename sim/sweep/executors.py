@@ -8,8 +8,9 @@ order and the caller stores each as it comes, so nothing finished is lost on a c
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any
 
 from sim.errors import ConfigError
@@ -75,24 +76,9 @@ def _dask(
     groups: list[list[RunSpec]], workers: int, scheduler: str | None
 ) -> Iterator[dict[str, Any]]:
     """A dask.distributed cluster: an existing one at `scheduler`, or a loopback LocalCluster."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
-    except ImportError:
-        raise ConfigError(
-            "--executor", "executor", "dask needs the [dist] extra: pip install 'crowdsim[dist]'"
-        ) from None
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(
-            n_workers=max(workers, 1),
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-        client = Client(cluster)
+    from dask.distributed import as_completed  # noqa: PLC0415 - optional [dist] extra
+
+    client, cluster = _dask_client(workers, scheduler)
     try:
         futures = [client.submit(execute_batch, group, pure=False) for group in groups]
         for future in as_completed(futures):
@@ -101,3 +87,54 @@ def _dask(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
+    """A client of the cluster at `scheduler`, or of a new loopback LocalCluster."""
+    try:
+        from dask.distributed import Client, LocalCluster  # noqa: PLC0415
+    except ImportError:
+        raise ConfigError(
+            "--executor", "executor", "dask needs the [dist] extra: pip install 'crowdsim[dist]'"
+        ) from None
+    if scheduler:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=max(workers, 1),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    return Client(cluster), cluster
+
+
+@contextmanager
+def runner(
+    executor: str = "process", workers: int = 1, scheduler: str | None = None
+) -> Iterator[Callable[[list[RunSpec]], list[dict[str, Any]]]]:
+    """A reusable executor for many small batches (an optimiser's trials, one at a time).
+
+    Yields a function that runs a list of specs and returns their rows in spec order; the
+    process pool or dask client is started once, not per batch.
+    """
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            "--executor",
+            "executor",
+            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
+        )
+    if executor == "serial":
+        yield lambda specs: [execute(s) for s in specs]
+    elif executor == "process":
+        context = multiprocessing.get_context(START_METHOD)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield lambda specs: list(pool.map(execute, specs))
+    else:
+        client, cluster = _dask_client(workers, scheduler)
+        try:
+            yield lambda specs: client.gather(client.map(execute, specs, pure=False))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

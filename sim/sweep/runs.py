@@ -81,9 +81,12 @@ def model_files() -> list[Path]:
     """The package's source files a run imports, directly or not, and its built-in data.
 
     Derived from the imports of this module, so a new model file is covered as soon as the
-    model uses it, and figures, the CLI or the analysis never are.
+    model uses it, and figures, the CLI or the analysis never are. The package's own
+    `__init__.py` is left out: it only re-exports the public API, including the layers
+    (sweeps, validation, optimisation) that sit on top of a run.
     """
-    seen: set[Path] = set()
+    facade = PACKAGE_DIR / "__init__.py"
+    seen: set[Path] = {facade}
     todo = [RUN_MODULE, RUN_MODULE.parent / "__init__.py"]
     while todo:
         path = todo.pop()
@@ -91,6 +94,7 @@ def model_files() -> list[Path]:
             continue
         seen.add(path)
         todo += [f for name in _imported(path) if (f := _module_file(name)) is not None]
+    seen.discard(facade)
     data = [p for p in PACKAGE_DIR.rglob("*") if p.suffix in DATA_SUFFIXES]
     return sorted(seen) + sorted(data)
 

@@ -245,6 +245,60 @@ def hourly_profile(hourly: pd.DataFrame, stem: Path, *, title: str) -> list[Path
         return save(fig, stem)
 
 
+def optimisation_history(
+    trials: pd.DataFrame,
+    metric: str,
+    stem: Path,
+    *,
+    minimise: bool,
+    reference: float,
+    title: str,
+) -> list[Path]:
+    """Each candidate's objective (mean over the search seeds) and the best so far."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.4, 3.4))
+        order = trials.sort_values("trial")
+        ax.plot(order["trial"], order[metric], "o", ms=3, alpha=0.6, label="candidate")
+        best = order[metric].cummin() if minimise else order[metric].cummax()
+        ax.step(order["trial"], best, where="post", color="#b22222", label="best so far")
+        ax.axhline(reference, color="grey", ls="--", lw=0.8, label="reference (fresh seeds)")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(metric.replace("_", " "))
+        ax.legend(frameon=False)
+        ax.set_title(title)
+        return save(fig, stem)
+
+
+def pareto_front(
+    trials: pd.DataFrame,
+    first: str,
+    second: str,
+    stem: Path,
+    *,
+    directions: tuple[str, str],
+    reference: tuple[float, float],
+    title: str,
+) -> list[Path]:
+    """Candidates on two objectives, the non-dominated ones joined, the reference marked."""
+    sign = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    points = trials[[first, second]].to_numpy(dtype=float)
+    scored = points * sign
+    front = np.array(
+        [not np.any(np.all(scored <= p, axis=1) & np.any(scored < p, axis=1)) for p in scored]
+    )
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.0, 3.8))
+        ax.plot(points[:, 0], points[:, 1], "o", ms=3, alpha=0.4, label="candidate")
+        edge = points[front][np.argsort(points[front][:, 0])]
+        ax.plot(edge[:, 0], edge[:, 1], "o-", color="#b22222", ms=4, label="Pareto front")
+        ax.plot(*reference, "*", ms=12, color="#1f4e9c", label="reference (fresh seeds)")
+        ax.set_xlabel(first.replace("_", " "))
+        ax.set_ylabel(second.replace("_", " "))
+        ax.legend(frameon=False)
+        ax.set_title(title)
+        return save(fig, stem)
+
+
 def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "") -> list[Path]:
     """Visitors present, and thefts and arrests per hour, over the run; a line per policy.
 

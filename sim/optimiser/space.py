@@ -1,0 +1,249 @@
+"""The search space of `crowdsim optimise`: what varies, the budget, the objectives.
+
+A space file names a scenario and a base policy whose fields vary (any path `--set
+policy.` can address), each with a range or choices; the budget as hard limits; the
+objectives; the seeds of the search and of the fresh-seed re-evaluation. Everything is
+checked before any run: an unknown path, an empty or reversed range, a bound the policy
+schema refuses, a non-finite number, or a budget that no candidate can meet exits 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.config import apply_overrides, build, read_toml, to_raw
+from sim.errors import ConfigError
+from sim.metrics import NAMES
+from sim.params import param
+from sim.policing.cost import officer_hours_per_day, shift_minutes
+from sim.policing.policy import Policy, check_policy, load_policy
+from sim.scenario import load_scenario
+
+DIRECTIONS = ("minimize", "maximize")
+FEASIBILITY_SAMPLES = 2000
+"""Random candidates tried at load time to show that some candidate meets the budget."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One varying policy field: a range (low, high) or a list of choices."""
+
+    low: float | None = param(None, doc="lower end of a numeric range")
+    high: float | None = param(None, doc="upper end of a numeric range")
+    integer: bool = param(False, doc="whole numbers only (counts)")
+    log: bool = param(False, doc="search the range on a log scale")
+    choices: tuple[Any, ...] = param((), doc="the values of a categorical field")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A run metric to minimise or maximise (its mean over the search seeds)."""
+
+    metric: str = param("theft_rate_per_1000_visitors", doc="a metric of sim/metrics.py")
+    direction: str = param("minimize", choices=DIRECTIONS, doc="minimize or maximize")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Hard limits per day; a candidate above any of them is never run or returned."""
+
+    officer_hours_per_day: float | None = param(
+        None, unit="officer-hours", low=0, doc="scheduled officer-hours a day"
+    )
+    cars: int | None = param(None, low=0, doc="patrol cars")
+    drones: int | None = param(None, low=0, doc="drones")
+    cost_per_day: float | None = param(None, low=0, doc="total cost a day, with the weights below")
+    officer_hour_cost: float = param(1.0, low=0, doc="cost of one officer-hour")
+    car_hour_cost: float = param(0.0, low=0, doc="cost of one patrol-car hour (beyond its crew)")
+    drone_sortie_cost: float = param(0.0, low=0, doc="cost of one drone sortie")
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    """The guard against the winner's curse: the best few, on fresh seeds, against a reference."""
+
+    top: int = param(3, low=1, doc="best candidates re-run")
+    replications: int = param(20, low=2, doc="fresh seeds, never used in the search")
+
+
+@dataclass(frozen=True)
+class Space:
+    """A deployment search: scenario, base policy, varying fields, budget, objectives."""
+
+    name: str = param("optimise", doc="study name")
+    description: str = param("", doc="one line")
+    scenario: str = param("small-town", doc="built-in scenario name or path")
+    policy: str = param("integrated", doc="base policy whose fields vary (name or path)")
+    reference: str = param("integrated", doc="policy the best are compared with (name or path)")
+    days: int = param(1, low=1, high=60, doc="days per run")
+    scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
+    seed: int = param(0, low=0, doc="base seed of the search seeds (fresh seeds differ)")
+    search_replications: int = param(4, low=1, doc="seeds per candidate, the same for all")
+    trials: int = param(40, low=1, doc="candidates simulated (budget-breaking ones are not)")
+    sampler_seed: int = param(0, low=0, doc="seed of the Optuna sampler")
+    params: dict[str, Parameter] = param(None, doc="policy path -> range or choices")
+    objectives: tuple[Objective, ...] = param((Objective(),), doc="one (TPE) or more (NSGA-II)")
+    budget: Budget = param(Budget(), doc="hard limits")
+    reevaluate: Reevaluation = param(Reevaluation(), doc="fresh-seed re-evaluation")
+    source_file: str = field(default="", compare=False, metadata={"internal": True})
+
+
+def load_space(path: str | Path) -> Space:
+    """Read and check a space file (ConfigError naming file and field if it is bad)."""
+    path = Path(path)
+    file = str(path)
+    space = build(Space, read_toml(path), file=file)
+    here = path.parent
+    space = replace(
+        space,
+        source_file=file,
+        policy=_beside(here, space.policy),
+        reference=_beside(here, space.reference),
+    )
+    if not space.params:
+        raise ConfigError(file, "params", "name at least one policy field to vary")
+    scenario_overrides = {} if space.scale is None else {"scale": space.scale}
+    scenario_overrides["days"] = space.days
+    try:
+        load_scenario(space.scenario, scenario_overrides)
+        base = load_policy(space.policy)
+        load_policy(space.reference)
+    except ConfigError as exc:
+        raise ConfigError(file, exc.field or "scenario", f"{exc.file}: {exc.message}") from None
+    for i, objective in enumerate(space.objectives):
+        if objective.metric not in NAMES:
+            raise ConfigError(
+                file,
+                f"objectives[{i}].metric",
+                f"{objective.metric!r} is not a run metric (see sim/metrics.py or docs/usage.md)",
+            )
+    raw = to_raw(base)
+    for key, spec in space.params.items():
+        _check_parameter(file, key, spec, raw)
+    _check_budget_can_be_met(space, raw)
+    return space
+
+
+def _beside(folder: Path, name: str) -> str:
+    """A .toml path relative to the space file, made absolute; names stay names."""
+    candidate = folder / name
+    if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
+        return str(candidate.resolve())
+    return name
+
+
+def _check_parameter(file: str, key: str, spec: Parameter, raw: dict) -> None:
+    where = f"params.{key}"
+    if spec.choices:
+        if spec.low is not None or spec.high is not None:
+            raise ConfigError(file, where, "give either choices or low and high, not both")
+        values = list(spec.choices)
+    else:
+        if spec.low is None or spec.high is None:
+            raise ConfigError(file, where, "a range needs low and high (or give choices)")
+        if not spec.low < spec.high:
+            raise ConfigError(
+                file, where, f"empty range [{spec.low:g}, {spec.high:g}]: low must be below high"
+            )
+        if spec.log and spec.low <= 0:
+            raise ConfigError(file, where, "a log-scale range needs low > 0")
+        values = [spec.low, spec.high]
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(file, where, f"{value!r} is not a finite number")
+        try:
+            policy_with(raw, {key: int(value) if spec.integer else value}, file)
+        except ConfigError as exc:
+            raise ConfigError(file, where, f"{value!r}: {exc.message}") from None
+
+
+def policy_with(raw: dict, overrides: dict[str, Any], file: str) -> Policy:
+    """The base policy (as raw data) with a candidate's values, validated."""
+    data = apply_overrides(Policy, raw, overrides, label=file)
+    policy = build(Policy, data, file=file)
+    check_policy(policy, file)
+    return policy
+
+
+def usage(space: Space, policy: Policy) -> dict[str, float]:
+    """What a candidate uses per day: officer-hours, cars, drones, cost."""
+    checkpoints = _checkpoints(space.scenario)
+    hours = officer_hours_per_day(policy, checkpoints)
+    cars = sum(d.count for d in policy.deploy if d.unit == "patrol_car")
+    car_hours = sum(
+        d.count * shift_minutes(d.hours, 1440.0) / 60.0
+        for d in policy.deploy
+        if d.unit == "patrol_car"
+    )
+    drones = sum(d.count for d in policy.deploy if d.unit == "drone")
+    sorties = sum(d.count * d.sorties_per_day for d in policy.deploy if d.unit == "drone")
+    b = space.budget
+    cost = hours * b.officer_hour_cost + car_hours * b.car_hour_cost + sorties * b.drone_sortie_cost
+    return {"officer_hours_per_day": hours, "cars": cars, "drones": drones, "cost_per_day": cost}
+
+
+def violations(space: Space, policy: Policy) -> dict[str, float]:
+    """Amount above each budget limit (<= 0: within it), for the limits the space sets."""
+    used = usage(space, policy)
+    return {
+        name: used[name] - limit
+        for name, limit in (
+            ("officer_hours_per_day", space.budget.officer_hours_per_day),
+            ("cars", space.budget.cars),
+            ("drones", space.budget.drones),
+            ("cost_per_day", space.budget.cost_per_day),
+        )
+        if limit is not None
+    }
+
+
+def _checkpoints(scenario: str) -> int:
+    return int(load_scenario(scenario).city_model().checkpoint.sum())
+
+
+def random_candidate(space: Space, rng: np.random.Generator) -> dict[str, Any]:
+    """A candidate drawn uniformly from the space (for the feasibility check)."""
+    out: dict[str, Any] = {}
+    for key, spec in space.params.items():
+        if spec.choices:
+            out[key] = spec.choices[int(rng.integers(len(spec.choices)))]
+        elif spec.integer:
+            out[key] = int(rng.integers(int(spec.low), int(spec.high) + 1))
+        else:
+            out[key] = float(rng.uniform(spec.low, spec.high))
+    return out
+
+
+def _check_budget_can_be_met(space: Space, raw: dict) -> None:
+    """Some candidate (the lowest corner, or a random one) must meet every limit."""
+    if not any(
+        v is not None
+        for v in (
+            space.budget.officer_hours_per_day,
+            space.budget.cars,
+            space.budget.drones,
+            space.budget.cost_per_day,
+        )
+    ):
+        return
+    lowest = {
+        k: (s.choices[0] if s.choices else int(s.low) if s.integer else s.low)
+        for k, s in space.params.items()
+    }
+    rng = np.random.default_rng(0)
+    candidates = [lowest] + [random_candidate(space, rng) for _ in range(FEASIBILITY_SAMPLES)]
+    for candidate in candidates:
+        policy = policy_with(raw, candidate, space.source_file)
+        if all(v <= 0 for v in violations(space, policy).values()):
+            return
+    raise ConfigError(
+        space.source_file,
+        "budget",
+        "no candidate of the space meets the budget "
+        f"(tried the lowest corner and {FEASIBILITY_SAMPLES} random candidates)",
+    )

@@ -1,0 +1,361 @@
+"""The search: Optuna with budget constraints, resumable, then a fresh-seed re-evaluation.
+
+TPE for one objective, NSGA-II for several; a persistent study (SQLite) that resumes after
+a kill; common random numbers across candidates; the best few re-run on fresh seeds
+against a reference policy, paired by seed.
+
+A candidate that breaks the budget is never simulated: it is told to Optuna as infeasible
+(with its constraint values), so the sampler learns where the budget lies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.config import to_raw
+from sim.errors import ConfigError
+from sim.optimiser.space import Space, load_space, policy_with, usage, violations
+from sim.policing.policy import Policy, load_policy
+from sim.sweep.analysis import mean_ci, paired_effects
+from sim.sweep.executors import runner
+from sim.sweep.runs import RunSpec, replication_seeds
+from sim.sweep.store import ResultStore
+
+FRESH_SEED_OFFSET = 1_000_003
+"""Fresh seeds are spawned from seed + this, and checked to share none with the search."""
+MAX_INFEASIBLE_IN_A_ROW = 2000
+PENALTY = 1e12
+
+
+@dataclass
+class Optimisation:
+    """The study's simulated candidates, the fresh-seed re-evaluation and the best policy."""
+
+    space: Space
+    trials: pd.DataFrame
+    reevaluation: pd.DataFrame
+    best_policy: Policy
+    best_overrides: dict[str, Any]
+    holds: bool
+    files: list[Path] = field(default_factory=list)
+
+
+def search_seeds(space: Space) -> list[int]:
+    """The seeds every candidate runs on (common random numbers)."""
+    return replication_seeds(space.seed, space.search_replications)
+
+
+def fresh_seeds(space: Space) -> list[int]:
+    """Seeds never used in the search, for the re-evaluation."""
+    used = set(search_seeds(space))
+    offset = FRESH_SEED_OFFSET
+    while True:
+        seeds = replication_seeds(space.seed + offset, space.reevaluate.replications)
+        if not used & set(seeds):
+            return seeds
+        offset += FRESH_SEED_OFFSET
+
+
+def run_specs(
+    space: Space, policy: str, overrides: dict[str, Any], seeds: list[int], label: str
+) -> list[RunSpec]:
+    """A candidate's runs: the same seeds for every candidate."""
+    return [
+        RunSpec(
+            space.scenario,
+            policy,
+            seed,
+            replication=r,
+            days=space.days,
+            scale=space.scale,
+            policy_set=tuple(sorted(overrides.items())),
+            label=label,
+        )
+        for r, seed in enumerate(seeds)
+    ]
+
+
+def _stored(run: Any, store: ResultStore, specs: list[RunSpec]) -> pd.DataFrame:
+    """Rows of `specs`, from the store where a run is done, else run now and stored."""
+    done = store.done()
+    todo = [s for s in specs if s.key() not in done]
+    for row in run(todo):
+        store.save(row)
+    frame = store.load([s.key() for s in specs])
+    return frame.assign(label=[s.label for s in specs])
+
+
+def _optuna() -> Any:
+    try:
+        import optuna  # noqa: PLC0415 - optional [optimise] extra
+    except ImportError:
+        raise ConfigError(
+            "optimise", "extra", "needs the [optimise] extra: pip install 'crowdsim[optimise]'"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _suggest(trial: Any, space: Space) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, spec in space.params.items():
+        if spec.choices:
+            values[key] = trial.suggest_categorical(key, list(spec.choices))
+        elif spec.integer:
+            values[key] = trial.suggest_int(key, int(spec.low), int(spec.high), log=spec.log)
+        else:
+            values[key] = trial.suggest_float(key, spec.low, spec.high, log=spec.log)
+    return values
+
+
+def _fingerprint(space: Space) -> str:
+    return hashlib.sha256(
+        json.dumps(to_raw(space), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+
+
+def open_study(space: Space, out: Path) -> Any:
+    """The study in `out/study.db`, created or resumed; a stale running trial is failed."""
+    optuna = _optuna()
+    objectives = space.objectives
+    sampler_class = (
+        optuna.samplers.TPESampler if len(objectives) == 1 else optuna.samplers.NSGAIISampler
+    )
+    sampler = sampler_class(seed=space.sampler_seed)
+    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    study = optuna.create_study(
+        study_name=space.name,
+        storage=storage,
+        load_if_exists=True,
+        directions=[o.direction for o in objectives],
+        sampler=sampler,
+    )
+    stamp = study.user_attrs.get("space")
+    if stamp is None:
+        study.set_user_attr("space", _fingerprint(space))
+    elif stamp != _fingerprint(space):
+        raise ConfigError(
+            "--out", str(out), "holds a study of another space file; choose another --out"
+        )
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)  # left by a killed run
+    return study
+
+
+def simulated(study: Any) -> list[Any]:
+    """Completed trials that were simulated (within the budget)."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name == "COMPLETE" and t.user_attrs.get("feasible")
+    ]
+
+
+def search(
+    space: Space,
+    out: Path,
+    *,
+    trials: int | None = None,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Any:
+    """Run (or resume) the study until `trials` candidates have been simulated."""
+    optuna = _optuna()
+    study = open_study(space, out)
+    target = trials or space.trials
+    base = to_raw(load_policy(space.policy))
+    seeds = search_seeds(space)
+    store = ResultStore(out)
+    executor = executor or ("serial" if workers == 1 else "process")
+    show = sys.stderr.isatty() if progress is None else progress
+    started = time.monotonic()
+    done = len(simulated(study))
+    worst = [PENALTY if o.direction == "minimize" else -PENALTY for o in space.objectives]
+    with (
+        runner(executor, workers, scheduler) as run,
+        tqdm(total=target, initial=min(done, target), disable=not show, unit="trial") as bar,
+    ):
+        infeasible = 0
+        while done < target:
+            trial = study.ask()
+            overrides = _suggest(trial, space)
+            policy = policy_with(base, overrides, space.source_file)
+            over = violations(space, policy)
+            for name, amount in (over or {"none": 0.0}).items():
+                trial.set_constraint(name, amount)  # the sampler learns where the budget lies
+            for key, value in usage(space, policy).items():
+                trial.set_user_attr(key, value)
+            if any(v > 0 for v in over.values()):
+                trial.set_user_attr("feasible", False)
+                study.tell(trial, worst)
+                infeasible += 1
+                if infeasible >= MAX_INFEASIBLE_IN_A_ROW:
+                    raise ConfigError(
+                        space.source_file,
+                        "budget",
+                        f"the sampler found no candidate within the budget in {infeasible} tries",
+                    )
+                continue
+            infeasible = 0
+            rows = _stored(
+                run,
+                store,
+                run_specs(space, space.policy, overrides, seeds, f"trial {trial.number}"),
+            )
+            values = []
+            for objective in space.objectives:
+                column = rows[objective.metric].to_numpy(dtype=float)
+                values.append(float(np.nanmean(column)) if np.isfinite(column).any() else math.nan)
+                trial.set_user_attr(
+                    f"sd:{objective.metric}",
+                    float(np.nanstd(column, ddof=1)) if np.isfinite(column).sum() > 1 else math.nan,
+                )
+            trial.set_user_attr("feasible", True)
+            if any(math.isnan(v) for v in values):  # e.g. no response at all: undefined
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                continue
+            study.tell(trial, values)
+            done += 1
+            bar.update()
+            best = _best_value(study, space)
+            line = (
+                f"trial {done}/{target}: {space.objectives[0].metric} {values[0]:.4g} "
+                f"(best {best:.4g}); {time.monotonic() - started:.0f} s"
+            )
+            if not show:
+                print(line, file=sys.stderr, flush=True)
+    return study
+
+
+def _best_value(study: Any, space: Space) -> float:
+    values = [t.values[0] for t in simulated(study)]
+    return (min if space.objectives[0].direction == "minimize" else max)(values)
+
+
+def trials_table(study: Any, space: Space) -> pd.DataFrame:
+    """One row per simulated candidate: its number, fields, objective means and usage."""
+    records = []
+    for t in simulated(study):
+        record: dict[str, Any] = {"trial": t.number}
+        record.update({f"param:{k}": v for k, v in t.params.items()})
+        for objective, value in zip(space.objectives, t.values, strict=True):
+            record[objective.metric] = value
+            record[f"sd:{objective.metric}"] = t.user_attrs.get(f"sd:{objective.metric}")
+        for key in ("officer_hours_per_day", "cars", "drones", "cost_per_day"):
+            record[key] = t.user_attrs.get(key)
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def reevaluate(
+    space: Space,
+    study: Any,
+    out: Path,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The best `top` candidates and the reference on fresh seeds, paired by seed.
+
+    Returns the table (one row per candidate and objective: search mean, fresh mean with
+    its interval, the paired difference to the reference with its interval, whether the
+    improvement holds) and the fresh runs.
+    """
+    first = space.objectives[0]
+    ranked = sorted(
+        simulated(study), key=lambda t: t.values[0], reverse=first.direction == "maximize"
+    )[: space.reevaluate.top]
+    seeds = fresh_seeds(space)
+    specs = run_specs(space, space.reference, {}, seeds, "reference")
+    for t in ranked:
+        specs += run_specs(space, space.policy, dict(t.params), seeds, f"trial {t.number}")
+    executor = executor or ("serial" if workers == 1 else "process")
+    with runner(executor, workers, scheduler) as run:
+        rows = _stored(run, ResultStore(out), specs)
+    metrics = [o.metric for o in space.objectives]
+    effects = paired_effects(rows, metrics, "reference")
+    records = []
+    for t in ranked:
+        label = f"trial {t.number}"
+        for objective, search_value in zip(space.objectives, t.values, strict=True):
+            mine = rows.loc[rows["label"] == label, objective.metric]
+            mean, low, high, n = mean_ci(mine)
+            effect = effects[
+                (effects["label"] == label) & (effects["metric"] == objective.metric)
+            ].iloc[0]
+            better = (
+                effect["ci_high"] < 0 if objective.direction == "minimize" else effect["ci_low"] > 0
+            )
+            records.append(
+                {
+                    "trial": t.number,
+                    "metric": objective.metric,
+                    "direction": objective.direction,
+                    "search_mean": search_value,
+                    "fresh_mean": mean,
+                    "fresh_ci_low": low,
+                    "fresh_ci_high": high,
+                    "fresh_runs": n,
+                    "difference_vs_reference": effect["difference"],
+                    "difference_ci_low": effect["ci_low"],
+                    "difference_ci_high": effect["ci_high"],
+                    "holds": bool(better),
+                }
+            )
+    return pd.DataFrame(records), rows
+
+
+def optimise(
+    space: Space | str | Path,
+    out: Path,
+    *,
+    trials: int | None = None,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Optimisation:
+    """Search, re-evaluate on fresh seeds, and write the study's outputs to `out`."""
+    from sim.optimiser.report import write_outputs  # noqa: PLC0415 - figures only here
+
+    if not isinstance(space, Space):
+        space = load_space(space)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    study = search(
+        space,
+        out,
+        trials=trials,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    table = trials_table(study, space)
+    reevaluation, fresh = reevaluate(
+        space, study, out, workers=workers, executor=executor, scheduler=scheduler
+    )
+    first = reevaluation[reevaluation["metric"] == space.objectives[0].metric]
+    pick = first.sort_values(
+        "fresh_mean", ascending=space.objectives[0].direction == "minimize"
+    ).iloc[0]
+    trial = study.trials[int(pick["trial"])]
+    overrides = dict(trial.params)
+    best = policy_with(to_raw(load_policy(space.policy)), overrides, space.source_file)
+    result = Optimisation(space, table, reevaluation, best, overrides, bool(pick["holds"]))
+    result.files = write_outputs(result, out, fresh, study)
+    return result

@@ -1,0 +1,155 @@
+"""`crowdsim optimise`: finds a known optimum, never breaks the budget, resumes, refuses bad
+spaces (exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.optimiser import load_space, optimise
+from sim.optimiser.space import usage
+from sim.optimiser.study import open_study
+from sim.policing.policy import load_policy
+from sim.scenario import load_scenario
+
+pytest.importorskip("optuna")
+
+POST = """name = "one-post"
+[[deploy]]
+unit = "uniformed"
+count = 1
+officers = 4
+where = "places"
+places = ["{place}"]
+movement = "static"
+hours = [0.0, 24.0]
+"""
+
+
+ONE_SIGHT = """name = "one-sight"
+description = "one sight draws nearly every visitor; two stations and a hotel are quiet"
+[city.generate]
+seed = 7
+rows = 6
+cols = 6
+spacing_m = 150.0
+n_cells = 2
+n_patrol_points = 8
+n_checkpoints = 2
+n_bus_lines = 0
+[city.generate.places]
+scenic = 1
+station = 2
+hotel = 1
+police_station = 1
+[visitors]
+per_day = 3000
+[offenders]
+per_100k_visitors = 400
+"""
+
+
+@pytest.fixture
+def one_sight(write_toml):
+    """A town where one place holds nearly all the crowd; its places, busiest first."""
+    path = write_toml(ONE_SIGHT, "one-sight.toml")
+    city = load_scenario(str(path)).city_model()
+    return str(path), [city.node_ids[n] for n in city.crowd_rank]
+
+
+def space_file(
+    write_toml, body: str, policy: str = "fixed-posts", scenario: str = "small-town"
+) -> str:
+    text = f"""name = "t"
+scenario = "{scenario}"
+policy = "{policy}"
+reference = "{policy}"
+search_replications = 3
+seed = 5
+{body}
+[reevaluate]
+top = 2
+replications = 3
+"""
+    return str(write_toml(text, "space.toml"))
+
+
+def test_finds_the_place_that_holds_the_crowd(write_toml, tmp_path, one_sight):
+    scenario, (busiest, *quiet) = one_sight
+    post = write_toml(POST.format(place=quiet[0]), "post.toml")
+    choices = ", ".join(f'"{p}"' for p in [*quiet, busiest])
+    body = f'trials = 8\n[params]\n"deploy.0.places.0" = {{ choices = [{choices}] }}\n'
+    space = space_file(write_toml, body, policy=str(post), scenario=scenario)
+    result = optimise(space, tmp_path / "out")
+    assert result.best_overrides == {"deploy.0.places.0": busiest}
+    assert (tmp_path / "out" / "best_policy.toml").exists()
+    best = load_policy(str(tmp_path / "out" / "best_policy.toml"))  # runnable as written
+    assert best.deploy[0].places == (busiest,)
+
+
+def test_a_returned_policy_never_breaks_the_budget(write_toml, tmp_path):
+    space = space_file(
+        write_toml,
+        """trials = 5
+[params]
+"deploy.0.count" = { low = 0, high = 40, integer = true }
+[budget]
+officer_hours_per_day = 300
+""",
+    )
+    result = optimise(space, tmp_path / "out")
+    assert (result.trials["officer_hours_per_day"] <= 300).all()
+    assert usage(load_space(space), result.best_policy)["officer_hours_per_day"] <= 300
+
+
+def test_a_killed_study_resumes(write_toml, tmp_path):
+    space = space_file(
+        write_toml,
+        """trials = 2
+[params]
+"deploy.0.count" = { low = 1, high = 20, integer = true }
+""",
+    )
+    out = tmp_path / "out"
+    optimise(space, out)
+    study = open_study(load_space(space), out)
+    study.ask()  # a trial left running, as by a kill
+    resumed = optimise(space, out, trials=4)
+    assert len(resumed.trials) == 4
+    states = pd.Series([t.state.name for t in open_study(load_space(space), out).trials])
+    assert "RUNNING" not in set(states)
+    assert (states == "FAIL").sum() >= 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('[params]\n"deploy.0.colour" = { low = 1, high = 2 }\n', "params.deploy.0.colour"),
+        ('[params]\n"deploy.0.count" = { low = 5, high = 5 }\n', "params.deploy.0.count"),
+        ('[params]\n"deploy.0.count" = { low = 0, high = inf }\n', "params.deploy.0.count.high"),
+        (
+            '[params]\n"deploy.0.count" = { low = -3, high = 5, integer = true }\n',
+            "params.deploy.0.count",
+        ),
+        (
+            '[params]\n"deploy.0.count" = { low = 10, high = 20, integer = true }\n'
+            "[budget]\nofficer_hours_per_day = 10\n",
+            "budget",
+        ),
+        (
+            '[[objectives]]\nmetric = "happiness"\n'
+            '[params]\n"deploy.0.count" = { low = 1, high = 2 }\n',
+            "objectives[0].metric",
+        ),
+    ],
+)
+def test_bad_spaces_exit_2_naming_file_and_field(write_toml, tmp_path, body, field):
+    space = space_file(write_toml, body)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["optimise", space, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert field in result.output
+    assert "space.toml" in result.output
+    assert not out.exists()
