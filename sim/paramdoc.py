@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
 from sim.city.assign import PlaceAssignment
 from sim.city.generate import GeneratedCitySpec
+from sim.config import to_raw
 from sim.metrics import markdown_table
+from sim.optimiser.space import Objective, Parameter
+from sim.optimiser.space import Space as OptimiseSpace
 from sim.params import ASSUMPTION, iter_params
 from sim.policing.policy import CameraSpec, Deployment, DispatchSpec, Policy
 from sim.scenario import Scenario
@@ -54,6 +58,8 @@ def _hour_runs(weights: tuple[float, ...]) -> str:
 
 
 def _shown(value: object) -> str:
+    if dataclasses.is_dataclass(value):
+        return ", ".join(f"{k} {_shown(v)}" for k, v in to_raw(value).items())
     if isinstance(value, tuple):
         return ", ".join(_shown(v) for v in value) if len(value) <= 6 else f"{len(value)} values"
     if isinstance(value, float):
@@ -102,6 +108,9 @@ def config_reference() -> str:
         ("[[deploy]] (each)", Deployment, "deploy[]."),
         ("Experiment file", Experiment, ""),
         ("[space]", SpaceSpec, "space."),
+        ("Optimise space file", OptimiseSpace, ""),
+        ("[params] (each path)", Parameter, "params.<path>."),
+        ("[[objectives]] (each)", Objective, "objectives[]."),
     ):
         out += [
             "",

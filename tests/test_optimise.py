@@ -153,3 +153,13 @@ def test_bad_spaces_exit_2_naming_file_and_field(write_toml, tmp_path, body, fie
     assert field in result.output
     assert "space.toml" in result.output
     assert not out.exists()
+
+
+def test_an_uninterrupted_study_is_reproducible(write_toml, tmp_path):
+    space = space_file(
+        write_toml,
+        'trials = 3\n[params]\n"deploy.0.count" = { low = 1, high = 20, integer = true }\n',
+    )
+    first = optimise(space, tmp_path / "a").trials
+    second = optimise(space, tmp_path / "b").trials
+    pd.testing.assert_frame_equal(first, second)
