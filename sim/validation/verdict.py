@@ -31,13 +31,10 @@ class Estimate:
         return all(math.isfinite(x) for x in (self.value, self.low, self.high))
 
     def __str__(self) -> str:
+        value, low, high = (x + 0.0 for x in (self.value, self.low, self.high))  # no "-0"
         if not self.defined:
-            return (
-                f"{self.value:.3g} [undefined interval]"
-                if math.isfinite(self.value)
-                else "undefined"
-            )
-        return f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}]"
+            return f"{value:.3g} [undefined interval]" if math.isfinite(value) else "undefined"
+        return f"{value:.3g} [{low:.3g}, {high:.3g}]"
 
 
 @dataclass
