@@ -163,3 +163,17 @@ def test_an_uninterrupted_study_is_reproducible(write_toml, tmp_path):
     first = optimise(space, tmp_path / "a").trials
     second = optimise(space, tmp_path / "b").trials
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_several_objectives_give_a_pareto_front(write_toml, tmp_path):
+    space = space_file(
+        write_toml,
+        'trials = 4\n[[objectives]]\nmetric = "theft_rate_per_1000_visitors"\n'
+        '[[objectives]]\nmetric = "arrests_total"\ndirection = "maximize"\n'
+        '[params]\n"deploy.0.count" = { low = 1, high = 20, integer = true }\n',
+        policy="plainclothes",
+    )
+    result = optimise(space, tmp_path / "out")
+    assert {"theft_rate_per_1000_visitors", "arrests_total"} <= set(result.trials.columns)
+    assert (tmp_path / "out" / "pareto.png").exists()
+    assert set(result.reevaluation["metric"]) == {"theft_rate_per_1000_visitors", "arrests_total"}
