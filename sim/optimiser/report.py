@@ -15,7 +15,7 @@ import tomli_w
 
 from sim.config import to_raw
 from sim.optimiser.space import usage
-from sim.optimiser.study import Optimisation, fresh_seeds, search_seeds
+from sim.optimiser.study import REFERENCE_ON_SEARCH, Optimisation, fresh_seeds, search_seeds
 from sim.output import atomic_write, write_table
 from sim.scenario import load_scenario
 from sim.sweep.runs import model_version
@@ -50,14 +50,15 @@ def write_outputs(result: Optimisation, out: Path, fresh: pd.DataFrame, study: A
     }
     atomic_write(files[3], lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
     files += _figures(result, out, fresh)
-    atomic_write(files[4], lambda tmp: tmp.write_text(summary(result, study)))
+    atomic_write(files[4], lambda tmp: tmp.write_text(summary(result, study, fresh)))
     return files
 
 
 def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]:
     space = result.space
     first = space.objectives[0]
-    reference = fresh.loc[fresh["label"] == "reference", first.metric].mean()
+    on_search = fresh[fresh["label"] == REFERENCE_ON_SEARCH]
+    reference = on_search[first.metric].mean()
     files = optimisation_history(
         result.trials,
         first.metric,
@@ -69,7 +70,7 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
     )
     if len(space.objectives) >= 2:
         second = space.objectives[1]
-        ref_point = (reference, fresh.loc[fresh["label"] == "reference", second.metric].mean())
+        ref_point = (reference, on_search[second.metric].mean())
         files += pareto_front(
             result.trials,
             first.metric,
@@ -105,13 +106,18 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
     return files
 
 
+def _reference_means(space: Any, fresh: pd.DataFrame) -> str:
+    on_search = fresh[fresh["label"] == REFERENCE_ON_SEARCH]
+    return ", ".join(f"`{o.metric}` {on_search[o.metric].mean():.4g}" for o in space.objectives)
+
+
 def _interval(mean: float, low: float, high: float) -> str:
     if math.isnan(low):
         return f"{mean:.4g}"
     return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
 
 
-def summary(result: Optimisation, study: Any) -> str:
+def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
     """summary.md: the search, the re-evaluation and what holds on fresh seeds."""
     space = result.space
     budget = {
@@ -132,7 +138,9 @@ def summary(result: Optimisation, study: Any) -> str:
         f"- Base policy `{Path(space.policy).stem}`; fields searched: "
         + ", ".join(f"`{k}`" for k in space.params)
         + ".",
-        f"- Budget (per day): {budget or 'none'}.",
+        "- Budget (per day): "
+        + (", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in budget.items()) or "none")
+        + ".",
         "- Objectives: "
         + ", ".join(f"{o.direction} `{o.metric}`" for o in space.objectives)
         + f" (mean over the same {space.search_replications} search seeds for every "
@@ -149,6 +157,9 @@ def summary(result: Optimisation, study: Any) -> str:
         "seeds never used in the search, and compared with the reference paired by seed "
         "(95% t-intervals). The winner of many noisy trials looks better than it is: only "
         "the fresh-seed figures are evidence.",
+        "",
+        f"On the search seeds the reference scored {_reference_means(space, fresh)}: that is "
+        "what the search means compare with.",
         "",
         "| trial | metric | search mean | fresh mean [95% CI] | vs reference [95% CI] | holds |",
         "|--:|---|--:|---|---|---|",
@@ -178,9 +189,9 @@ def summary(result: Optimisation, study: Any) -> str:
     lines += [f"- `{k}` = {v!r}" for k, v in result.best_overrides.items()]
     lines += [
         "",
-        "It uses "
-        + ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in used.items())
-        + " (per day).",
+        "A day of it uses "
+        + ", ".join(f"{k.replace('_per_day', '').replace('_', ' ')} {v:g}" for k, v in used.items())
+        + ".",
         "",
         "Figures: `history.png` (each candidate's objective and the best so far), "
         + ("`pareto.png` (the trade-off, reference marked), " if len(space.objectives) > 1 else "")

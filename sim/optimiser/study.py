@@ -35,6 +35,7 @@ from sim.sweep.store import ResultStore
 FRESH_SEED_OFFSET = 1_000_003
 """Fresh seeds are spawned from seed + this, and checked to share none with the search."""
 MAX_INFEASIBLE_IN_A_ROW = 2000
+REFERENCE_ON_SEARCH = "reference, search seeds"
 PENALTY = 1e12
 
 
@@ -273,7 +274,7 @@ def reevaluate(
 
     Returns the table (one row per candidate and objective: search mean, fresh mean with
     its interval, the paired difference to the reference with its interval, whether the
-    improvement holds) and the fresh runs.
+    improvement holds) and the runs (fresh, plus the reference on the search seeds).
     """
     first = space.objectives[0]
     ranked = sorted(
@@ -281,13 +282,15 @@ def reevaluate(
     )[: space.reevaluate.top]
     seeds = fresh_seeds(space)
     specs = run_specs(space, space.reference, {}, seeds, "reference")
+    # the reference on the search seeds too: what the candidates' search means compare with
+    specs += run_specs(space, space.reference, {}, search_seeds(space), REFERENCE_ON_SEARCH)
     for t in ranked:
         specs += run_specs(space, space.policy, dict(t.params), seeds, f"trial {t.number}")
     executor = executor or ("serial" if workers == 1 else "process")
     with runner(executor, workers, scheduler) as run:
         rows = _stored(run, ResultStore(out), specs)
     metrics = [o.metric for o in space.objectives]
-    effects = paired_effects(rows, metrics, "reference")
+    effects = paired_effects(rows[rows["label"] != REFERENCE_ON_SEARCH], metrics, "reference")
     records = []
     for t in ranked:
         label = f"trial {t.number}"

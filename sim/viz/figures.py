@@ -261,10 +261,10 @@ def optimisation_history(
         ax.plot(order["trial"], order[metric], "o", ms=3, alpha=0.6, label="candidate")
         best = order[metric].cummin() if minimise else order[metric].cummax()
         ax.step(order["trial"], best, where="post", color="#b22222", label="best so far")
-        ax.axhline(reference, color="grey", ls="--", lw=0.8, label="reference (fresh seeds)")
+        ax.axhline(reference, color="grey", ls="--", lw=0.8, label="reference (same seeds)")
         ax.set_xlabel("trial")
         ax.set_ylabel(metric.replace("_", " "))
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="best")
         ax.set_title(title)
         return save(fig, stem)
 
@@ -291,7 +291,7 @@ def pareto_front(
         ax.plot(points[:, 0], points[:, 1], "o", ms=3, alpha=0.4, label="candidate")
         edge = points[front][np.argsort(points[front][:, 0])]
         ax.plot(edge[:, 0], edge[:, 1], "o-", color="#b22222", ms=4, label="Pareto front")
-        ax.plot(*reference, "*", ms=12, color="#1f4e9c", label="reference (fresh seeds)")
+        ax.plot(*reference, "*", ms=12, color="#1f4e9c", label="reference (same seeds)")
         ax.set_xlabel(first.replace("_", " "))
         ax.set_ylabel(second.replace("_", " "))
         ax.legend(frameon=False)
