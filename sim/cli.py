@@ -57,9 +57,28 @@ workers_option = click.option(
     show_default=True,
     help="Worker processes (runs in parallel).",
 )
+executor_option = click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default=None,
+    help="serial, process (default for >1 worker) or dask.",
+)
+scheduler_option = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).",
+)
 scale_option = click.option(
     "--scale", type=float, default=None, help="Scale visitor and offender numbers (0.1 = a tenth)."
 )
+
+
+def executor_for(executor: str | None, scheduler: str | None) -> str | None:
+    """The executor to use: --scheduler implies dask, and contradicts any other choice."""
+    if scheduler and executor not in (None, "dask"):
+        raise ConfigError("--scheduler", "executor", "--scheduler needs --executor dask")
+    return "dask" if scheduler else executor
 
 
 def reports_bad_input(command: Callable) -> Callable:
@@ -223,18 +242,8 @@ def compare_policies(
 @main.command()
 @click.argument("experiment_file", type=click.Path(path_type=Path))
 @workers_option
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default=None,
-    help="serial, process (default for >1 worker) or dask.",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).",
-)
+@executor_option
+@scheduler_option
 @click.option(
     "--shard",
     "shard_text",
@@ -272,8 +281,7 @@ def sweep(
     """Run an experiment's design; re-running resumes where it stopped."""
     experiment = load_experiment(experiment_file, scale=scale)
     folder = out or Path("results") / experiment.name
-    if scheduler and executor not in (None, "dask"):
-        raise ConfigError("--scheduler", "executor", "--scheduler needs --executor dask")
+    executor = executor_for(executor, scheduler)
     if only_status:
         report = sweep_status(experiment, folder)
     else:
@@ -281,7 +289,7 @@ def sweep(
             experiment,
             folder,
             workers=workers,
-            executor="dask" if scheduler else executor,
+            executor=executor,
             scheduler=scheduler,
             shard_text=shard_text,
             batch_size=batch_size,
@@ -427,18 +435,8 @@ def regress(
     help="Candidates to simulate in all (default: the space file's).",
 )
 @workers_option
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default=None,
-    help="serial, process (default for >1 worker) or dask.",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Join an existing dask cluster (implies dask).",
-)
+@executor_option
+@scheduler_option
 @reports_bad_input
 def optimise(
     space_file: Path,
@@ -449,8 +447,7 @@ def optimise(
     scheduler: str | None,
 ) -> None:
     """Search the deployment space for the best policy within a budget (Optuna)."""
-    if scheduler and executor not in (None, "dask"):
-        raise ConfigError("--scheduler", "executor", "--scheduler needs --executor dask")
+    executor = executor_for(executor, scheduler)
     space = load_space(space_file)
     folder = out or Path("results") / space.name
     result = run_optimise(
@@ -458,7 +455,7 @@ def optimise(
         folder,
         trials=trials,
         workers=workers,
-        executor="dask" if scheduler else executor,
+        executor=executor,
         scheduler=scheduler,
     )
     first = result.reevaluation[result.reevaluation["metric"] == space.objectives[0].metric]

@@ -23,6 +23,7 @@ from sim.params import param
 from sim.policing.cost import officer_hours_per_day, shift_minutes
 from sim.policing.policy import Policy, check_policy, load_policy
 from sim.scenario import load_scenario
+from sim.sweep.design import beside
 
 DIRECTIONS = ("minimize", "maximize")
 FEASIBILITY_SAMPLES = 2000
@@ -102,8 +103,8 @@ def load_space(path: str | Path) -> Space:
     space = replace(
         space,
         source_file=file,
-        policy=_beside(here, space.policy),
-        reference=_beside(here, space.reference),
+        policy=beside(here, space.policy),
+        reference=beside(here, space.reference),
     )
     if not space.params:
         raise ConfigError(file, "params", "name at least one policy field to vary")
@@ -127,14 +128,6 @@ def load_space(path: str | Path) -> Space:
         _check_parameter(file, key, spec, raw)
     _check_budget_can_be_met(space, raw)
     return space
-
-
-def _beside(folder: Path, name: str) -> str:
-    """A .toml path relative to the space file, made absolute; names stay names."""
-    candidate = folder / name
-    if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
-        return str(candidate.resolve())
-    return name
 
 
 def _check_parameter(file: str, key: str, spec: Parameter, raw: dict) -> None:

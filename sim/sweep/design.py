@@ -86,9 +86,9 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     here = Path(path).parent
     experiment = replace(
         experiment,
-        scenario=_beside(here, experiment.scenario),
-        policies=tuple(_beside(here, p) for p in experiment.policies),
-        baseline=_beside(here, experiment.baseline) if experiment.baseline else "",
+        scenario=beside(here, experiment.scenario),
+        policies=tuple(beside(here, p) for p in experiment.policies),
+        baseline=beside(here, experiment.baseline) if experiment.baseline else "",
     )
     if scale is not None:
         experiment = replace(experiment, scale=scale)
@@ -112,8 +112,11 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     return experiment
 
 
-def _beside(folder: Path, name: str) -> str:
-    """A .toml path relative to the experiment file, made absolute; names stay names."""
+def beside(folder: Path, name: str) -> str:
+    """A .toml path relative to the file that names it, made absolute; names stay names.
+
+    Experiments, validation plans and search spaces name policies this way.
+    """
     candidate = folder / name
     if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
         return str(candidate.resolve())

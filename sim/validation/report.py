@@ -11,7 +11,7 @@ import pandas as pd
 from sim.config import build
 from sim.errors import ConfigError
 from sim.output import atomic_write
-from sim.sweep.design import Experiment
+from sim.sweep.design import Experiment, beside
 from sim.sweep.report import load_sweep
 from sim.sweep.sweep import run_sweep
 from sim.validation.facts import MEASURES
@@ -76,12 +76,9 @@ def experiment_for(plan: Plan, fact: FactSpec, settings: Settings) -> Experiment
     here = Path(plan.source_file).parent
     design = dict(fact.design)
 
-    def beside(name: str) -> str:
-        return str((here / name).resolve()) if name.endswith(".toml") else name
-
-    design["policies"] = [beside(p) for p in design["policies"]]
+    design["policies"] = [beside(here, p) for p in design["policies"]]
     if "baseline" in design:
-        design["baseline"] = beside(design["baseline"])
+        design["baseline"] = beside(here, design["baseline"])
     raw = {
         "name": fact.key,
         "scenario": plan.scenario,
