@@ -24,7 +24,7 @@ from sim.errors import ConfigError
 from sim.metrics import NAMES
 from sim.output import atomic_write, write_table
 from sim.sweep.design import Experiment, design
-from sim.sweep.executors import run_all
+from sim.sweep.executors import choose, run_all
 from sim.sweep.runs import RunSpec, model_version
 
 ABS_TOLERANCE = 1e-9
@@ -66,7 +66,7 @@ def specs_for(
 
 def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
     """Run the specs; one row each, in design order."""
-    executor = "serial" if workers == 1 else "process"
+    executor = choose(None, workers)
     rows = {r["key"]: r for r in run_all(specs, executor=executor, workers=workers)}
     table = pd.DataFrame([rows[s.key()] for s in specs])
     return table[

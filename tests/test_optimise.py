@@ -177,3 +177,15 @@ def test_several_objectives_give_a_pareto_front(write_toml, tmp_path):
     assert {"theft_rate_per_1000_visitors", "arrests_total"} <= set(result.trials.columns)
     assert (tmp_path / "out" / "pareto.png").exists()
     assert set(result.reevaluation["metric"]) == {"theft_rate_per_1000_visitors", "arrests_total"}
+
+
+def test_an_objective_that_is_never_defined_stops_with_a_clear_error(write_toml, tmp_path):
+    space = space_file(  # no car ever responds under fixed posts: no response time
+        write_toml,
+        'trials = 3\n[[objectives]]\nmetric = "response_time_mean_min"\n'
+        '[params]\n"deploy.0.count" = { low = 1, high = 20, integer = true }\n',
+    )
+    result = CliRunner().invoke(main, ["optimise", space, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "objectives" in result.output
+    assert "undefined" in result.output

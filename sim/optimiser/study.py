@@ -28,13 +28,14 @@ from sim.errors import ConfigError
 from sim.optimiser.space import Space, load_space, policy_with, usage, violations
 from sim.policing.policy import Policy, load_policy
 from sim.sweep.analysis import mean_ci, paired_effects
-from sim.sweep.executors import runner
+from sim.sweep.executors import choose, runner
 from sim.sweep.runs import RunSpec, replication_seeds
 from sim.sweep.store import ResultStore
 
 FRESH_SEED_OFFSET = 1_000_003
 """Fresh seeds are spawned from seed + this, and checked to share none with the search."""
 MAX_INFEASIBLE_IN_A_ROW = 2000
+MAX_UNDEFINED_IN_A_ROW = 20
 REFERENCE_ON_SEARCH = "reference, search seeds"
 PENALTY = 1e12
 
@@ -180,7 +181,7 @@ def search(
     base = to_raw(load_policy(space.policy))
     seeds = search_seeds(space)
     store = ResultStore(out)
-    executor = executor or ("serial" if workers == 1 else "process")
+    executor = choose(executor, workers, scheduler)
     show = sys.stderr.isatty() if progress is None else progress
     started = time.monotonic()
     done = len(simulated(study))
@@ -189,7 +190,7 @@ def search(
         runner(executor, workers, scheduler) as run,
         tqdm(total=target, initial=min(done, target), disable=not show, unit="trial") as bar,
     ):
-        infeasible = 0
+        infeasible = undefined = 0
         while done < target:
             trial = study.ask()
             overrides = _suggest(trial, space)
@@ -227,7 +228,16 @@ def search(
             trial.set_user_attr("feasible", True)
             if any(math.isnan(v) for v in values):  # e.g. no response at all: undefined
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                undefined += 1
+                if undefined >= MAX_UNDEFINED_IN_A_ROW:
+                    raise ConfigError(
+                        space.source_file,
+                        "objectives",
+                        f"an objective was undefined in {undefined} candidates in a row "
+                        "(e.g. a response time where no car responds): choose another metric",
+                    )
                 continue
+            undefined = 0
             study.tell(trial, values)
             done += 1
             bar.update()
@@ -286,7 +296,7 @@ def reevaluate(
     specs += run_specs(space, space.reference, {}, search_seeds(space), REFERENCE_ON_SEARCH)
     for t in ranked:
         specs += run_specs(space, space.policy, dict(t.params), seeds, f"trial {t.number}")
-    executor = executor or ("serial" if workers == 1 else "process")
+    executor = choose(executor, workers, scheduler)
     with runner(executor, workers, scheduler) as run:
         rows = _stored(run, ResultStore(out), specs)
     metrics = [o.metric for o in space.objectives]

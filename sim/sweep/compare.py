@@ -17,7 +17,7 @@ from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
 from sim.sweep.analysis import paired_effects, summarize
-from sim.sweep.executors import run_all
+from sim.sweep.executors import choose, run_all
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 from sim.sweep.store import ResultStore
 from sim.viz.figures import city_map, effects, time_series
@@ -99,7 +99,7 @@ def compare(
 
     The executor defaults to in-process (serial) for one worker, else local processes.
     """
-    executor = executor or ("serial" if workers == 1 else "process")
+    executor = choose(executor, workers)
     if baseline not in policies:
         policies = [baseline, *policies]
     specs = specs_for(

@@ -22,6 +22,18 @@ START_METHOD = "spawn"
 fork would copy a parent's state into workers; spawn is the same on every platform."""
 
 
+def choose(executor: str | None, workers: int, scheduler: str | None = None) -> str:
+    """The executor to use when none is named.
+
+    Dask with a scheduler address, else in-process for one worker, local processes for more.
+    """
+    if executor:
+        return executor
+    if scheduler:
+        return "dask"
+    return "serial" if workers == 1 else "process"
+
+
 def batches(specs: list[RunSpec], size: int) -> list[list[RunSpec]]:
     """Consecutive groups of `size` specs (the last may be shorter)."""
     return [specs[i : i + size] for i in range(0, len(specs), size)]
