@@ -271,8 +271,7 @@ def displacement(
         stats[f"wdq_{buffer_m:g}m"] = Estimate(value, low, high)
         records.append({"x": buffer_m, "value": value, "low": low, "high": high})
     change = posts["thefts_occurred"].to_numpy()[:n] - none["thefts_occurred"].to_numpy()[:n]
-    mean, low, high, _ = mean_ci(change)
-    stats["net_change"] = Estimate(mean, low, high)
+    stats["net_change"] = estimate(n, lambda idx: float(change[idx].mean()))
     figure = estimates(
         pd.DataFrame(records),
         figures / "displacement",
