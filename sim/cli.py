@@ -231,7 +231,7 @@ def compare_policies(
         f"replications (mean [95% CI]; effects paired by seed)"
     )
     click.echo(table(result).to_markdown())
-    click.echo(f"lowest theft rate: {result.best}")
+    click.echo(result.verdict)
     if out is not None:
         click.echo(
             f"tables and figures in {out}/ "

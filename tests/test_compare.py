@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from scipy import stats
 
 from sim.cli import main
 from sim.sweep import compare as compare_module
-from sim.sweep.analysis import mean_ci, paired_effects, summarize
+from sim.sweep.analysis import holm, mean_ci, paired_effects, separation, summarize
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -113,3 +115,37 @@ def test_compare_rejects_bad_policy_before_running(tmp_path):
     )
     assert result.exit_code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_holm_adjustment():
+    adjusted = holm([0.01, 0.04, 0.03, float("nan")])
+    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06])
+    assert math.isnan(adjusted[3])
+
+
+def test_a_best_policy_is_named_only_when_it_separates():
+    rng = np.random.default_rng(0)
+    seeds = np.arange(12)
+    common = rng.normal(5.0, 1.0, len(seeds))  # run-to-run noise shared by all policies
+
+    def rows(gap_b: float, gap_c: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "label": ["a"] * 12 + ["b"] * 12 + ["c"] * 12,
+                "replication": np.tile(seeds, 3),
+                "rate": np.concatenate(
+                    [
+                        common,
+                        common + gap_b + rng.normal(0, 0.05, 12),
+                        common + gap_c + rng.normal(0, 0.05, 12),
+                    ]
+                ),
+            }
+        )
+
+    best, tests = separation(rows(1.0, 2.0), "rate")
+    assert best == "a"
+    assert all(t["separated"] for t in tests)
+    best, tests = separation(rows(0.0, 2.0), "rate")  # a and b tie
+    assert not all(t["separated"] for t in tests)
+    assert {t["label"]: t["separated"] for t in tests}["c"]

@@ -79,6 +79,56 @@ def paired_effects(
     return pd.DataFrame(records)
 
 
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values for several comparisons (NaN stays NaN)."""
+    order = sorted((p, i) for i, p in enumerate(pvalues) if math.isfinite(p))
+    adjusted = [math.nan] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def separation(
+    rows: pd.DataFrame, metric: str, by: str = "label", pair_on: str = "replication"
+) -> tuple[str, list[dict]]:
+    """The group with the lowest mean, and its paired tests against every other group.
+
+    Each comparison is a paired t-test on the differences (other - lowest) over common
+    replications; p-values are Holm-adjusted for the number of comparisons. The lowest
+    separates from another group when its adjusted p is below 5% and the difference is
+    positive.
+    """
+    means = rows.groupby(by, sort=False)[metric].mean().sort_values(kind="stable")
+    best = str(means.index[0])
+    base = rows[rows[by] == best].set_index(pair_on)[metric]
+    tests = []
+    for other in means.index[1:]:
+        theirs = rows[rows[by] == other].set_index(pair_on)[metric]
+        common = base.index.intersection(theirs.index)
+        diff = (theirs.loc[common] - base.loc[common]).to_numpy(dtype=float)
+        diff = diff[np.isfinite(diff)]
+        if len(diff) < 2:
+            p = math.nan
+        elif np.ptp(diff) == 0:
+            p = 0.0 if diff[0] != 0 else 1.0
+        else:
+            p = float(stats.ttest_1samp(diff, 0.0).pvalue)
+        tests.append(
+            {
+                by: str(other),
+                "difference": float(diff.mean()) if len(diff) else math.nan,
+                "p": p,
+                "n": len(diff),
+            }
+        )
+    for test, adjusted in zip(tests, holm([t["p"] for t in tests]), strict=True):
+        test["p_holm"] = adjusted
+        test["separated"] = bool(adjusted < 1.0 - CONFIDENCE and test["difference"] > 0)
+    return best, tests
+
+
 def replications_for(sd: float, half_width: float, max_runs: int = 10_000) -> int:
     """Replications whose 95% t-interval of a mean (sd `sd`) is at most +-`half_width`.
 

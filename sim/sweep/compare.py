@@ -16,12 +16,13 @@ from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
-from sim.sweep.analysis import paired_effects, summarize
+from sim.sweep.analysis import paired_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 from sim.sweep.store import ResultStore
 from sim.viz.figures import city_map, effects, time_series
 
+RATE = "theft_rate_per_1000_visitors"
 COMPARED = (
     "theft_rate_per_1000_visitors",
     "thefts_occurred",
@@ -42,6 +43,10 @@ class Comparison:
     effects: pd.DataFrame
     baseline: str
     best: str
+    """The policy with the lowest mean theft rate (whether or not it separates)."""
+    separated: bool
+    """Whether `best` separates from every other policy (paired, Holm-adjusted)."""
+    verdict: str
     files: list[Path]
 
 
@@ -116,9 +121,11 @@ def compare(
     rows = _run(specs, out, executor, workers, progress)
     summary = summarize(rows, list(COMPARED))
     paired = paired_effects(rows, list(COMPARED), baseline)
-    rates = summary[summary["metric"] == "theft_rate_per_1000_visitors"]
-    best = str(rates.sort_values("mean").iloc[0]["label"])
-    comparison = Comparison(rows, summary, paired, baseline, best, [])
+    best, tests = separation(rows, RATE)
+    separated = bool(tests) and all(t["separated"] for t in tests)
+    comparison = Comparison(
+        rows, summary, paired, baseline, best, separated, _verdict(best, tests, separated), []
+    )
     if out:
         comparison.files = _write(out, scenario, comparison)
     return comparison
@@ -164,6 +171,18 @@ def table(comparison: Comparison) -> pd.DataFrame:
     return frame.fillna("")
 
 
+def _verdict(best: str, tests: list[dict], separated: bool) -> str:
+    """One sentence: the best policy, or that no policy separated, and how that was decided."""
+    how = f"paired t-tests over replications, Holm-adjusted for {len(tests)} comparisons, 5%"
+    if separated:
+        return f"lowest theft rate: {best}, separated from every other policy ({how})"
+    close = [t["label"] for t in tests if not t["separated"]]
+    return (
+        f"no policy separated: {best} has the lowest mean theft rate, but no difference "
+        f"from {', '.join(close)} was found ({how})"
+    )
+
+
 def _fmt(mean: float, low: float, high: float) -> str:
     if np.isnan(mean):
         return "-"
@@ -185,14 +204,15 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     atomic_write(files[1], lambda tmp: summary.to_csv(tmp, index=False))
     atomic_write(files[2], lambda tmp: paired.to_csv(tmp, index=False))
     shown = table(comparison)
-    atomic_write(files[3], lambda tmp: tmp.write_text(shown.to_markdown() + "\n"))
+    text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
+    atomic_write(files[3], lambda tmp: tmp.write_text(text))
     files += effects(
         paired,
         "theft_rate_per_1000_visitors",
         out / "effects_theft_rate",
         title=f"Thefts per 1,000 visitors vs {comparison.baseline}",
     )
-    files += _best_map(out, scenario, rows, best)
+    files += _best_map(out, scenario, rows, best, comparison.separated)
     files += time_series(
         {label: _mean_hourly(group) for label, group in rows.groupby("label", sort=False)},
         out / "time_series",
@@ -208,7 +228,9 @@ def _mean_hourly(runs: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(minute=60.0 * np.arange(len(frame)))
 
 
-def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str) -> list[Path]:
+def _best_map(
+    out: Path, scenario: str, rows: pd.DataFrame, best: str, separated: bool
+) -> list[Path]:
     """Mean thefts and visits per place over the best policy's runs, and its police.
 
     Police positions are those of the policy's first run.
@@ -230,5 +252,6 @@ def _best_map(out: Path, scenario: str, rows: pd.DataFrame, best: str) -> list[P
         places,
         out / "map_best_policy",
         police=layout,
-        title=f"{best}: thefts per place (mean of runs) and police positions",
+        title=f"{best}{'' if separated else ' (lowest mean; not separated from the others)'}: "
+        "thefts per place (mean of runs) and police positions",
     )
