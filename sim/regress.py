@@ -25,6 +25,7 @@ from sim.metrics import NAMES
 from sim.output import atomic_write, write_table
 from sim.sweep.design import Experiment, design
 from sim.sweep.executors import choose, run_all
+from sim.sweep.progress import Progress
 from sim.sweep.runs import RunSpec, model_version
 
 ABS_TOLERANCE = 1e-9
@@ -67,7 +68,11 @@ def specs_for(
 def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
     """Run the specs; one row each, in design order."""
     executor = choose(None, workers)
-    rows = {r["key"]: r for r in run_all(specs, executor=executor, workers=workers)}
+    rows = {}
+    with Progress(len(specs), label="regress") as bar:
+        for row in run_all(specs, executor=executor, workers=workers):
+            rows[row["key"]] = row
+            bar.update()
     table = pd.DataFrame([rows[s.key()] for s in specs])
     return table[
         [

@@ -81,6 +81,10 @@ def test_compare_writes_tables_and_figures_and_resumes(tmp_path, monkeypatch):
     assert set(runs.groupby("label")["seed"].apply(frozenset)) == {
         frozenset(runs.loc[runs["label"] == "none", "seed"])
     }  # same seeds everywhere
+    flat = pd.read_csv(out / "runs.csv")  # one row per run: parameters and metrics
+    assert len(flat) == 9
+    assert {"label", "seed", "replication", "theft_rate_per_1000_visitors"} <= set(flat.columns)
+    assert not any(c.startswith(("place_", "hourly_")) for c in flat.columns)
     summary = pd.read_csv(out / "summary.csv")
     assert {"label", "metric", "mean", "ci_low", "ci_high"} <= set(summary.columns)
     assert "| fixed-posts" in (out / "summary.md").read_text()

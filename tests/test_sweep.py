@@ -23,6 +23,7 @@ from sim.errors import ConfigError
 from sim.sweep import runs as runs_module
 from sim.sweep.analysis import replications_for
 from sim.sweep.design import design, load_experiment, points, shard
+from sim.sweep.progress import Progress
 from sim.sweep.report import analyze, wdq, wdq_interval
 from sim.sweep.runs import execute
 from sim.sweep.sweep import RESULTS, run_sweep
@@ -156,6 +157,9 @@ def test_executors_give_identical_results(experiment_file, tmp_path):
         tables[executor] = metrics_table(out)
     pd.testing.assert_frame_equal(tables["process"], tables["serial"])
     pd.testing.assert_frame_equal(tables["dask"], tables["serial"])
+    flat = pd.read_csv(tmp_path / "serial" / "results.csv")  # one row per run
+    assert len(flat) == len(tables["serial"])
+    assert "f:policy.deploy.0.count" in flat.columns
 
 
 def test_killed_sweep_loses_nothing_and_resumes_to_the_same_result(experiment_file, tmp_path):
@@ -308,3 +312,12 @@ def test_model_version_covers_what_a_run_imports_and_nothing_else():
         "sweep/report.py",
     ):
         assert presentation not in files
+
+
+def test_batch_jobs_get_progress_lines_not_a_bar(capsys):
+    with Progress(20, label="sweep x", show_bar=False) as bar:
+        for _ in range(20):
+            bar.update()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert 2 <= len(lines) <= 11  # about every tenth of the work
+    assert lines[-1].startswith("sweep x: 20/20 runs done")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sim.metrics import BY_NAME
 from sim.output import atomic_write, write_table
@@ -18,8 +16,9 @@ from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
 from sim.sweep.analysis import paired_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
+from sim.sweep.progress import Progress
 from sim.sweep.runs import RunSpec, replication_seeds, validate
-from sim.sweep.store import ResultStore
+from sim.sweep.store import ResultStore, write_flat
 from sim.viz.figures import city_map, effects, time_series
 
 RATE = "theft_rate_per_1000_visitors"
@@ -137,10 +136,9 @@ def _run(
     store = ResultStore(out) if out else None
     done = store.done() if store else set()
     todo = [s for s in specs if s.key() not in done]
-    show = sys.stdout.isatty() if progress is None else progress
     fresh = []
-    with tqdm(
-        total=len(specs), initial=len(specs) - len(todo), disable=not show, unit="run"
+    with Progress(
+        len(specs), label="compare", initial=len(specs) - len(todo), show_bar=progress
     ) as bar:
         for row in run_all(todo, executor=executor, workers=workers):
             if store:
@@ -199,13 +197,20 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
         comparison.effects,
         comparison.best,
     )
-    files = [out / "runs.parquet", out / "summary.csv", out / "effects.csv", out / "summary.md"]
+    files = [
+        out / "runs.parquet",
+        out / "runs.csv",
+        out / "summary.csv",
+        out / "effects.csv",
+        out / "summary.md",
+    ]
     write_table(rows, files[0])
-    atomic_write(files[1], lambda tmp: summary.to_csv(tmp, index=False))
-    atomic_write(files[2], lambda tmp: paired.to_csv(tmp, index=False))
+    write_flat(rows, files[1])
+    atomic_write(files[2], lambda tmp: summary.to_csv(tmp, index=False))
+    atomic_write(files[3], lambda tmp: paired.to_csv(tmp, index=False))
     shown = table(comparison)
     text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
-    atomic_write(files[3], lambda tmp: tmp.write_text(text))
+    atomic_write(files[4], lambda tmp: tmp.write_text(text))
     files += effects(
         paired,
         "theft_rate_per_1000_visitors",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.output import write_table
+from sim.output import atomic_write, write_table
 
 RUNS_DIR = "runs"
 
@@ -44,7 +44,22 @@ class ResultStore:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def consolidate(self, keys: list[str], name: str = "results.parquet") -> Path:
-        """One table of the given runs, in design order, next to the per-run files."""
+        """One table of the given runs, in design order, next to the per-run files.
+
+        Also written as CSV without the per-place and per-hour lists: one row per run.
+        """
         out = self.root / name
-        write_table(self.load(keys), out)
+        table = self.load(keys)
+        write_table(table, out)
+        write_flat(table, out.with_suffix(".csv"))
         return out
+
+
+PER_RUN_LISTS = ("place_", "hourly_", "police_layout")
+"""Columns of a run's row that hold lists (per place, per hour) or a layout, not a number."""
+
+
+def write_flat(rows: pd.DataFrame, path: Path) -> None:
+    """One row per run with its parameters and metrics (BehaviorSpace's table format)."""
+    flat = rows[[c for c in rows.columns if not c.startswith(PER_RUN_LISTS)]]
+    atomic_write(path, lambda tmp: flat.to_csv(tmp, index=False))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from sim.config import to_raw
 from sim.output import atomic_write, write_table
 from sim.sweep.design import Experiment, design, shard
-from sim.sweep.executors import run_all
+from sim.sweep.executors import choose, run_all
+from sim.sweep.progress import Progress
 from sim.sweep.store import ResultStore
 
 MANIFEST = "design.parquet"
@@ -77,9 +76,8 @@ def run_sweep(
     )
     done = store.done()
     todo = [s for s in shard(specs, shard_text) if s.key() not in done]
-    executor = executor or ("serial" if workers == 1 and not scheduler else "process")
-    show = sys.stdout.isatty() if progress is None else progress
-    with tqdm(total=len(todo), disable=not show, unit="run", smoothing=0.1) as bar:
+    executor = choose(executor, workers, scheduler)
+    with Progress(len(todo), label=f"sweep {experiment.name}", show_bar=progress) as bar:
         for row in run_all(
             todo, executor=executor, workers=workers, batch_size=batch_size, scheduler=scheduler
         ):

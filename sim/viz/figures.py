@@ -29,6 +29,7 @@ STYLE = {
     "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "svg.hashsalt": "crowdsim",  # fixed ids: a regenerated SVG is byte-identical
     "savefig.bbox": "tight",
 }
 POLICE_MARKERS = {
