@@ -1,5 +1,7 @@
 """crowdsim: agent-based, discrete-event simulation of policing crowded places."""
 
+from importlib.metadata import version
+
 from sim.api import run
 from sim.errors import ConfigError
 from sim.model import CrowdPolicingModel
@@ -8,12 +10,15 @@ from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 
+__version__ = version("crowdsim")
+
 __all__ = [
     "ConfigError",
     "CrowdPolicingModel",
     "Policy",
     "RunResult",
     "Scenario",
+    "__version__",
     "load_policy",
     "load_scenario",
     "optimise",

@@ -189,3 +189,10 @@ def test_an_objective_that_is_never_defined_stops_with_a_clear_error(write_toml,
     assert result.exit_code == 2
     assert "objectives" in result.output
     assert "undefined" in result.output
+
+
+def test_the_package_says_its_version_and_offers_optimise():
+    import sim  # noqa: PLC0415
+
+    assert sim.__version__
+    assert sim.optimise is optimise
