@@ -81,12 +81,25 @@ def executor_for(executor: str | None, scheduler: str | None) -> str | None:
     return "dask" if scheduler else executor
 
 
+def check_out(out: Path) -> None:
+    """An --out folder must be a folder we can write in (or create): else exit 2, now."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", str(out), "is a file, not a folder")
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            "--out", str(out), f"cannot be written: {existing} is not a writable folder"
+        )
+
+
 def reports_bad_input(command: Callable) -> Callable:
     """Turn a ConfigError into one clear line on stderr and exit code 2 (no traceback)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if kwargs.get("out") is not None:
+                check_out(Path(kwargs["out"]))
             return command(*args, **kwargs)
         except ConfigError as exc:
             click.echo(f"crowdsim: error: {exc}", err=True)
@@ -390,12 +403,18 @@ def regress(
     specs = regression.specs_for(experiment, replications, extra)
     for spec in {s.point: s for s in specs}.values():
         validate_spec(spec)
+    old = None
+    if not update:  # a missing, damaged or foreign reference fails now, before any run
+        old = regression.load_reference(reference_dir, experiment)
+    elif regression.reference_path(reference_dir, experiment).exists():
+        try:
+            old = regression.load_reference(reference_dir, experiment)
+        except ConfigError as exc:
+            click.echo(f"the old reference is not readable ({exc}); writing a new one", err=True)
     current = regression.measure(specs, workers)
     tiers = (1, 2) if tier == "all" else (int(tier),)
     if update:
-        path = regression.reference_path(reference_dir, experiment)
-        if path.exists():
-            old = regression.load_reference(reference_dir, experiment)
+        if old is not None:
             click.echo("moved since the last reference:")
             click.echo(
                 regression.report(
@@ -406,9 +425,8 @@ def regress(
             )
         click.echo(f"wrote {regression.save_reference(reference_dir, experiment, current)}")
         return
-    reference = regression.load_reference(reference_dir, experiment)
     drift = regression.compare(
-        reference,
+        old,
         current,
         alpha=alpha,
         threshold=threshold,

@@ -109,7 +109,16 @@ def load_reference(folder: Path, experiment: Experiment) -> pd.DataFrame:
         raise ConfigError(
             str(path), "", "no reference here; create one with `crowdsim regress --update`"
         )
-    return pd.read_parquet(path)
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise ConfigError(str(path), "", f"not a readable reference table: {exc}") from None
+    missing = {"label", "replication", "seed"} - set(table.columns)
+    if missing:
+        raise ConfigError(
+            str(path), "", f"not a reference of this tool: no column {', '.join(sorted(missing))}"
+        )
+    return table
 
 
 def compare(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -92,3 +93,38 @@ def test_list_and_validate():
     assert checked.exit_code == 0
     assert "576 nodes" in checked.output
     assert "10 bus lines" in checked.output
+
+
+def test_an_unusable_out_is_bad_input_before_anything_runs(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(
+        main, ["run", "--scenario", "small-town", "--out", str(blocker / "sub")]
+    )
+    assert result.exit_code == 2
+    assert "--out" in result.output
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)  # as for a read-only folder
+    result = CliRunner().invoke(
+        main, ["run", "--scenario", "small-town", "--out", str(tmp_path / "new")]
+    )
+    assert result.exit_code == 2
+    assert "cannot be written" in result.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_bad_shard_writes_nothing(tmp_path):
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        main, ["sweep", "experiments/regression.toml", "--shard", "3/2", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert not out.exists()
+
+
+def test_a_damaged_regression_reference_is_bad_input(tmp_path):
+    (tmp_path / "regression.parquet").write_bytes(b"not parquet")
+    result = CliRunner().invoke(
+        main, ["regress", "--reference", str(tmp_path), "--replications", "2", "--tier", "1"]
+    )
+    assert result.exit_code == 2
+    assert "regression.parquet" in result.output

@@ -69,13 +69,14 @@ def run_sweep(
     """Run the runs of this shard that are not on disk yet; consolidate when all are."""
     out = Path(out)
     specs = design(experiment)
+    mine = shard(specs, shard_text)  # a bad --shard fails here, before anything is written
     store = ResultStore(out)
     write_table(manifest(experiment), out / MANIFEST)
     atomic_write(
         out / EXPERIMENT_COPY, lambda tmp: tmp.write_text(json.dumps(to_raw(experiment), indent=2))
     )
     done = store.done()
-    todo = [s for s in shard(specs, shard_text) if s.key() not in done]
+    todo = [s for s in mine if s.key() not in done]
     executor = choose(executor, workers, scheduler)
     with Progress(len(todo), label=f"sweep {experiment.name}", show_bar=progress) as bar:
         for row in run_all(
