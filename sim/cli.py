@@ -122,7 +122,7 @@ def main() -> None:
     show_default=True,
     help="Built-in policy name or path to a .toml file.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Run seed.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Run seed.")
 @click.option("--days", type=int, default=None, help="Override the scenario's number of days.")
 @scale_option
 @click.option(
@@ -199,7 +199,7 @@ def run(
 @workers_option
 @scale_option
 @click.option("--days", type=int, default=None, help="Override the scenario's days.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Base seed.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Base seed.")
 @click.option(
     "--budget",
     type=click.FloatRange(min=0, min_open=True),
@@ -369,7 +369,9 @@ def analyze(folder: Path) -> None:
     show_default=True,
     help="Relative change of a mean that matters.",
 )
-@click.option("--seed", type=int, default=None, help="Override the experiment's base seed.")
+@click.option(
+    "--seed", type=click.IntRange(0), default=None, help="Override the experiment's base seed."
+)
 @click.option(
     "--set",
     "assignments",

@@ -128,3 +128,14 @@ def test_a_damaged_regression_reference_is_bad_input(tmp_path):
     )
     assert result.exit_code == 2
     assert "regression.parquet" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run", "--scenario", "small-town"], ["compare", "--scenario", "small-town"], ["regress"]],
+)
+def test_a_negative_seed_is_bad_input(command):
+    result = CliRunner().invoke(main, [*command, "--seed", "-1"])
+    assert result.exit_code == 2
+    assert "--seed" in result.output
+    assert "Traceback" not in result.output
