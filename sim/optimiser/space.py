@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.city.transit import MIN_PER_DAY
 from sim.config import apply_overrides, build, read_toml, to_raw
 from sim.errors import ConfigError
 from sim.metrics import NAMES
@@ -169,7 +170,7 @@ def usage(space: Space, policy: Policy) -> dict[str, float]:
     hours = officer_hours_per_day(policy, checkpoints)
     cars = sum(d.count for d in policy.deploy if d.unit == "patrol_car")
     car_hours = sum(
-        d.count * shift_minutes(d.hours, 1440.0) / 60.0
+        d.count * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
         for d in policy.deploy
         if d.unit == "patrol_car"
     )
