@@ -17,6 +17,8 @@ import click
 
 from sim import regress as regression
 from sim.api import run as run_model
+from sim.calibration import calibrate as run_calibration
+from sim.calibration import load_targets
 from sim.config import parse_assignment, read_toml
 from sim.errors import ConfigError
 from sim.optimiser import load_space
@@ -212,6 +214,19 @@ def run(
     default=None,
     help="Write runs, summary (CSV, markdown) and figures here; resumes if re-run.",
 )
+@click.option(
+    "--posterior",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A calibration folder: run every policy under parameter sets drawn from its posterior.",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(2),
+    default=10,
+    show_default=True,
+    help="Posterior parameter sets (with --posterior); --replications seeds under each.",
+)
 @reports_bad_input
 def compare_policies(
     scenario: str,
@@ -224,6 +239,8 @@ def compare_policies(
     seed: int,
     budget: float | None,
     out: Path | None,
+    posterior: Path | None,
+    draws: int,
 ) -> None:
     """Run every policy with the same seeds and compare them against a baseline."""
     names = [p.strip() for p in policies.split(",") if p.strip()]
@@ -238,10 +255,17 @@ def compare_policies(
         scale=scale,
         budget=budget,
         out=out,
+        posterior=posterior,
+        draws=draws,
+    )
+    under = (
+        f" under each of {draws} posterior draws (intervals over draws)"
+        if posterior is not None
+        else ""
     )
     click.echo(
         f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
-        f"replications (mean [95% CI]; effects paired by seed)"
+        f"replications{under} (mean [95% CI]; effects paired by seed)"
     )
     click.echo(table(result).to_markdown())
     click.echo(result.verdict)
@@ -502,6 +526,40 @@ def optimise(
     )
 
 
+@main.command()
+@click.argument("targets_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Calibration folder (default: results/<targets name>); re-running resumes it.",
+)
+@workers_option
+@executor_option
+@scheduler_option
+@reports_bad_input
+def calibrate(
+    targets_file: Path,
+    out: Path | None,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+) -> None:
+    """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
+    executor = executor_for(executor, scheduler)
+    targets = load_targets(targets_file)
+    folder = out or Path("results") / targets.name
+    result = run_calibration(
+        targets, folder, workers=workers, executor=executor, scheduler=scheduler
+    )
+    shown = result.summary[["parameter", "mean", "median", "q05", "q95", "ci_share_of_prior"]]
+    click.echo(shown.to_markdown(index=False, floatfmt=".3g"))
+    click.echo(
+        f"{len(result.posterior)} particles after {len(result.generations)} generations; "
+        f"posterior, figures and summary.md in {folder}/"
+    )
+
+
 @main.command(name="validate-model")
 @click.option(
     "--plan",
@@ -628,8 +686,16 @@ def list_builtins() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @reports_bad_input
 def validate(file: Path) -> None:
-    """Check a scenario, policy or experiment file; exit 2 naming any bad field."""
+    """Check a scenario, policy, experiment or calibration targets file (exit 2 if bad)."""
     raw = read_toml(file)
+    if "observed" in raw:
+        targets = load_targets(file)
+        click.echo(
+            f"{file}: valid calibration targets {targets.name!r}: {len(targets.params)} "
+            f"parameters, {len(targets.observed)} observed statistics, {len(targets.runs())} "
+            "runs per particle"
+        )
+        return
     if "policies" in raw or "factors" in raw:
         experiment = load_experiment(file)
         runs = len(design(experiment))

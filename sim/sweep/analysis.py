@@ -175,3 +175,69 @@ def bootstrap_interval(
         return math.nan, math.nan
     low, high = np.percentile(finite, [2.5, 97.5])
     return float(low), float(high)
+
+
+def posterior_effects(
+    rows: pd.DataFrame,
+    metrics: list[str],
+    baseline: str,
+    *,
+    draw: str = "f:draw",
+    by: str = "label",
+    pair_on: str = "replication",
+) -> pd.DataFrame:
+    """Paired effects under parameter uncertainty: runs nested in posterior draws.
+
+    Each run is paired with the baseline's run of the same seed and draw. The effect at a
+    draw is the mean of its paired differences (run-to-run noise left in); the interval is a
+    95% prediction interval for the effect at a draw from the posterior (t on the draw
+    means, widened by sqrt(1 + 1/draws)), so it holds both the parameter uncertainty and
+    the runs' noise. A one-way random-effects split of the differences' variance says how
+    much comes from each: between draws (parameters) and within draws (run to run).
+    """
+    base = rows[rows[by] == baseline].set_index(pair_on)
+    records = []
+    for group, frame in rows.groupby(by, sort=False):
+        if group == baseline:
+            continue
+        treated = frame.set_index(pair_on)
+        common = treated.index.intersection(base.index)
+        for metric in metrics:
+            diff = pd.DataFrame(
+                {
+                    "draw": treated.loc[common, draw],
+                    "d": treated.loc[common, metric] - base.loc[common, metric],
+                }
+            ).dropna()
+            records.append({by: group, "metric": metric, **_nested(diff)})
+    return pd.DataFrame(records)
+
+
+def _nested(diff: pd.DataFrame) -> dict[str, float]:
+    """Mean, prediction interval and variance shares of differences grouped by draw."""
+    per_draw = diff.groupby("draw")["d"]
+    means = per_draw.mean().to_numpy(dtype=float)
+    k = len(means)
+    runs = per_draw.size().to_numpy()
+    out = {
+        "difference": float(diff["d"].mean()) if len(diff) else math.nan,
+        "pi_low": math.nan,
+        "pi_high": math.nan,
+        "draws": k,
+        "runs": len(diff),
+        "parameter_share": math.nan,
+        "run_to_run_share": math.nan,
+    }
+    if k < 2:
+        return out
+    centre, spread = float(means.mean()), float(means.std(ddof=1))
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, k - 1) * spread * math.sqrt(1 + 1 / k)
+    out["pi_low"], out["pi_high"] = centre - half, centre + half
+    if (runs >= 2).all():
+        within = float(per_draw.var(ddof=1).mean())
+        between = max(0.0, spread**2 - within / float(runs.mean()))
+        total = between + within
+        if total > 0:
+            out["parameter_share"] = between / total
+            out["run_to_run_share"] = within / total
+    return out

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.calibration.posterior import load_posterior
+from sim.errors import ConfigError
 from sim.metrics import BY_NAME
 from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
-from sim.sweep.analysis import paired_effects, separation, summarize
+from sim.sweep.analysis import paired_effects, posterior_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
 from sim.sweep.runs import RunSpec, replication_seeds, validate
@@ -47,6 +50,11 @@ class Comparison:
     """Whether `best` separates from every other policy (paired, Holm-adjusted)."""
     verdict: str
     files: list[Path]
+    posterior_effects: pd.DataFrame | None = None
+    """Under a calibration's posterior: effects with intervals holding parameter and
+    run-to-run uncertainty, and the share of each (`analysis.posterior_effects`)."""
+    draws: pd.DataFrame | None = None
+    """The posterior draws the policies ran under (one row per draw)."""
 
 
 def specs_for(
@@ -58,29 +66,44 @@ def specs_for(
     days: int | None,
     scale: float | None,
     budget: float | None,
+    draws: pd.DataFrame | None = None,
 ) -> list[RunSpec]:
-    """Policies x replications, replication r with the same seed under every policy."""
-    seeds = replication_seeds(seed, replications)
+    """Policies x replications, replication r with the same seed under every policy.
+
+    With posterior `draws` (one row of scenario field values per draw), every policy runs
+    `replications` seeds under each draw: common random numbers within a draw, fresh
+    seeds for each draw.
+    """
+    fixed_sets: list[tuple[tuple[str, Any], ...]] = (
+        [()]
+        if draws is None
+        else [tuple(sorted((k, float(v)) for k, v in d.items())) for d in draws.to_dict("records")]
+    )
+    seeds = replication_seeds(seed, replications * len(fixed_sets))
     checkpoints = int(load_scenario(scenario).city_model().checkpoint.sum())
     specs = []
     for point, name in enumerate(policies):
         overrides: dict = {}
         if budget is not None:
             overrides = budget_overrides(load_policy(name), checkpoints, budget)
-        for r, s in enumerate(seeds):
-            specs.append(
-                RunSpec(
-                    scenario,
-                    name,
-                    s,
-                    replication=r,
-                    point=point,
-                    days=days,
-                    scale=scale,
-                    policy_set=tuple(sorted(overrides.items())),
-                    label=name,
+        for k, fixed in enumerate(fixed_sets):
+            for r in range(replications):
+                i = k * replications + r
+                specs.append(
+                    RunSpec(
+                        scenario,
+                        name,
+                        seeds[i],
+                        replication=i,
+                        point=point,
+                        days=days,
+                        scale=scale,
+                        scenario_set=fixed,
+                        policy_set=tuple(sorted(overrides.items())),
+                        label=name,
+                        factors=() if draws is None else (("draw", k),),
+                    )
                 )
-            )
     return specs
 
 
@@ -98,14 +121,29 @@ def compare(
     out: Path | None = None,
     executor: str | None = None,
     progress: bool | None = None,
+    posterior: str | Path | None = None,
+    draws: int = 10,
 ) -> Comparison:
     """Run (or resume) the comparison and write its tables and figures to `out`.
 
     The executor defaults to in-process (serial) for one worker, else local processes.
+    With `posterior` (a calibration folder), every policy runs `replications` seeds under
+    each of `draws` parameter sets drawn from it; summaries and tests then take each
+    draw's mean as one unit, and effects carry both parameter and run-to-run uncertainty.
     """
     executor = choose(executor, workers)
     if baseline not in policies:
         policies = [baseline, *policies]
+    drawn = None
+    if posterior is not None:
+        fitted = load_posterior(posterior)
+        if fitted.scenario != scenario:
+            raise ConfigError(
+                "--posterior",
+                str(posterior),
+                f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
+            )
+        drawn = fitted.draws(draws, seed)
     specs = specs_for(
         scenario,
         policies,
@@ -114,20 +152,38 @@ def compare(
         days=days,
         scale=scale,
         budget=budget,
+        draws=drawn,
     )
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
     rows = _run(specs, out, executor, workers, progress)
-    summary = summarize(rows, list(COMPARED))
-    paired = paired_effects(rows, list(COMPARED), baseline)
-    best, tests = separation(rows, RATE)
+    units = rows if drawn is None else _draw_means(rows)
+    pair_on = "replication" if drawn is None else "f:draw"
+    summary = summarize(units, list(COMPARED))
+    paired = paired_effects(units, list(COMPARED), baseline, pair_on=pair_on)
+    best, tests = separation(units, RATE, pair_on=pair_on)
     separated = bool(tests) and all(t["separated"] for t in tests)
     comparison = Comparison(
-        rows, summary, paired, baseline, best, separated, _verdict(best, tests, separated), []
+        rows,
+        summary,
+        paired,
+        baseline,
+        best,
+        separated,
+        _verdict(best, tests, separated, over="posterior draws" if drawn is not None else ""),
+        [],
+        posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None,
+        drawn,
     )
     if out:
         comparison.files = _write(out, scenario, comparison)
     return comparison
+
+
+def _draw_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per policy and posterior draw: the mean of its runs (the unit of tests)."""
+    means = rows.groupby(["label", "f:draw"], sort=False)[list(COMPARED)].mean()
+    return means.reset_index()
 
 
 def _run(
@@ -160,18 +216,31 @@ def table(comparison: Comparison) -> pd.DataFrame:
         cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(
             r["mean"], r["ci_low"], r["ci_high"]
         )
-    e = comparison.effects
-    for _, r in e[e["metric"] == "theft_rate_per_1000_visitors"].iterrows():
-        column = f"thefts/1000 vs {comparison.baseline}"
-        cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
+    column = f"thefts/1000 vs {comparison.baseline}"
+    post = comparison.posterior_effects
+    if post is None:
+        e = comparison.effects
+        for _, r in e[e["metric"] == RATE].iterrows():
+            cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
+    else:
+        for _, r in post[post["metric"] == RATE].iterrows():
+            cells[r["label"]][f"{column} (95% prediction)"] = _fmt(
+                r["difference"], r["pi_low"], r["pi_high"]
+            )
+            cells[r["label"]]["share from parameters"] = (
+                "-" if np.isnan(r["parameter_share"]) else f"{r['parameter_share']:.0%}"
+            )
     frame = pd.DataFrame.from_dict(cells, orient="index")
     frame.index.name = "policy"
     return frame.fillna("")
 
 
-def _verdict(best: str, tests: list[dict], separated: bool) -> str:
+def _verdict(best: str, tests: list[dict], separated: bool, over: str = "") -> str:
     """One sentence: the best policy, or that no policy separated, and how that was decided."""
-    how = f"paired t-tests over replications, Holm-adjusted for {len(tests)} comparisons, 5%"
+    how = (
+        f"paired t-tests over {over or 'replications'}, Holm-adjusted for {len(tests)} "
+        "comparisons, 5%"
+    )
     if separated:
         return f"lowest theft rate: {best}, separated from every other policy ({how})"
     close = [t["label"] for t in tests if not t["separated"]]
@@ -210,12 +279,22 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     atomic_write(files[3], lambda tmp: paired.to_csv(tmp, index=False))
     shown = table(comparison)
     text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
+    post, drawn = comparison.posterior_effects, comparison.draws
+    interval = "95% CI"
+    if post is not None and drawn is not None:
+        files += [out / "posterior_effects.csv", out / "draws.csv"]
+        atomic_write(files[-2], lambda tmp: post.to_csv(tmp, index=False))
+        atomic_write(files[-1], lambda tmp: drawn.to_csv(tmp, index=False))
+        text += "\n" + _uncertainty_note(post, drawn) + "\n"
+        paired = post.rename(columns={"pi_low": "ci_low", "pi_high": "ci_high"})
+        interval = "95% prediction interval over posterior draws"
     atomic_write(files[4], lambda tmp: tmp.write_text(text))
     files += effects(
         paired,
-        "theft_rate_per_1000_visitors",
+        RATE,
         out / "effects_theft_rate",
         title=f"Thefts per 1,000 visitors vs {comparison.baseline}",
+        interval=interval,
     )
     files += _best_map(out, scenario, rows, best, comparison.separated)
     files += time_series(
@@ -224,6 +303,31 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
         title="Mean over seeds, per policy",
     )
     return files
+
+
+def _uncertainty_note(post: pd.DataFrame, draws: pd.DataFrame) -> str:
+    """Where the spread of each effect on the theft rate comes from, in words."""
+    rate = post[post["metric"] == RATE]
+    runs = int(rate["runs"].max() // max(int(rate["draws"].max()), 1))
+    lines = [
+        f"Under the calibration's posterior: {len(draws)} parameter sets drawn by weight, "
+        f"{runs} seeds each (the same seeds for every policy within a draw). Effects: mean "
+        "paired difference with a 95% prediction interval for the effect at a parameter "
+        "set drawn from the posterior (run-to-run noise included). Tests and the summary "
+        "take each draw's mean as one unit.",
+        "",
+        "Share of the variance of each effect on thefts per 1,000 visitors:",
+        "",
+    ]
+    for r in rate.itertuples(index=False):
+        if np.isnan(r.parameter_share):
+            lines.append(f"- {r.label}: not estimable (needs at least 2 seeds per draw)")
+        else:
+            lines.append(
+                f"- {r.label}: {r.parameter_share:.0%} from parameter uncertainty, "
+                f"{r.run_to_run_share:.0%} from run-to-run noise"
+            )
+    return "\n".join(lines)
 
 
 def _mean_hourly(runs: pd.DataFrame) -> pd.DataFrame:

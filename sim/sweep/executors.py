@@ -90,7 +90,7 @@ def _dask(
     """A dask.distributed cluster: an existing one at `scheduler`, or a loopback LocalCluster."""
     from dask.distributed import as_completed  # noqa: PLC0415 - optional [dist] extra
 
-    client, cluster = _dask_client(workers, scheduler)
+    client, cluster = dask_client(workers, scheduler)
     try:
         futures = [client.submit(execute_batch, group, pure=False) for group in groups]
         for future in as_completed(futures):
@@ -101,7 +101,7 @@ def _dask(
             cluster.close()
 
 
-def _dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
+def dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     """A client of the cluster at `scheduler`, or of a new loopback LocalCluster."""
     try:
         from dask.distributed import Client, LocalCluster  # noqa: PLC0415
@@ -122,13 +122,13 @@ def _dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
 
 
 @contextmanager
-def runner(
+def mapper(
     executor: str = "process", workers: int = 1, scheduler: str | None = None
-) -> Iterator[Callable[[list[RunSpec]], list[dict[str, Any]]]]:
-    """A reusable executor for many small batches (an optimiser's trials, one at a time).
+) -> Iterator[Callable[[Callable[[Any], Any], list[Any]], list[Any]]]:
+    """A reusable executor for many small batches of any picklable function.
 
-    Yields a function that runs a list of specs and returns their rows in spec order; the
-    process pool or dask client is started once, not per batch.
+    Yields `map(function, items)`, which returns the results in item order; the process
+    pool or dask client is started once, not per batch.
     """
     if executor not in EXECUTORS:
         raise ConfigError(
@@ -137,16 +137,25 @@ def runner(
             f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
         )
     if executor == "serial":
-        yield lambda specs: [execute(s) for s in specs]
+        yield lambda function, items: [function(i) for i in items]
     elif executor == "process":
         context = multiprocessing.get_context(START_METHOD)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield lambda specs: list(pool.map(execute, specs))
+            yield lambda function, items: list(pool.map(function, items))
     else:
-        client, cluster = _dask_client(workers, scheduler)
+        client, cluster = dask_client(workers, scheduler)
         try:
-            yield lambda specs: client.gather(client.map(execute, specs, pure=False))
+            yield lambda function, items: client.gather(client.map(function, items, pure=False))
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+@contextmanager
+def runner(
+    executor: str = "process", workers: int = 1, scheduler: str | None = None
+) -> Iterator[Callable[[list[RunSpec]], list[dict[str, Any]]]]:
+    """A reusable executor for an optimiser's trials: runs a list of specs, rows in order."""
+    with mapper(executor, workers, scheduler) as map_:
+        yield lambda specs: map_(execute, specs)

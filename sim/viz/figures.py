@@ -53,9 +53,15 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
 
 
 def effects(
-    paired: pd.DataFrame, metric: str, stem: Path, by: str = "label", title: str = ""
+    paired: pd.DataFrame,
+    metric: str,
+    stem: Path,
+    by: str = "label",
+    title: str = "",
+    *,
+    interval: str = "95% CI",
 ) -> list[Path]:
-    """Paired differences to the baseline with 95% CIs, one row per policy."""
+    """Paired differences to the baseline with their intervals, one row per policy."""
     rows = paired[paired["metric"] == metric].sort_values("difference")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(rows) + 1.2))
@@ -72,7 +78,7 @@ def effects(
         )
         ax.axvline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y, rows[by])
-        ax.set_xlabel(f"difference in {metric.replace('_', ' ')} vs baseline (95% CI)")
+        ax.set_xlabel(f"difference in {metric.replace('_', ' ')} vs baseline ({interval})")
         ax.set_title(title or f"Policy effects on {metric.replace('_', ' ')}")
         return save(fig, stem)
 
@@ -353,3 +359,82 @@ def run_figures(result: RunResult, out: Path, label: str, title: str) -> list[Pa
         ),
         *time_series({label: result.hourly}, Path(out) / "time_series", title=title),
     ]
+
+
+def _short(name: str) -> str:
+    """A parameter path as words (`offenders.per_100k_visitors` -> `per 100k visitors`)."""
+    return name.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def posterior_marginals(
+    posterior: pd.DataFrame,
+    priors: Mapping[str, tuple[float, float, str]],
+    stem: Path,
+    *,
+    title: str,
+    truth: Mapping[str, float] | None = None,
+) -> list[Path]:
+    """Each parameter's weighted posterior density (pyabc's KDE) over its prior range."""
+    from pyabc.visualization import plot_kde_1d  # noqa: PLC0415 - optional [calibrate] extra
+
+    weights = posterior["weight"].to_numpy()
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(priors), figsize=(2.6 * len(priors), 2.6), squeeze=False)
+        for ax, (name, (low, high, kind)) in zip(axes[0], priors.items(), strict=True):
+            plot_kde_1d(
+                posterior, weights, name, xmin=low, xmax=high, numx=200, ax=ax, color="#1f4e9c"
+            )
+            ax.axhline(
+                1.0 / (high - low) if kind == "uniform" else np.nan, color="grey", ls=":", lw=0.8
+            )
+            if truth and name in truth:
+                ax.axvline(truth[name], color="#b22222", ls="--", lw=0.8)
+            ax.set_xlabel(_short(name))
+            ax.set_ylabel("posterior density" if ax is axes[0][0] else "")
+        fig.suptitle(title + " (dotted: a uniform prior's density)")
+        return save(fig, stem)
+
+
+def posterior_pairs(
+    posterior: pd.DataFrame,
+    priors: Mapping[str, tuple[float, float, str]],
+    stem: Path,
+    *,
+    title: str,
+) -> list[Path]:
+    """Pairwise weighted posterior densities (pyabc's KDE matrix), prior ranges as limits."""
+    from pyabc.visualization import plot_kde_matrix  # noqa: PLC0415 - optional extra
+
+    names = list(priors)
+    with plt.rc_context(STYLE):
+        axes = plot_kde_matrix(
+            posterior[names],
+            posterior["weight"].to_numpy(),
+            limits={n: (low, high) for n, (low, high, _) in priors.items()},
+            names={n: _short(n) for n in names},
+            height=2.0,
+            colorbar=False,
+        )
+        fig = np.asarray(axes).flat[0].get_figure()
+        fig.suptitle(title)
+        return save(fig, stem)
+
+
+def predictive_check(
+    check: pd.DataFrame, observed: Mapping[str, float], stem: Path, *, title: str
+) -> list[Path]:
+    """Each statistic's simulated distribution at posterior draws, the observed value marked."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(observed), figsize=(2.6 * len(observed), 2.5), squeeze=False
+        )
+        for ax, (name, value) in zip(axes[0], observed.items(), strict=True):
+            sims = check[name].to_numpy(dtype=float)
+            sims = sims[np.isfinite(sims)]
+            ax.hist(sims, bins=min(15, max(len(np.unique(sims)), 1)), color="#9db4d8")
+            ax.axvline(value, color="#b22222", lw=1.5, label="observed")
+            ax.set_xlabel(name)
+            ax.set_ylabel("runs" if ax is axes[0][0] else "")
+        axes[0][-1].legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        fig.suptitle(title)
+        return save(fig, stem)

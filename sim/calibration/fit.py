@@ -1,0 +1,351 @@
+"""`crowdsim calibrate`: ABC-SMC (pyabc) fitted to observed statistics, resumable.
+
+pyabc keeps every finished generation in its SQLite database (`abc.db`); a killed
+calibration resumes at the next generation. The sampler's random state is set from the
+base seed and the generation number before each generation, so one worker gives the same
+posterior whether or not the calibration was interrupted. With several workers pyabc's
+samplers reseed their processes and accept particles in the order they finish: the
+posterior is then the same in distribution only (docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.calibration.simulate import Simulator, particle_seed, simulate
+from sim.calibration.targets import Prior, Targets, load_targets
+from sim.config import to_raw
+from sim.errors import ConfigError
+from sim.output import atomic_write, write_table
+from sim.sweep.executors import EXECUTORS, choose, dask_client, mapper
+
+DATABASE = "abc.db"
+STAMP = "targets.json"
+CHECK_SEED_OFFSET = 7_000_003
+"""Posterior predictive runs use seeds spawned from seed + this, never a particle's."""
+
+
+@dataclass
+class Calibration:
+    """The fitted posterior, its summary, the predictive check and the files written."""
+
+    targets: Targets
+    posterior: pd.DataFrame
+    """Particles of the last generation: one column per parameter, `weight`."""
+    summary: pd.DataFrame
+    """Per parameter: prior bounds, posterior mean, median, 5% and 95% quantiles."""
+    generations: pd.DataFrame
+    """Per generation: epsilon, particles, simulations, acceptance rate."""
+    check: pd.DataFrame
+    """Posterior predictive runs: one row per draw, its values and statistics."""
+    files: list[Path] = field(default_factory=list)
+
+
+def _pyabc() -> Any:
+    try:
+        import pyabc  # noqa: PLC0415 - optional [calibrate] extra
+    except ImportError:
+        raise ConfigError(
+            "calibrate", "extra", "needs the [calibrate] extra: pip install 'crowdsim[calibrate]'"
+        ) from None
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # our own line per generation instead
+    return pyabc
+
+
+def prior_distribution(targets: Targets) -> Any:
+    """The priors as a pyabc Distribution of scipy random variables."""
+    pyabc = _pyabc()
+    return pyabc.Distribution(**{k: _rv(pyabc, p) for k, p in targets.params.items()})
+
+
+def _rv(pyabc: Any, p: Prior) -> Any:
+    if p.distribution == "uniform":
+        return pyabc.RV("uniform", p.low, p.high - p.low)
+    if p.distribution == "loguniform":
+        return pyabc.RV("loguniform", p.low, p.high)
+    a, b = (p.low - p.mean) / p.sd, (p.high - p.mean) / p.sd
+    return pyabc.RV("truncnorm", a, b, p.mean, p.sd)
+
+
+def _fingerprint(targets: Targets) -> str:
+    return hashlib.sha256(
+        json.dumps(to_raw(targets), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+
+
+def _claim(out: Path, targets: Targets) -> None:
+    """Mark `out` as this targets file's; refuse a folder holding another calibration."""
+    stamp = out / STAMP
+    mine = {"targets": targets.source_file, "fingerprint": _fingerprint(targets)}
+    if stamp.exists():
+        theirs = json.loads(stamp.read_text())
+        if theirs.get("fingerprint") != mine["fingerprint"]:
+            raise ConfigError(
+                "--out",
+                str(out),
+                f"holds a calibration of another targets file ({theirs.get('targets')}); "
+                "choose another --out",
+            )
+    else:
+        atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(mine, indent=2)))
+
+
+def _generation_seed(seed: int, t: int) -> int:
+    return int(np.random.SeedSequence([seed, t]).generate_state(1)[0])
+
+
+def fit(
+    targets: Targets,
+    out: Path,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Any:
+    """Run (or resume) ABC-SMC until a stopping rule holds; return pyabc's History.
+
+    Every generation starts from the database, as a resumed calibration does: an
+    uninterrupted run and a killed-and-resumed one take the same path.
+    """
+    pyabc = _pyabc()
+    _claim(out, targets)
+    executor = choose(executor, workers, scheduler)
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            "--executor",
+            "executor",
+            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
+        )
+    settings = targets.abc
+    path = out / DATABASE
+    show = sys.stderr.isatty() if progress is None else progress
+    started = time.monotonic()
+    dask = dask_client(workers, scheduler) if executor == "dask" else None
+    try:
+        done, simulations = _stored(path)
+        with tqdm(
+            total=settings.generations, initial=done, disable=not show, unit="generation"
+        ) as bar:
+            while done < settings.generations and not (
+                done and simulations >= settings.max_simulations
+            ):
+                abc = _open(pyabc, targets, path, executor=executor, workers=workers, dask=dask)
+                # pyabc draws from numpy's global generator; seeding it per generation makes one
+                # worker's posterior the same whether or not the run was interrupted
+                np.random.seed(_generation_seed(targets.seed, done))  # noqa: NPY002
+                abc.run(max_nr_populations=1, min_acceptance_rate=settings.min_acceptance)
+                if _stored(path)[0] == done:  # acceptance fell below the minimum: pyabc stopped
+                    _line(f"generation {done}: acceptance below {settings.min_acceptance}; stopped")
+                    break
+                done, simulations = _stored(path)
+                bar.update()
+                if not show:
+                    _line(_generation_line(abc.history, settings, started))
+    finally:
+        if dask is not None:
+            client, cluster = dask
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if not done:
+        raise ConfigError(
+            targets.source_file, "abc", "no generation was accepted (see min_acceptance)"
+        )
+    return pyabc.History(f"sqlite:///{path.resolve()}", _id=1)
+
+
+def _open(
+    pyabc: Any,
+    targets: Targets,
+    path: Path,
+    *,
+    executor: str,
+    workers: int,
+    dask: tuple[Any, Any] | None,
+) -> Any:
+    """An ABCSMC on the database: a new calibration, or the stored one to continue."""
+    resuming = _stored(path)[0] > 0
+    if executor == "serial":
+        sampler = pyabc.sampler.SingleCoreSampler()
+    elif executor == "process":
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    else:
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=dask[0] if dask else None)
+    abc = pyabc.ABCSMC(
+        Simulator(targets),
+        prior_distribution(targets),
+        pyabc.PNormDistance(p=1, fixed_weights={o.name: 1.0 / o.scale for o in targets.observed}),
+        population_size=targets.abc.population,
+        sampler=sampler,
+        # generation 0 is the prior sample; each later tolerance is the median distance of
+        # the generation before, read back from the database
+        eps=pyabc.MedianEpsilon(initial_epsilon="from_sample" if resuming else math.inf),
+    )
+    db = f"sqlite:///{path.resolve()}"
+    if resuming:
+        abc.load(db, 1)
+    else:
+        abc.new(db, {o.name: float(o.value) for o in targets.observed})
+    return abc
+
+
+def _stored(path: Path) -> tuple[int, int]:
+    """Generations stored in the database and the simulations they took.
+
+    A kill before the first generation was stored leaves a database with nothing to resume:
+    it is removed, and the calibration starts afresh.
+    """
+    if not path.exists():
+        return 0, 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            done, simulations = con.execute(
+                "select count(*), coalesce(sum(nr_samples), 0) from populations where t >= 0"
+            ).fetchone()
+    except sqlite3.Error:
+        done, simulations = 0, 0
+    if not done:
+        path.unlink()
+    return int(done), int(simulations)
+
+
+def _generation_line(history: Any, settings: Any, started: float) -> str:
+    pops = history.get_all_populations()
+    last = pops.iloc[-1]
+    particles = history.get_nr_particles_per_population().iloc[-1]
+    rate = particles / last["samples"] if last["samples"] else math.nan
+    return (
+        f"generation {int(last['t']) + 1}/{settings.generations}: epsilon {last['epsilon']:.4g}, "
+        f"acceptance {rate:.3f}, {particles} particles, {history.total_nr_simulations} "
+        f"simulations, {time.monotonic() - started:.0f} s"
+    )
+
+
+def _line(text: str) -> None:
+    print(f"calibrate: {text}", file=sys.stderr, flush=True)
+
+
+def posterior_table(history: Any, targets: Targets) -> pd.DataFrame:
+    """The last generation's particles with their normalised weights."""
+    frame, weights = history.get_distribution(t=history.max_t)
+    frame = frame.reset_index(drop=True)[list(targets.params)]
+    return frame.assign(weight=np.asarray(weights) / np.sum(weights))
+
+
+def generations_table(history: Any) -> pd.DataFrame:
+    """Per generation: tolerance, particles, simulations, acceptance rate."""
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].reset_index(drop=True)
+    particles = history.get_nr_particles_per_population()
+    pops["particles"] = [int(particles.loc[t]) for t in pops["t"]]
+    pops["acceptance_rate"] = pops["particles"] / pops["samples"]
+    return pops[["t", "epsilon", "particles", "samples", "acceptance_rate"]].rename(
+        columns={"t": "generation", "samples": "simulations"}
+    )
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The q-quantile of a weighted sample (pyabc's definition)."""
+    from pyabc.weighted_statistics import weighted_quantile as quantile  # noqa: PLC0415
+
+    return float(quantile(np.asarray(values), np.asarray(weights), alpha=q))
+
+
+def summary_table(posterior: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """Per parameter: prior and posterior mean, median and 90% credible interval."""
+    w = posterior["weight"].to_numpy()
+    records = []
+    for name, prior in targets.params.items():
+        x = posterior[name].to_numpy()
+        records.append(
+            {
+                "parameter": name,
+                "prior": prior.distribution,
+                "prior_low": prior.low,
+                "prior_high": prior.high,
+                "mean": float(np.sum(w * x)),
+                "median": weighted_quantile(x, w, 0.5),
+                "q05": weighted_quantile(x, w, 0.05),
+                "q95": weighted_quantile(x, w, 0.95),
+                "ci_share_of_prior": (weighted_quantile(x, w, 0.95) - weighted_quantile(x, w, 0.05))
+                / (prior.high - prior.low),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def draw(posterior: pd.DataFrame, names: list[str], n: int, seed: int) -> pd.DataFrame:
+    """`n` parameter sets resampled from the weighted posterior (seeded)."""
+    rng = np.random.default_rng(seed)
+    w = posterior["weight"].to_numpy(dtype=float)
+    picks = rng.choice(len(posterior), size=n, replace=True, p=w / w.sum())
+    return posterior.iloc[picks][names].reset_index(drop=True)
+
+
+def predictive_check(
+    targets: Targets, posterior: pd.DataFrame, out: Path, map_: Any
+) -> pd.DataFrame:
+    """Statistics of fresh runs at posterior draws (stored, so a rerun reuses them)."""
+    path = out / "predictive.parquet"
+    names = list(targets.params)
+    draws = draw(posterior, names, targets.check_draws, targets.seed + CHECK_SEED_OFFSET)
+    if path.exists():
+        stored = pd.read_parquet(path)
+        if len(stored) == len(draws) and np.allclose(stored[names], draws[names]):
+            return stored
+    jobs = [
+        (targets, values, particle_seed(targets.seed + CHECK_SEED_OFFSET + i, values))
+        for i, values in enumerate(draws.to_dict("records"))
+    ]
+    statistics = map_(_simulate_job, jobs)
+    frame = pd.concat([draws, pd.DataFrame(statistics)], axis=1)
+    frame.insert(0, "draw", range(len(frame)))
+    write_table(frame, path)
+    return frame
+
+
+def _simulate_job(job: tuple[Targets, dict[str, float], int]) -> dict[str, float]:
+    return simulate(*job)
+
+
+def calibrate(
+    targets: Targets | str | Path,
+    out: Path,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> Calibration:
+    """Fit (or resume), run the posterior predictive check, and write the outputs to `out`."""
+    from sim.calibration.report import write_outputs  # noqa: PLC0415 - figures only here
+
+    if not isinstance(targets, Targets):
+        targets = load_targets(targets)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    history = fit(
+        targets, out, workers=workers, executor=executor, scheduler=scheduler, progress=progress
+    )
+    posterior = posterior_table(history, targets)
+    with mapper(choose(executor, workers, scheduler), workers, scheduler) as map_:
+        check = predictive_check(targets, posterior, out, map_)
+    result = Calibration(
+        targets, posterior, summary_table(posterior, targets), generations_table(history), check
+    )
+    result.files = write_outputs(result, out, history)
+    return result

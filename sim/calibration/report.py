@@ -1,0 +1,170 @@
+"""What `crowdsim calibrate` writes: posterior tables, figures, a manifest and summary.md."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.fit import CHECK_SEED_OFFSET, Calibration
+from sim.calibration.simulate import run_scale
+from sim.config import to_raw
+from sim.output import atomic_write, write_table
+from sim.sweep.runs import model_version
+from sim.viz.figures import posterior_marginals, posterior_pairs, predictive_check
+
+
+def write_outputs(result: Calibration, out: Path, history: Any) -> list[Path]:
+    """Every output file of a calibration; each lands whole or not at all."""
+    targets = result.targets
+    files = [
+        out / "posterior.parquet",
+        out / "summary.csv",
+        out / "generations.csv",
+        out / "predictive.parquet",
+        out / "manifest.json",
+        out / "summary.md",
+    ]
+    write_table(result.posterior, files[0])
+    atomic_write(files[1], lambda tmp: result.summary.to_csv(tmp, index=False))
+    atomic_write(files[2], lambda tmp: result.generations.to_csv(tmp, index=False))
+    manifest = {
+        "command": "crowdsim calibrate",
+        "targets_file": targets.source_file,
+        "targets": to_raw(targets),
+        "scale": run_scale(targets),
+        "seed": targets.seed,
+        "predictive_check_seed": targets.seed + CHECK_SEED_OFFSET,
+        "database": "abc.db (pyabc History, run id 1)",
+        "model_version": model_version(),
+        "versions": {p: version(p) for p in ("crowdsim", "pyabc", "numpy", "scipy", "mesa")},
+        "started": history.get_abc().start_time.isoformat(timespec="seconds"),
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    atomic_write(files[4], lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
+    priors = {k: (p.low, p.high, p.distribution) for k, p in targets.params.items()}
+    n = len(result.posterior)
+    caption = (
+        f"{targets.name}: {n} particles, generation {int(result.generations['generation'].max())}"
+    )
+    files += posterior_marginals(
+        result.posterior, priors, out / "posterior_marginals", title=caption
+    )
+    files += posterior_pairs(result.posterior, priors, out / "posterior_pairs", title=caption)
+    observed = {o.name: float(o.value) for o in targets.observed}
+    files += predictive_check(
+        result.check,
+        observed,
+        out / "predictive_check",
+        title=f"{targets.name}: posterior predictive check ({len(result.check)} fresh runs "
+        f"at posterior draws, scale {run_scale(targets):g})",
+    )
+    atomic_write(files[5], lambda tmp: tmp.write_text(summary(result)))
+    return files
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def predictive_table(result: Calibration) -> pd.DataFrame:
+    """Per statistic: observed, predictive mean, 5-95% range, share of draws at or below."""
+    records = []
+    for o in result.targets.observed:
+        sims = result.check[o.name].to_numpy(dtype=float)
+        sims = sims[np.isfinite(sims)]
+        records.append(
+            {
+                "statistic": o.name,
+                "observed": float(o.value),
+                "predictive_mean": float(sims.mean()) if len(sims) else np.nan,
+                "q05": float(np.quantile(sims, 0.05)) if len(sims) else np.nan,
+                "q95": float(np.quantile(sims, 0.95)) if len(sims) else np.nan,
+                "share_at_or_below": float(np.mean(sims <= o.value)) if len(sims) else np.nan,
+                "runs": len(sims),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def summary(result: Calibration) -> str:
+    """summary.md: settings, posterior per parameter, generations, predictive check."""
+    t = result.targets
+    gens = result.generations
+    lines = [
+        f"# {t.name}: calibration",
+        "",
+        t.description,
+        "",
+        f"- Scenario `{t.scenario}` under `{Path(t.policy).stem}`, scale {run_scale(t):g}, "
+        f"{t.days or 'the scenario'}'s days, {t.replications} run(s) per particle, seed "
+        f"{t.seed}.",
+        f"- ABC-SMC (pyabc {version('pyabc')}): {len(gens)} generations of "
+        f"{t.abc.population} particles, {int(gens['simulations'].sum())} simulated particles "
+        f"in all; distance: sum of |simulated - observed| / scale; tolerance: the median "
+        "distance of the previous generation.",
+        "",
+        "## Posterior",
+        "",
+        "| parameter | prior | mean | median | 90% credible interval | interval / prior range |",
+        "|---|---|--:|--:|---|--:|",
+    ]
+    lines += [
+        f"| `{r.parameter}` | {r.prior} [{_fmt(r.prior_low)}, {_fmt(r.prior_high)}] | "
+        f"{_fmt(r.mean)} | {_fmt(r.median)} | [{_fmt(r.q05)}, {_fmt(r.q95)}] | "
+        f"{r.ci_share_of_prior:.0%} |"
+        for r in result.summary.itertuples(index=False)
+    ]
+    lines += [
+        "",
+        "An interval covering most of its prior range means the observations do not identify "
+        "that parameter: a finding, not a failure.",
+        "",
+        "## Observed statistics",
+        "",
+        "| statistic | observed | model quantity | scale | source |",
+        "|---|--:|---|--:|---|",
+    ]
+    lines += [
+        f"| {o.name} | {o.value:g} | `{o.metric}` ({o.statistic}"
+        + (f", {Path(o.policy).stem} vs {Path(o.versus).stem}" if o.versus else "")
+        + f") | {o.scale:g} | {o.source} |"
+        for o in t.observed
+    ]
+    check = predictive_table(result)
+    lines += [
+        "",
+        f"## Posterior predictive check ({len(result.check)} fresh runs at posterior draws)",
+        "",
+        "| statistic | observed | predictive mean | 5-95% of runs | runs at or below observed |",
+        "|---|--:|--:|---|--:|",
+    ]
+    lines += [
+        f"| {r.statistic} | {r.observed:g} | {_fmt(r.predictive_mean)} | "
+        f"[{_fmt(r.q05)}, {_fmt(r.q95)}] | {r.share_at_or_below:.0%} |"
+        for r in check.itertuples(index=False)
+    ]
+    lines += [
+        "",
+        "## Generations",
+        "",
+        "| generation | tolerance | particles | simulations | acceptance rate |",
+        "|--:|--:|--:|--:|--:|",
+    ]
+    lines += [
+        f"| {int(g.generation)} | {_fmt(g.epsilon)} | {int(g.particles)} | "
+        f"{int(g.simulations)} | {g.acceptance_rate:.2f} |"
+        for g in gens.itertuples(index=False)
+    ]
+    lines += [
+        "",
+        "Figures: `posterior_marginals.png`, `posterior_pairs.png`, `predictive_check.png`. "
+        "Tables: `posterior.parquet` (particles and weights), `summary.csv`, "
+        "`generations.csv`, `predictive.parquet`; pyabc's database: `abc.db`.",
+    ]
+    return "\n".join(lines) + "\n"

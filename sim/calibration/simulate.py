@@ -1,0 +1,109 @@
+"""One particle's statistics: the runs a targets file asks for, at given parameter values.
+
+A particle's runs share their seeds (common random numbers between the policy in force
+and a reduction's before and after policies). The seeds are derived from the base seed and
+the parameter values, so the same values give the same statistics in any process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from sim.api import run
+from sim.calibration.targets import DERIVED, Observed, RunSet, Targets
+from sim.policing.policy import Policy, load_policy
+from sim.results import RunResult
+from sim.scenario import Scenario, load_scenario
+from sim.sweep.runs import replication_seeds
+
+
+def particle_seed(base: int, values: Mapping[str, float]) -> int:
+    """A run seed that depends on the base seed and on the values (names in sorted order)."""
+    digest = hashlib.sha256(struct.pack("<q", base))
+    for name in sorted(values):
+        digest.update(name.encode())
+        digest.update(struct.pack("<d", float(values[name])))
+    return int.from_bytes(digest.digest()[:4], "little")
+
+
+@functools.lru_cache(maxsize=16)
+def _scenario(source: str, scale: float | None) -> Scenario:
+    return load_scenario(source, {} if scale is None else {"scale": scale})
+
+
+@functools.lru_cache(maxsize=16)
+def _policy(source: str) -> Policy:
+    return load_policy(source)
+
+
+def run_scale(targets: Targets) -> float:
+    """The scale the runs use (the file's, else the scenario's own)."""
+    return _scenario(targets.scenario, targets.scale).scale
+
+
+def _value(result: RunResult, metric: str) -> float:
+    if metric in DERIVED:
+        return DERIVED[metric][1](result)
+    value = result.metrics[metric]
+    return math.nan if value is None else float(value)
+
+
+def simulate(targets: Targets, values: Mapping[str, Any], seed: int) -> dict[str, float]:
+    """The observed statistics as the model gives them at `values` (names: observed names)."""
+    scenario = _scenario(targets.scenario, targets.scale)
+    seeds = replication_seeds(seed, targets.replications)
+    needed: dict[RunSet, set[str]] = {}
+    for o in targets.observed:
+        for which in ("policy", "versus") if o.statistic == "reduction" else ("policy",):
+            needed.setdefault(targets.run_set(o, which), set()).add(o.metric)
+    measured: dict[tuple[RunSet, str], float] = {}
+    for run_set, metrics in needed.items():
+        per_run: dict[str, list[float]] = {m: [] for m in metrics}
+        for s in seeds:
+            result = run(
+                scenario,
+                _policy(run_set.policy),
+                seed=s,
+                days=run_set.days,
+                overrides=dict(values) | dict(run_set.fixed),
+                policy_source=run_set.policy,
+            )
+            for metric in metrics:
+                per_run[metric].append(_value(result, metric))
+        for metric, got in per_run.items():
+            array = np.asarray(got, dtype=float)
+            measured[run_set, metric] = (
+                float(array.mean()) if np.isfinite(array).all() else math.nan
+            )
+    return {o.name: _statistic(targets, o, measured, scenario.scale) for o in targets.observed}
+
+
+def _statistic(
+    targets: Targets, o: Observed, measured: dict[tuple[RunSet, str], float], scale: float
+) -> float:
+    value = measured[targets.run_set(o), o.metric]
+    if o.statistic == "full_city":
+        return value / scale
+    if o.statistic == "value":
+        return value
+    before = measured[targets.run_set(o, "versus"), o.metric]
+    return 1.0 - value / before if before else math.nan
+
+
+class Simulator:
+    """The model pyabc calls: parameter values in, the observed statistics out."""
+
+    def __init__(self, targets: Targets) -> None:
+        self.targets = targets
+
+    def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
+        """Run a particle's runs at its values, seeded by them."""
+        values = {name: float(parameter[name]) for name in self.targets.params}
+        return simulate(self.targets, values, particle_seed(self.targets.seed, values))

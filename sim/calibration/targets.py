@@ -1,0 +1,246 @@
+"""Targets files of `crowdsim calibrate`: what is fitted, to what, under which runs.
+
+A targets file names the scenario, the policy in force, scale, days and seed; the scenario
+parameters to fit, each with a prior; and the observed statistics, each with the model
+metric (or derived statistic) that stands for it, the observed value, its scale (the
+tolerance of the distance) and its source. Everything is checked before any run: an
+unknown parameter or metric, an empty range, a non-finite number or a prior the scenario
+schema refuses exits 2 naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sim.config import build, read_toml
+from sim.errors import ConfigError
+from sim.metrics import BY_NAME
+from sim.params import param
+from sim.policing.policy import load_policy
+from sim.results import RunResult
+from sim.scenario import load_scenario
+from sim.sweep.design import beside
+
+DISTRIBUTIONS = ("uniform", "loguniform", "normal")
+STATISTICS = ("full_city", "value", "reduction")
+
+
+def _reported_bus_thefts(result: RunResult) -> float:
+    incidents = result.incidents
+    return float((incidents["on_bus"] & incidents["occurred"] & incidents["reported"]).sum())
+
+
+DERIVED: dict[str, tuple[str, Callable[[RunResult], float]]] = {
+    "bus_thefts_reported": ("thefts on buses that the victim reported", _reported_bus_thefts),
+}
+"""Statistics read from a run's incident table, beside the metrics of sim/metrics.py."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A parameter's prior: uniform or log-uniform on [low, high], or a normal cut to them."""
+
+    distribution: str = param("uniform", choices=DISTRIBUTIONS, doc="the prior's family")
+    low: float | None = param(None, doc="lower bound (required: the range the prior covers)")
+    high: float | None = param(None, doc="upper bound (required)")
+    mean: float | None = param(None, doc="mean of a normal prior")
+    sd: float | None = param(None, low=0, doc="standard deviation of a normal prior")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One observed statistic and the model quantity that stands for it."""
+
+    name: str = param("", doc="what was observed, in words (required)")
+    metric: str = param("", doc="a run metric (sim/metrics.py) or a derived statistic (required)")
+    value: float | None = param(None, doc="the observed value (required)")
+    scale: float | None = param(None, low=0, doc="the distance's unit for this statistic (> 0)")
+    source: str = param("", doc="where the observed value comes from (required)")
+    why: str = param("", doc="why this metric stands for the observation")
+    statistic: str = param(
+        "full_city",
+        choices=STATISTICS,
+        doc="full_city: a count divided by the run's scale (the whole city's count); "
+        "value: the metric as it is; reduction: 1 - metric under `policy` / under `versus`",
+    )
+    policy: str = param("", doc="policy of its runs (default: the policy in force)")
+    versus: str = param("", doc="the before policy of a reduction")
+    set: dict[str, Any] = param(
+        None, doc="scenario fields held fixed in its runs (over the particle's values)"
+    )
+    days: int | None = param(None, low=1, high=60, doc="days of its runs (default: the file's)")
+
+
+@dataclass(frozen=True)
+class Abc:
+    """ABC-SMC settings (pyabc)."""
+
+    population: int = param(40, low=2, doc="accepted particles per generation")
+    generations: int = param(4, low=1, doc="at most this many generations")
+    max_simulations: int = param(1000, low=1, doc="stop after a generation past this many")
+    min_acceptance: float = param(
+        0.02, low=0, high=1, doc="stop when a generation's acceptance rate falls below this"
+    )
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A calibration: scenario, policy in force, runs, parameters with priors, observations."""
+
+    name: str = param("calibration", doc="calibration name")
+    description: str = param("", doc="one line")
+    scenario: str = param("small-town", doc="built-in scenario name or path")
+    policy: str = param("integrated", doc="the policy in force when the data were observed")
+    scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
+    days: int | None = param(None, low=1, high=60, doc="override the scenario's days")
+    seed: int = param(0, low=0, doc="base seed (particles' run seeds and the sampler's)")
+    replications: int = param(1, low=1, doc="runs per particle; the statistic is their mean")
+    params: dict[str, Prior] = param(None, doc="scenario field path -> prior")
+    observed: tuple[Observed, ...] = param((), doc="the observed statistics")
+    abc: Abc = param(Abc(), doc="ABC-SMC settings")
+    check_draws: int = param(
+        20, low=1, doc="posterior draws run on fresh seeds for the posterior predictive check"
+    )
+    source_file: str = field(default="", compare=False, metadata={"internal": True})
+
+    def runs(self) -> list[RunSet]:
+        """The distinct runs a particle needs, in a fixed order."""
+        seen: dict[RunSet, None] = {}
+        for o in self.observed:
+            for policy in (o.policy, o.versus) if o.statistic == "reduction" else (o.policy,):
+                seen[self._run_set(o, policy)] = None
+        return list(seen)
+
+    def run_set(self, observed: Observed, which: str = "policy") -> RunSet:
+        """The runs behind an observed statistic (`which`: its policy, or `versus`)."""
+        return self._run_set(observed, observed.versus if which == "versus" else observed.policy)
+
+    def _run_set(self, o: Observed, policy: str) -> RunSet:
+        return RunSet(policy, tuple(sorted((o.set or {}).items())), o.days or self.days)
+
+
+@dataclass(frozen=True)
+class RunSet:
+    """Runs of one policy with some scenario fields held fixed, for every particle."""
+
+    policy: str
+    fixed: tuple[tuple[str, Any], ...]
+    days: int | None
+
+
+def load_targets(path: str | Path) -> Targets:
+    """Read and check a targets file (ConfigError naming file and field if it is bad)."""
+    path = Path(path)
+    file = str(path)
+    targets = build(Targets, read_toml(path), file=file)
+    here = path.parent
+    targets = replace(
+        targets,
+        source_file=file,
+        policy=beside(here, targets.policy),
+        observed=tuple(
+            replace(
+                o,
+                policy=beside(here, o.policy or targets.policy),
+                versus=beside(here, o.versus) if o.versus else "",
+            )
+            for o in targets.observed
+        ),
+    )
+    if not targets.params:
+        raise ConfigError(file, "params", "name at least one scenario field to fit")
+    if not targets.observed:
+        raise ConfigError(file, "observed", "give at least one observed statistic")
+    base = _base_overrides(targets)
+    _load(file, "scenario", lambda: load_scenario(targets.scenario, base))
+    _load(file, "policy", lambda: load_policy(targets.policy))
+    for key, prior in targets.params.items():
+        _check_prior(targets, key, prior, base)
+    names = [o.name for o in targets.observed]
+    for i, o in enumerate(targets.observed):
+        _check_observed(targets, i, o, base)
+        if o.name in names[:i]:
+            raise ConfigError(file, f"observed[{i}].name", f"{o.name!r} is named twice")
+    return targets
+
+
+def _base_overrides(targets: Targets) -> dict[str, Any]:
+    base: dict[str, Any] = {}
+    if targets.scale is not None:
+        base["scale"] = targets.scale
+    if targets.days is not None:
+        base["days"] = targets.days
+    return base
+
+
+def _load(file: str, where: str, load: Callable[[], Any]) -> None:
+    try:
+        load()
+    except ConfigError as exc:
+        raise ConfigError(file, where, f"{exc.file}: {exc.field}: {exc.message}") from None
+
+
+def _check_prior(targets: Targets, key: str, prior: Prior, base: dict[str, Any]) -> None:
+    file, where = targets.source_file, f"params.{key}"
+    for bound in ("low", "high"):
+        if getattr(prior, bound) is None:
+            raise ConfigError(file, f"{where}.{bound}", "required field is missing")
+    if not prior.low < prior.high:
+        raise ConfigError(
+            file, where, f"empty range [{prior.low:g}, {prior.high:g}]: low must be below high"
+        )
+    if prior.distribution == "loguniform" and prior.low <= 0:
+        raise ConfigError(file, where, "a log-uniform prior needs low > 0")
+    if prior.distribution == "normal":
+        if prior.mean is None or prior.sd is None or prior.sd <= 0:
+            raise ConfigError(file, where, "a normal prior needs mean and sd > 0")
+    elif prior.mean is not None or prior.sd is not None:
+        raise ConfigError(
+            file, where, f"mean and sd belong to a normal prior, not {prior.distribution}"
+        )
+    for value in (prior.low, prior.high):
+        try:
+            load_scenario(targets.scenario, base | {key: value})
+        except ConfigError as exc:
+            raise ConfigError(file, where, f"{value!r}: {exc.field}: {exc.message}") from None
+
+
+def _check_observed(targets: Targets, i: int, o: Observed, base: dict[str, Any]) -> None:
+    file, where = targets.source_file, f"observed[{i}]"
+    for required in ("name", "metric", "value", "scale", "source"):
+        if getattr(o, required) in (None, ""):
+            raise ConfigError(file, f"{where}.{required}", "required field is missing")
+    if o.scale <= 0:
+        raise ConfigError(file, f"{where}.scale", "must be above 0 (it divides the distance)")
+    if o.metric not in BY_NAME and o.metric not in DERIVED:
+        known = ", ".join(sorted(DERIVED))
+        raise ConfigError(
+            file,
+            f"{where}.metric",
+            f"{o.metric!r} is neither a run metric (sim/metrics.py) nor a derived statistic "
+            f"({known})",
+        )
+    if (
+        o.statistic == "full_city"
+        and o.metric in BY_NAME
+        and not BY_NAME[o.metric].aggregation.startswith("count")
+    ):
+        raise ConfigError(
+            file,
+            f"{where}.statistic",
+            f"full_city divides a count by the scale; {o.metric} is not a count "
+            '(use statistic = "value")',
+        )
+    if o.statistic == "reduction":
+        if not o.versus:
+            raise ConfigError(file, f"{where}.versus", "a reduction needs the before policy")
+        _load(file, f"{where}.versus", lambda: load_policy(o.versus))
+    elif o.versus:
+        raise ConfigError(file, f"{where}.versus", "only a reduction compares two policies")
+    _load(file, f"{where}.policy", lambda: load_policy(o.policy))
+    fixed = dict(o.set or {})
+    days = {} if o.days is None else {"days": o.days}
+    _load(file, f"{where}.set", lambda: load_scenario(targets.scenario, base | fixed | days))

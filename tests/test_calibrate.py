@@ -1,0 +1,327 @@
+"""`crowdsim calibrate`: recovers a known truth, resumes after a kill, refuses bad targets,
+and carries the posterior into policy comparisons."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim.calibration import calibrate, load_targets
+from sim.calibration.posterior import load_posterior
+from sim.calibration.simulate import simulate
+from sim.cli import main
+from sim.sweep.analysis import posterior_effects
+from sim.sweep.compare import compare
+
+pytest.importorskip("pyabc")
+
+TRUTH = {"offenders.per_100k_visitors": 600.0, "victims.report_probability": 0.5}
+DATA_SEED = 424242
+
+TARGETS = """name = "toy"
+scenario = "small-town"
+policy = "none"
+days = 1
+seed = 3
+check_draws = 6
+
+[params."offenders.per_100k_visitors"]
+distribution = "loguniform"
+low = 100.0
+high = 3000.0
+
+[params."victims.report_probability"]
+low = 0.05
+high = 0.95
+
+[[observed]]
+name = "thefts"
+metric = "thefts_occurred"
+value = {thefts}
+scale = 5
+source = "simulated at the true values"
+
+[[observed]]
+name = "reported"
+metric = "thefts_reported"
+value = {reported}
+scale = 3
+source = "simulated at the true values"
+
+[abc]
+population = {population}
+generations = {generations}
+"""
+
+
+def targets_text(population: int = 30, generations: int = 4) -> str:
+    """The toy targets, observed values simulated at TRUTH on a seed no particle uses."""
+    shape = load_targets_from_text(
+        TARGETS.format(thefts=1, reported=1, population=2, generations=1)
+    )
+    data = simulate(shape, TRUTH, DATA_SEED)
+    return TARGETS.format(
+        thefts=data["thefts"],
+        reported=data["reported"],
+        population=population,
+        generations=generations,
+    )
+
+
+def load_targets_from_text(text: str):
+    import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.toml"
+        path.write_text(text)
+        return load_targets(path)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """One calibration of the toy targets (single worker: deterministic)."""
+    folder = tmp_path_factory.mktemp("calibration")
+    path = folder / "toy.toml"
+    path.write_text(targets_text())
+    return calibrate(path, folder / "out", progress=False), path
+
+
+def test_the_true_values_lie_inside_the_90_percent_credible_intervals(fitted):
+    result, _ = fitted
+    summary = result.summary.set_index("parameter")
+    for name, value in TRUTH.items():
+        assert summary.loc[name, "q05"] <= value <= summary.loc[name, "q95"], name
+    # the data do say something: the offenders' interval is well inside the prior range
+    assert summary.loc["offenders.per_100k_visitors", "ci_share_of_prior"] < 0.6
+    assert np.isclose(result.posterior["weight"].sum(), 1.0)
+
+
+def test_generations_narrow_the_tolerance_and_are_recorded(fitted):
+    result, _ = fitted
+    gens = result.generations
+    assert list(gens["generation"]) == [0, 1, 2, 3]
+    assert np.isinf(gens["epsilon"].iloc[0])  # generation 0 is the prior sample
+    assert (np.diff(gens["epsilon"].to_numpy()[1:]) < 0).all()
+    assert (gens["particles"] == 30).all()
+
+
+def test_outputs_and_manifest_are_written(fitted):
+    result, _ = fitted
+    out = result.files[0].parent
+    for name in (
+        "posterior.parquet",
+        "summary.csv",
+        "generations.csv",
+        "predictive.parquet",
+        "manifest.json",
+        "summary.md",
+        "posterior_marginals.png",
+        "posterior_pairs.png",
+        "predictive_check.png",
+        "abc.db",
+    ):
+        assert (out / name).is_file(), name
+    manifest = pd.read_json(out / "manifest.json", typ="series")
+    assert manifest["seed"] == 3
+    assert "pyabc" in manifest["versions"]
+    check = pd.read_parquet(out / "predictive.parquet")
+    assert len(check) == 6
+    assert {"thefts", "reported"} <= set(check.columns)
+    text = (out / "summary.md").read_text()
+    assert "90% credible interval" in text
+    assert "Posterior predictive check" in text
+
+
+def test_a_single_worker_calibration_is_reproducible(fitted, tmp_path):
+    result, path = fitted
+    again = calibrate(path, tmp_path / "again", progress=False)
+    pd.testing.assert_frame_equal(result.posterior, again.posterior)
+
+
+def _generations_stored(db: os.PathLike) -> int:
+    if not os.path.exists(db):
+        return 0
+    try:  # read-only: never create the file pyabc is about to create
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return con.execute("select count(*) from populations where t >= 0").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_killed_calibration_resumes_where_it_stopped(fitted, tmp_path):
+    result, path = fitted
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sim.cli", "calibrate", str(path), "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _generations_stored(out / "abc.db") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    stored = _generations_stored(out / "abc.db")
+    assert 2 <= stored < 4, "the kill should land mid-calibration"
+    resumed = calibrate(path, out, progress=False)
+    assert len(resumed.generations) == 4
+    # one worker: the resumed calibration is the uninterrupted one
+    pd.testing.assert_frame_equal(result.posterior, resumed.posterior)
+
+
+def test_another_targets_file_cannot_reuse_the_folder(fitted, tmp_path):
+    result, _ = fitted
+    other = tmp_path / "other.toml"
+    other.write_text(targets_text(population=10, generations=1))
+    out = result.files[0].parent
+    outcome = CliRunner().invoke(main, ["calibrate", str(other), "--out", str(out)])
+    assert outcome.exit_code == 2
+    assert "another targets file" in outcome.output
+
+
+BAD = [
+    (
+        '[params."offenders.no_such_field"]\nlow = 1.0\nhigh = 2.0\n',
+        "params.offenders.no_such_field",
+    ),
+    (
+        '[params."victims.report_probability"]\nlow = 0.9\nhigh = 0.1\n',
+        "params.victims.report_probability",
+    ),
+    (
+        '[params."victims.report_probability"]\nlow = nan\nhigh = 0.5\n',
+        "params.victims.report_probability.low",
+    ),
+    (
+        '[params."victims.report_probability"]\nlow = 0.1\nhigh = 1.5\n',
+        "params.victims.report_probability",
+    ),
+    (
+        '[params."victims.report_probability"]\nhigh = 0.5\n',
+        "params.victims.report_probability.low",
+    ),
+    (
+        '[params."offenders.per_100k_visitors"]\ndistribution = "loguniform"\n'
+        "low = 0.0\nhigh = 5.0\n",
+        "params.offenders.per_100k_visitors",
+    ),
+    (
+        '[params."offenders.per_100k_visitors"]\ndistribution = "normal"\nlow = 1.0\nhigh = 5.0\n',
+        "params.offenders.per_100k_visitors",
+    ),
+    (
+        '[params."offenders.per_100k_visitors"]\ndistribution = "beta"\nlow = 1.0\nhigh = 5.0\n',
+        "params.offenders.per_100k_visitors.distribution",
+    ),
+]
+GOOD_PARAM = '[params."offenders.per_100k_visitors"]\nlow = 100.0\nhigh = 900.0\n'
+GOOD_OBSERVED = (
+    '[[observed]]\nname = "thefts"\nmetric = "thefts_occurred"\nvalue = 10\nscale = 2\n'
+    'source = "test"\n'
+)
+BAD_OBSERVED = [
+    (GOOD_OBSERVED.replace("thefts_occurred", "thefts_imagined"), "observed[0].metric"),
+    (GOOD_OBSERVED.replace("scale = 2", "scale = 0"), "observed[0].scale"),
+    (GOOD_OBSERVED.replace("value = 10", "value = inf"), "observed[0].value"),
+    (GOOD_OBSERVED.replace('source = "test"\n', ""), "observed[0].source"),
+    (GOOD_OBSERVED + 'statistic = "reduction"\n', "observed[0].versus"),
+    (GOOD_OBSERVED + 'versus = "grid"\n', "observed[0].versus"),
+    (GOOD_OBSERVED + 'statistic = "reduction"\nversus = "no-such-policy"\n', "observed[0].versus"),
+    (GOOD_OBSERVED.replace("thefts_occurred", "police_visibility"), "observed[0].statistic"),
+    (GOOD_OBSERVED + 'set = { "offenders.active_share" = 7.0 }\n', "observed[0].set"),
+    (GOOD_OBSERVED + GOOD_OBSERVED, "observed[1].name"),
+    ("", "observed"),
+]
+HEAD = 'name = "bad"\nscenario = "small-town"\npolicy = "none"\ndays = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [(p + GOOD_OBSERVED, f) for p, f in BAD] + [(GOOD_PARAM + o, f) for o, f in BAD_OBSERVED],
+)
+def test_bad_targets_exit_2_naming_file_and_field_and_write_nothing(tmp_path, body, field):
+    path = tmp_path / "bad.toml"
+    path.write_text(HEAD + body)
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(out)])
+    assert outcome.exit_code == 2, outcome.output
+    assert str(path) in outcome.output
+    assert field in outcome.output
+    assert "Traceback" not in outcome.output
+    assert not out.exists()
+
+
+def test_compare_under_the_posterior_runs_each_policy_under_each_draw(fitted, tmp_path):
+    result, _ = fitted
+    folder = result.files[0].parent
+    comparison = compare(
+        "small-town",
+        ["integrated"],
+        baseline="none",
+        replications=2,
+        draws=3,
+        posterior=folder,
+        out=tmp_path / "cmp",
+    )
+    rows = comparison.rows
+    assert len(rows) == 2 * 3 * 2
+    # every run of a draw has that draw's values; the draws differ
+    drawn = comparison.draws
+    assert len(drawn) == 3
+    assert drawn.columns.tolist() == list(TRUTH)
+    # common random numbers within a draw: the same visitors under both policies
+    by = rows.groupby(["f:draw", "replication"])["visitors"].nunique()
+    assert (by == 1).all()
+    post = comparison.posterior_effects
+    rate = post[post["metric"] == "theft_rate_per_1000_visitors"].iloc[0]
+    assert rate["draws"] == 3
+    assert rate["runs"] == 6
+    assert rate["pi_low"] < rate["difference"] < rate["pi_high"]
+    assert np.isclose(rate["parameter_share"] + rate["run_to_run_share"], 1.0)
+    text = (tmp_path / "cmp" / "summary.md").read_text()
+    assert "from parameter uncertainty" in text
+    assert (tmp_path / "cmp" / "posterior_effects.csv").is_file()
+
+
+def test_compare_refuses_a_posterior_of_another_scenario_or_no_posterior(fitted, tmp_path):
+    result, _ = fitted
+    folder = result.files[0].parent
+    other = CliRunner().invoke(
+        main, ["compare", "--scenario", "leshan-mayday", "--posterior", str(folder)]
+    )
+    assert other.exit_code == 2
+    assert "small-town" in other.output
+    missing = CliRunner().invoke(
+        main, ["compare", "--scenario", "small-town", "--posterior", str(tmp_path / "nothing")]
+    )
+    assert missing.exit_code == 2
+    assert "--posterior" in missing.output
+    assert load_posterior(folder).names == tuple(TRUTH)
+
+
+def test_posterior_effects_split_variance_between_parameters_and_runs():
+    rng = np.random.default_rng(0)
+    records = []
+    for draw in range(8):
+        shift = 10.0 * draw  # the effect depends strongly on the parameters
+        for rep in range(4):
+            replication = draw * 4 + rep
+            noise = rng.normal(0, 0.1)
+            records.append({"label": "base", "f:draw": draw, "replication": replication, "m": 0.0})
+            records.append(
+                {"label": "policy", "f:draw": draw, "replication": replication, "m": shift + noise}
+            )
+    rows = pd.DataFrame(records)
+    parameters = posterior_effects(rows, ["m"], "base").iloc[0]
+    assert parameters["parameter_share"] > 0.99
+    rows.loc[rows["label"] == "policy", "m"] = rng.normal(0, 1.0, 32)  # now only run noise
+    runs = posterior_effects(rows, ["m"], "base").iloc[0]
+    assert runs["run_to_run_share"] > 0.6
+    assert runs["pi_low"] < 0 < runs["pi_high"]
