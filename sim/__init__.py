@@ -3,12 +3,14 @@
 from importlib.metadata import version
 
 from sim.api import run
+from sim.calibration import calibrate
 from sim.errors import ConfigError
 from sim.model import CrowdPolicingModel
 from sim.optimiser import optimise
 from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
+from sim.sweep.compare import compare
 
 __version__ = version("crowdsim")
 
@@ -19,6 +21,8 @@ __all__ = [
     "RunResult",
     "Scenario",
     "__version__",
+    "calibrate",
+    "compare",
     "load_policy",
     "load_scenario",
     "optimise",

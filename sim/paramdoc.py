@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
+from sim.calibration.targets import Observed, Prior, Targets
 from sim.city.assign import PlaceAssignment
 from sim.city.generate import GeneratedCitySpec
 from sim.config import to_raw
@@ -98,7 +99,7 @@ def parameter_table() -> str:
 
 
 def config_reference() -> str:
-    """Markdown: every field of scenario, policy and experiment files, by dotted path."""
+    """Markdown: every field of scenario, policy, experiment, space and targets files."""
     out = [REF_START]
     for title, cls, prefix in (
         ("Scenario file", Scenario, ""),
@@ -111,6 +112,9 @@ def config_reference() -> str:
         ("Optimise space file", OptimiseSpace, ""),
         ("[params] (each path)", Parameter, "params.<path>."),
         ("[[objectives]] (each)", Objective, "objectives[]."),
+        ("Calibration targets file", Targets, ""),
+        ("[params] (each path)", Prior, "params.<path>."),
+        ("[[observed]] (each)", Observed, "observed[]."),
     ):
         out += [
             "",

@@ -253,8 +253,9 @@ def generations_table(history: Any) -> pd.DataFrame:
     particles = history.get_nr_particles_per_population()
     pops["particles"] = [int(particles.loc[t]) for t in pops["t"]]
     pops["acceptance_rate"] = pops["particles"] / pops["samples"]
-    return pops[["t", "epsilon", "particles", "samples", "acceptance_rate"]].rename(
-        columns={"t": "generation", "samples": "simulations"}
+    columns = ["t", "epsilon", "particles", "samples", "acceptance_rate", "wall_time"]
+    return pops[columns].rename(
+        columns={"t": "generation", "samples": "simulations", "wall_time": "wall_s"}
     )
 
 
@@ -311,14 +312,15 @@ def predictive_check(
         (targets, values, particle_seed(targets.seed + CHECK_SEED_OFFSET + i, values))
         for i, values in enumerate(draws.to_dict("records"))
     ]
-    statistics = map_(_simulate_job, jobs)
+    statistics = map_(simulate_job, jobs)
     frame = pd.concat([draws, pd.DataFrame(statistics)], axis=1)
     frame.insert(0, "draw", range(len(frame)))
     write_table(frame, path)
     return frame
 
 
-def _simulate_job(job: tuple[Targets, dict[str, float], int]) -> dict[str, float]:
+def simulate_job(job: tuple[Targets, dict[str, float], int]) -> dict[str, float]:
+    """`simulate` on one (targets, values, seed) tuple, for an executor's map."""
     return simulate(*job)
 
 

@@ -44,6 +44,11 @@ def write_outputs(result: Calibration, out: Path, history: Any) -> list[Path]:
         "model_version": model_version(),
         "versions": {p: version(p) for p in ("crowdsim", "pyabc", "numpy", "scipy", "mesa")},
         "started": history.get_abc().start_time.isoformat(timespec="seconds"),
+        "fit_wall_s": float(result.generations["wall_s"].sum()),
+        "simulations": int(result.generations["simulations"].sum()),
+        "simulations_per_s": float(
+            result.generations["simulations"].sum() / result.generations["wall_s"].sum()
+        ),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     atomic_write(files[4], lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
@@ -153,12 +158,12 @@ def summary(result: Calibration) -> str:
         "",
         "## Generations",
         "",
-        "| generation | tolerance | particles | simulations | acceptance rate |",
-        "|--:|--:|--:|--:|--:|",
+        "| generation | tolerance | particles | simulations | acceptance rate | wall time (s) |",
+        "|--:|--:|--:|--:|--:|--:|",
     ]
     lines += [
         f"| {int(g.generation)} | {_fmt(g.epsilon)} | {int(g.particles)} | "
-        f"{int(g.simulations)} | {g.acceptance_rate:.2f} |"
+        f"{int(g.simulations)} | {g.acceptance_rate:.2f} | {g.wall_s:.0f} |"
         for g in gens.itertuples(index=False)
     ]
     lines += [

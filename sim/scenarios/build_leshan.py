@@ -2,7 +2,7 @@
 
 Run `python -m sim.scenarios.build_leshan` to regenerate `leshan-mayday.graphml`. The
 street layout is synthetic (seeded), but its counts follow the case brief
-(`shared/leshan-mayday-2024.md`): 85 key places (scenic areas, food streets, commercial
+(`docs/case-facts.md`): 85 key places (scenic areas, food streets, commercial
 plazas, the high-speed rail station and bus terminals, piers), 17 grid cells for the 17
 rapid-response car teams, 342 mandatory patrol points, 14 checkpoints on the ring roads,
 10 bus lines, and a patrol centre with four specialist-team bases ("1+4+N").
