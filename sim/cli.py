@@ -19,8 +19,9 @@ from sim import regress as regression
 from sim.api import run as run_model
 from sim.calibration import calibrate as run_calibration
 from sim.calibration import load_targets
-from sim.config import parse_assignment, read_toml
+from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
+from sim.folder import claim
 from sim.optimiser import load_space
 from sim.optimiser import optimise as run_optimise
 from sim.output import write_run
@@ -70,6 +71,12 @@ scheduler_option = click.option(
     default=None,
     metavar="ADDRESS",
     help="Join an existing dask cluster, e.g. tcp://host:8786 (implies dask).",
+)
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into an --out folder that holds results of other settings or another model "
+    "version, or whose lock is held.",
 )
 scale_option = click.option(
     "--scale", type=float, default=None, help="Scale visitor and offender numbers (0.1 = a tenth)."
@@ -142,6 +149,7 @@ def main() -> None:
     default=None,
     help="Write metrics, tables (parquet) and figures (PNG, SVG) here.",
 )
+@force_option
 @reports_bad_input
 def run(
     scenario: str,
@@ -152,21 +160,25 @@ def run(
     assignments: tuple[str, ...],
     as_json: bool,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Run one simulation and print its metrics."""
     scenario_set, policy_set = split_overrides(assignments)
-    result = run_model(
-        scenario,
-        load_policy(policy, policy_set),
-        seed=seed,
-        days=days,
-        scale=scale,
-        overrides=scenario_set,
-        policy_source=policy,
-    )
+    sizes = {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
+    resolved = load_scenario(scenario, scenario_set | sizes)
+    loaded = load_policy(policy, policy_set)
+    result = run_model(resolved, loaded, seed=seed, policy_source=policy)
     if out is not None:
-        write_run(result, out)
-        run_figures(result, out, Path(policy).stem, f"{scenario} under {policy}, seed {seed}")
+        settings = {
+            "scenario": to_raw(resolved),
+            "policy": to_raw(loaded),
+            "seed": seed,
+            "scenario_source": scenario,
+            "policy_source": policy,
+        }
+        with claim(out, command="run", settings=settings, force=force):
+            write_run(result, out)
+            run_figures(result, out, Path(policy).stem, f"{scenario} under {policy}, seed {seed}")
     if as_json:
         click.echo(json.dumps(json_safe(result.metrics)))
         return
@@ -227,6 +239,7 @@ def run(
     show_default=True,
     help="Posterior parameter sets (with --posterior); --replications seeds under each.",
 )
+@force_option
 @reports_bad_input
 def compare_policies(
     scenario: str,
@@ -241,6 +254,7 @@ def compare_policies(
     out: Path | None,
     posterior: Path | None,
     draws: int,
+    force: bool,
 ) -> None:
     """Run every policy with the same seeds and compare them against a baseline."""
     names = [p.strip() for p in policies.split(",") if p.strip()]
@@ -257,6 +271,7 @@ def compare_policies(
         out=out,
         posterior=posterior,
         draws=draws,
+        force=force,
     )
     under = (
         f" under each of {draws} posterior draws (intervals over draws)"
@@ -303,6 +318,7 @@ def compare_policies(
     help="Results folder (default: results/<experiment name>).",
 )
 @click.option("--status", "only_status", is_flag=True, help="Only show done / missing runs.")
+@force_option
 @reports_bad_input
 def sweep(
     experiment_file: Path,
@@ -314,6 +330,7 @@ def sweep(
     scale: float | None,
     out: Path | None,
     only_status: bool,
+    force: bool,
 ) -> None:
     """Run an experiment's design; re-running resumes where it stopped."""
     experiment = load_experiment(experiment_file, scale=scale)
@@ -330,10 +347,16 @@ def sweep(
             scheduler=scheduler,
             shard_text=shard_text,
             batch_size=batch_size,
+            force=force,
         )
     click.echo(
         f"{experiment.name}: {report.done}/{report.total} runs done, "
         f"{report.missing} missing"
+        + (
+            f" ({report.damaged} of them damaged files, run again on resume)"
+            if report.damaged
+            else ""
+        )
         + (f", {report.ran_now} run now" if report.ran_now else "")
         + f" ({folder})"
     )
@@ -481,6 +504,7 @@ def regress(
 @workers_option
 @executor_option
 @scheduler_option
+@force_option
 @reports_bad_input
 def optimise(
     space_file: Path,
@@ -489,6 +513,7 @@ def optimise(
     workers: int,
     executor: str | None,
     scheduler: str | None,
+    force: bool,
 ) -> None:
     """Search the deployment space for the best policy within a budget (Optuna)."""
     executor = executor_for(executor, scheduler)
@@ -501,6 +526,7 @@ def optimise(
         workers=workers,
         executor=executor,
         scheduler=scheduler,
+        force=force,
     )
     first = result.reevaluation[result.reevaluation["metric"] == space.objectives[0].metric]
     click.echo(
@@ -537,6 +563,7 @@ def optimise(
 @workers_option
 @executor_option
 @scheduler_option
+@force_option
 @reports_bad_input
 def calibrate(
     targets_file: Path,
@@ -544,13 +571,14 @@ def calibrate(
     workers: int,
     executor: str | None,
     scheduler: str | None,
+    force: bool,
 ) -> None:
     """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
     executor = executor_for(executor, scheduler)
     targets = load_targets(targets_file)
     folder = out or Path("results") / targets.name
     result = run_calibration(
-        targets, folder, workers=workers, executor=executor, scheduler=scheduler
+        targets, folder, workers=workers, executor=executor, scheduler=scheduler, force=force
     )
     shown = result.summary[["parameter", "mean", "median", "q05", "q95", "ci_share_of_prior"]]
     click.echo(shown.to_markdown(index=False, floatfmt=".3g"))
@@ -604,6 +632,7 @@ def calibrate(
     is_flag=True,
     help="Also rewrite docs/validation.md and its figures (documented settings only).",
 )
+@force_option
 @reports_bad_input
 def validate_model(
     plan_file: Path,
@@ -614,6 +643,7 @@ def validate_model(
     days: int | None,
     only: tuple[str, ...],
     update_docs: bool,
+    force: bool,
 ) -> None:
     """Measure the stylised facts and judge each by its rule (results/validation/)."""
     plan = load_plan(plan_file)
@@ -626,8 +656,14 @@ def validate_model(
     check_keys(plan, only)
     if update_docs:
         require_documented(plan, settings, only)
-    outcomes = run_validation(plan, out, settings, workers=workers, only=only)
-    files = write_outputs(outcomes, out, plan, settings)
+    with claim(
+        out,
+        command="validate-model",
+        settings={"plan": to_raw(plan), "settings": vars(settings)},
+        force=force,
+    ):
+        outcomes = run_validation(plan, out, settings, workers=workers, only=only)
+        files = write_outputs(outcomes, out, plan, settings)
     for outcome in outcomes:
         click.echo(f"{outcome.verdict.verdict:>13}  {outcome.fact.title}")
     counts = tally(outcomes)

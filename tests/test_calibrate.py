@@ -183,7 +183,7 @@ def test_another_targets_file_cannot_reuse_the_folder(fitted, tmp_path):
     out = result.files[0].parent
     outcome = CliRunner().invoke(main, ["calibrate", str(other), "--out", str(out)])
     assert outcome.exit_code == 2
-    assert "another targets file" in outcome.output
+    assert "other settings" in outcome.output
 
 
 BAD = [

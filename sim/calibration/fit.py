@@ -10,8 +10,6 @@ posterior is then the same in distribution only (docs/calibration.md).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import sqlite3
@@ -29,11 +27,12 @@ from sim.calibration.simulate import Simulator, particle_seed, simulate
 from sim.calibration.targets import Prior, Targets, load_targets
 from sim.config import to_raw
 from sim.errors import ConfigError
-from sim.output import atomic_write, write_table
+from sim.folder import claim
+from sim.output import write_table
 from sim.sweep.executors import EXECUTORS, choose, dask_client, mapper
 
 DATABASE = "abc.db"
-STAMP = "targets.json"
+PREDICTIVE = "predictive.parquet"
 CHECK_SEED_OFFSET = 7_000_003
 """Posterior predictive runs use seeds spawned from seed + this, never a particle's."""
 
@@ -80,29 +79,6 @@ def _rv(pyabc: Any, p: Prior) -> Any:
     return pyabc.RV("truncnorm", a, b, p.mean, p.sd)
 
 
-def _fingerprint(targets: Targets) -> str:
-    return hashlib.sha256(
-        json.dumps(to_raw(targets), sort_keys=True, default=str).encode()
-    ).hexdigest()[:16]
-
-
-def _claim(out: Path, targets: Targets) -> None:
-    """Mark `out` as this targets file's; refuse a folder holding another calibration."""
-    stamp = out / STAMP
-    mine = {"targets": targets.source_file, "fingerprint": _fingerprint(targets)}
-    if stamp.exists():
-        theirs = json.loads(stamp.read_text())
-        if theirs.get("fingerprint") != mine["fingerprint"]:
-            raise ConfigError(
-                "--out",
-                str(out),
-                f"holds a calibration of another targets file ({theirs.get('targets')}); "
-                "choose another --out",
-            )
-    else:
-        atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(mine, indent=2)))
-
-
 def _generation_seed(seed: int, t: int) -> int:
     return int(np.random.SeedSequence([seed, t]).generate_state(1)[0])
 
@@ -122,7 +98,6 @@ def fit(
     uninterrupted run and a killed-and-resumed one take the same path.
     """
     pyabc = _pyabc()
-    _claim(out, targets)
     executor = choose(executor, workers, scheduler)
     if executor not in EXECUTORS:
         raise ConfigError(
@@ -301,7 +276,7 @@ def predictive_check(
     targets: Targets, posterior: pd.DataFrame, out: Path, map_: Any
 ) -> pd.DataFrame:
     """Statistics of fresh runs at posterior draws (stored, so a rerun reuses them)."""
-    path = out / "predictive.parquet"
+    path = out / PREDICTIVE
     names = list(targets.params)
     draws = draw(posterior, names, targets.check_draws, targets.seed + CHECK_SEED_OFFSET)
     if path.exists():
@@ -332,6 +307,7 @@ def calibrate(
     executor: str | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Calibration:
     """Fit (or resume), run the posterior predictive check, and write the outputs to `out`."""
     from sim.calibration.report import write_outputs  # noqa: PLC0415 - figures only here
@@ -339,15 +315,18 @@ def calibrate(
     if not isinstance(targets, Targets):
         targets = load_targets(targets)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    history = fit(
-        targets, out, workers=workers, executor=executor, scheduler=scheduler, progress=progress
-    )
-    posterior = posterior_table(history, targets)
-    with mapper(choose(executor, workers, scheduler), workers, scheduler) as map_:
-        check = predictive_check(targets, posterior, out, map_)
-    result = Calibration(
-        targets, posterior, summary_table(posterior, targets), generations_table(history), check
-    )
-    result.files = write_outputs(result, out, history)
+    with claim(out, command="calibrate", settings=to_raw(targets), force=force) as record:
+        if record["replaces"]:  # forced over another calibration: start afresh, never mix
+            for stale in (DATABASE, PREDICTIVE):
+                (out / stale).unlink(missing_ok=True)
+        history = fit(
+            targets, out, workers=workers, executor=executor, scheduler=scheduler, progress=progress
+        )
+        posterior = posterior_table(history, targets)
+        with mapper(choose(executor, workers, scheduler), workers, scheduler) as map_:
+            check = predictive_check(targets, posterior, out, map_)
+        result = Calibration(
+            targets, posterior, summary_table(posterior, targets), generations_table(history), check
+        )
+        result.files = write_outputs(result, out, history, record)
     return result

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -15,12 +13,13 @@ from sim.calibration.fit import CHECK_SEED_OFFSET, Calibration
 from sim.calibration.simulate import run_scale
 from sim.config import to_raw
 from sim.output import atomic_write, write_table
-from sim.sweep.runs import model_version
 from sim.viz.figures import posterior_marginals, posterior_pairs, predictive_check
 
 
-def write_outputs(result: Calibration, out: Path, history: Any) -> list[Path]:
-    """Every output file of a calibration; each lands whole or not at all."""
+def write_outputs(
+    result: Calibration, out: Path, history: Any, record: dict[str, Any]
+) -> list[Path]:
+    """Every output file of a calibration (each whole or not at all), and the manifest's details."""
     targets = result.targets
     files = [
         out / "posterior.parquet",
@@ -33,25 +32,21 @@ def write_outputs(result: Calibration, out: Path, history: Any) -> list[Path]:
     write_table(result.posterior, files[0])
     atomic_write(files[1], lambda tmp: result.summary.to_csv(tmp, index=False))
     atomic_write(files[2], lambda tmp: result.generations.to_csv(tmp, index=False))
-    manifest = {
-        "command": "crowdsim calibrate",
-        "targets_file": targets.source_file,
-        "targets": to_raw(targets),
-        "scale": run_scale(targets),
-        "seed": targets.seed,
-        "predictive_check_seed": targets.seed + CHECK_SEED_OFFSET,
-        "database": "abc.db (pyabc History, run id 1)",
-        "model_version": model_version(),
-        "versions": {p: version(p) for p in ("crowdsim", "pyabc", "numpy", "scipy", "mesa")},
-        "started": history.get_abc().start_time.isoformat(timespec="seconds"),
-        "fit_wall_s": float(result.generations["wall_s"].sum()),
-        "simulations": int(result.generations["simulations"].sum()),
-        "simulations_per_s": float(
+    record.update(
+        targets_file=targets.source_file,
+        targets=to_raw(targets),
+        scale=run_scale(targets),
+        seed=targets.seed,
+        predictive_check_seed=targets.seed + CHECK_SEED_OFFSET,
+        database="abc.db (pyabc History, run id 1)",
+        pyabc=version("pyabc"),
+        abc_started=history.get_abc().start_time.isoformat(timespec="seconds"),
+        fit_wall_s=float(result.generations["wall_s"].sum()),
+        simulations=int(result.generations["simulations"].sum()),
+        simulations_per_s=float(
             result.generations["simulations"].sum() / result.generations["wall_s"].sum()
         ),
-        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    atomic_write(files[4], lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
+    )
     priors = {k: (p.low, p.high, p.distribution) for k, p in targets.params.items()}
     n = len(result.posterior)
     caption = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,13 @@ from sim.optimiser.space import usage
 from sim.optimiser.study import REFERENCE_ON_SEARCH, Optimisation, fresh_seeds, search_seeds
 from sim.output import atomic_write, write_table
 from sim.scenario import load_scenario
-from sim.sweep.runs import model_version
 from sim.viz.figures import city_map, optimisation_history, pareto_front
 
 
-def write_outputs(result: Optimisation, out: Path, fresh: pd.DataFrame, study: Any) -> list[Path]:
-    """Every output file of a study; each lands whole or not at all."""
+def write_outputs(
+    result: Optimisation, out: Path, fresh: pd.DataFrame, study: Any, record: dict[str, Any]
+) -> list[Path]:
+    """Every output file of a study (each lands whole or not at all); adds to the manifest."""
     space = result.space
     files = [
         out / "trials.parquet",
@@ -38,17 +38,12 @@ def write_outputs(result: Optimisation, out: Path, fresh: pd.DataFrame, study: A
     raw["name"] = f"{space.name}-best"
     raw["description"] = f"best of {len(result.trials)} candidates of {space.name}"
     atomic_write(files[2], lambda tmp: tmp.write_text(tomli_w.dumps(raw)))
-    manifest = {
-        "command": "crowdsim optimise",
-        "space_file": space.source_file,
-        "space": to_raw(space),
-        "search_seeds": search_seeds(space),
-        "fresh_seeds": fresh_seeds(space),
-        "model_version": model_version(),
-        "optuna": version("optuna"),
-        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    atomic_write(files[3], lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str)))
+    record.update(
+        space_file=space.source_file,
+        search_seeds=search_seeds(space),
+        fresh_seeds=fresh_seeds(space),
+        optuna=version("optuna"),
+    )
     files += _figures(result, out, fresh)
     atomic_write(files[4], lambda tmp: tmp.write_text(summary(result, study, fresh)))
     return files

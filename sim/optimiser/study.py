@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.folder import claim
 from sim.optimiser.space import Space, load_space, policy_with, usage, violations
 from sim.policing.policy import Policy, load_policy
 from sim.sweep.analysis import mean_ci, paired_effects
@@ -341,14 +342,38 @@ def optimise(
     executor: str | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Optimisation:
     """Search, re-evaluate on fresh seeds, and write the study's outputs to `out`."""
-    from sim.optimiser.report import write_outputs  # noqa: PLC0415 - figures only here
-
     if not isinstance(space, Space):
         space = load_space(space)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with claim(out, command="optimise", settings=to_raw(space), force=force) as record:
+        return _optimise(
+            space,
+            out,
+            record,
+            trials=trials,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+        )
+
+
+def _optimise(
+    space: Space,
+    out: Path,
+    record: dict[str, Any],
+    *,
+    trials: int | None,
+    workers: int,
+    executor: str | None,
+    scheduler: str | None,
+    progress: bool | None,
+) -> Optimisation:
+    from sim.optimiser.report import write_outputs  # noqa: PLC0415 - figures only here
+
     study = search(
         space,
         out,
@@ -370,5 +395,5 @@ def optimise(
     overrides = dict(trial.params)
     best = policy_with(to_raw(load_policy(space.policy)), overrides, space.source_file)
     result = Optimisation(space, table, reevaluation, best, overrides, bool(pick["holds"]))
-    result.files = write_outputs(result, out, fresh, study)
+    result.files = write_outputs(result, out, fresh, study, record)
     return result

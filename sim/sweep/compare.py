@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.posterior import load_posterior
+from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.folder import claim
 from sim.metrics import BY_NAME
 from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
@@ -123,6 +125,7 @@ def compare(
     progress: bool | None = None,
     posterior: str | Path | None = None,
     draws: int = 10,
+    force: bool = False,
 ) -> Comparison:
     """Run (or resume) the comparison and write its tables and figures to `out`.
 
@@ -156,6 +159,59 @@ def compare(
     )
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
+    if out is None:
+        return _compared(
+            specs,
+            None,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            baseline=baseline,
+            drawn=drawn,
+        )
+    settings = {
+        "scenario": scenario,
+        "policies": policies,
+        "baseline": baseline,
+        "replications": replications,
+        "seed": seed,
+        "days": days,
+        "scale": scale,
+        "budget": budget,
+        "posterior": None if posterior is None else str(posterior),
+        "draws": None if drawn is None else draws,
+    }
+    with claim(Path(out), command="compare", settings=settings, force=force) as record:
+        record.update(
+            seeds=sorted({s.seed for s in specs}),
+            runs=len(specs),
+            resolved_scenario=to_raw(load_scenario(scenario, _sizes(days, scale))),
+            resolved_policies={name: to_raw(load_policy(name)) for name in policies},
+        )
+        comparison = _compared(
+            specs,
+            Path(out),
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            baseline=baseline,
+            drawn=drawn,
+        )
+        comparison.files = _write(Path(out), scenario, comparison)
+    return comparison
+
+
+def _compared(
+    specs: list[RunSpec],
+    out: Path | None,
+    *,
+    executor: str,
+    workers: int,
+    progress: bool | None,
+    baseline: str,
+    drawn: pd.DataFrame | None,
+) -> Comparison:
+    """Run (or load) the specs and summarise them against the baseline."""
     rows = _run(specs, out, executor, workers, progress)
     units = rows if drawn is None else _draw_means(rows)
     pair_on = "replication" if drawn is None else "f:draw"
@@ -163,7 +219,7 @@ def compare(
     paired = paired_effects(units, list(COMPARED), baseline, pair_on=pair_on)
     best, tests = separation(units, RATE, pair_on=pair_on)
     separated = bool(tests) and all(t["separated"] for t in tests)
-    comparison = Comparison(
+    return Comparison(
         rows,
         summary,
         paired,
@@ -175,9 +231,10 @@ def compare(
         posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None,
         drawn,
     )
-    if out:
-        comparison.files = _write(out, scenario, comparison)
-    return comparison
+
+
+def _sizes(days: int | None, scale: float | None) -> dict[str, Any]:
+    return {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
 
 
 def _draw_means(rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Results on disk: one parquet file per run, written atomically.
 
-A restarted sweep skips runs already there; `consolidate` writes one table for the whole
-experiment.
+A restarted sweep skips runs already there; a run file that cannot be read (truncated or
+corrupted on disk) does not count as done, so it is run again. `consolidate` writes one
+table for the whole experiment.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
+from pyarrow import ArrowException
 
 from sim.output import atomic_write, write_table
 
@@ -28,10 +31,15 @@ class ResultStore:
         return self.runs / f"{key}.parquet"
 
     def done(self) -> set[str]:
-        """Content keys of the runs already on disk."""
-        if not self.runs.exists():
-            return set()
-        return {p.stem for p in self.runs.glob("*.parquet")}
+        """Content keys of the runs on disk whose file reads (its parquet footer checks out)."""
+        return {p.stem for p in self._files() if _readable(p)}
+
+    def damaged(self) -> list[Path]:
+        """Run files on disk that cannot be read; the runs are done again on resume."""
+        return [p for p in self._files() if not _readable(p)]
+
+    def _files(self) -> list[Path]:
+        return sorted(self.runs.glob("*.parquet")) if self.runs.exists() else []
 
     def save(self, row: dict[str, Any]) -> None:
         """Write one run's row (temp file + rename: a killed sweep leaves no half file)."""
@@ -53,6 +61,13 @@ class ResultStore:
         write_table(table, out)
         write_flat(table, out.with_suffix(".csv"))
         return out
+
+
+def _readable(path: Path) -> bool:
+    try:
+        return pq.read_metadata(path).num_rows == 1
+    except (ArrowException, OSError):
+        return False
 
 
 PER_RUN_LISTS = ("place_", "hourly_", "police_layout")

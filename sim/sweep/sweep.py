@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config import to_raw
+from sim.folder import LOCK, claim
 from sim.output import atomic_write, write_table
 from sim.sweep.design import Experiment, design, shard
 from sim.sweep.executors import choose, run_all
@@ -28,6 +29,8 @@ class SweepStatus:
     done: int
     ran_now: int
     consolidated: Path | None
+    damaged: int = 0
+    """Run files that could not be read (run again on resume)."""
 
     @property
     def missing(self) -> int:
@@ -65,33 +68,49 @@ def run_sweep(
     shard_text: str | None = None,
     batch_size: int = 1,
     progress: bool | None = None,
+    force: bool = False,
 ) -> SweepStatus:
-    """Run the runs of this shard that are not on disk yet; consolidate when all are."""
+    """Run the runs of this shard that are not on disk yet; consolidate when all are.
+
+    Shards of one experiment may write the folder at the same time (one lock per shard);
+    a folder holding another experiment's or another model version's results is refused
+    unless `force`.
+    """
     out = Path(out)
     specs = design(experiment)
     mine = shard(specs, shard_text)  # a bad --shard fails here, before anything is written
     store = ResultStore(out)
-    write_table(manifest(experiment), out / MANIFEST)
-    atomic_write(
-        out / EXPERIMENT_COPY, lambda tmp: tmp.write_text(json.dumps(to_raw(experiment), indent=2))
-    )
-    done = store.done()
-    todo = [s for s in mine if s.key() not in done]
-    executor = choose(executor, workers, scheduler)
-    with Progress(len(todo), label=f"sweep {experiment.name}", show_bar=progress) as bar:
-        for row in run_all(
-            todo, executor=executor, workers=workers, batch_size=batch_size, scheduler=scheduler
-        ):
-            store.save(row)
-            bar.update()
-    report = status(experiment, out, ran_now=len(todo))
-    if report.missing == 0:  # the last shard to finish writes the experiment's table
-        report.consolidated = store.consolidate([s.key() for s in specs], RESULTS)
+    lock = f"{LOCK}.shard-{shard_text.replace('/', '-of-')}" if shard_text else LOCK
+    with claim(
+        out, command="sweep", settings=to_raw(experiment), force=force, lock_name=lock
+    ) as record:
+        write_table(manifest(experiment), out / MANIFEST)
+        atomic_write(
+            out / EXPERIMENT_COPY,
+            lambda tmp: tmp.write_text(json.dumps(to_raw(experiment), indent=2)),
+        )
+        done = store.done()
+        todo = [s for s in mine if s.key() not in done]
+        record.update(runs=len(specs), shard=shard_text, seed=experiment.seed)
+        executor = choose(executor, workers, scheduler)
+        with Progress(len(todo), label=f"sweep {experiment.name}", show_bar=progress) as bar:
+            for row in run_all(
+                todo, executor=executor, workers=workers, batch_size=batch_size, scheduler=scheduler
+            ):
+                store.save(row)
+                bar.update()
+        report = status(experiment, out, ran_now=len(todo))
+        if report.missing == 0:  # the last shard to finish writes the experiment's table
+            report.consolidated = store.consolidate([s.key() for s in specs], RESULTS)
     return report
 
 
 def status(experiment: Experiment, out: Path, ran_now: int = 0) -> SweepStatus:
     """Count the design's runs that are on disk and those still missing."""
     keys = [s.key() for s in design(experiment)]
-    done = ResultStore(out).done()
-    return SweepStatus(len(keys), sum(k in done for k in keys), ran_now, None)
+    store = ResultStore(out)
+    done = store.done()
+    damaged = {p.stem for p in store.damaged()}
+    return SweepStatus(
+        len(keys), sum(k in done for k in keys), ran_now, None, sum(k in damaged for k in keys)
+    )

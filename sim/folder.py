@@ -1,0 +1,154 @@
+"""Output folders: one writer at a time, a manifest that says what made them, no silent mixing.
+
+Every command that writes a folder claims it first. The claim refuses a folder another live
+process is writing (a lock file naming it; a crashed writer's lock on this machine is taken
+over), and a folder whose manifest records other settings or another model version, unless
+`--force`. The manifest records the command line, the resolved settings, the model and
+package versions and the start and end time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ConfigError
+from sim.output import atomic_write
+
+MANIFEST = "manifest.json"
+LOCK = ".crowdsim.lock"
+PACKAGES = ("crowdsim", "mesa", "simpy", "numpy", "scipy", "pandas")
+
+
+def fingerprint(settings: Mapping[str, Any]) -> str:
+    """A short digest of a command's settings (what decides its results)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _take_lock(folder: Path, name: str, force: bool) -> Path:
+    """Create the lock file, or explain who holds it (a dead local holder's lock is taken)."""
+    lock = folder / name
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now(), "argv": sys.argv}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text())
+            except (OSError, ValueError):
+                holder = {}
+            local = holder.get("host") == me["host"]
+            if force or (local and not _alive(int(holder.get("pid", -1)))):
+                lock.unlink(missing_ok=True)  # a crashed writer's (or --force): take it over
+                continue
+            where = "this machine" if local else f"host {holder.get('host', '?')}"
+            raise ConfigError(
+                "--out",
+                str(folder),
+                f"is being written by process {holder.get('pid', '?')} on {where} since "
+                f"{holder.get('since', '?')}; wait for it, or if that job is gone remove "
+                f"{lock} (or pass --force)",
+            ) from None
+        with os.fdopen(fd, "w") as fh:
+            json.dump(me, fh)
+        return lock
+    raise ConfigError("--out", str(folder), f"could not take the lock {lock}")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@contextmanager
+def claim(
+    folder: Path,
+    *,
+    command: str,
+    settings: Mapping[str, Any],
+    force: bool = False,
+    lock_name: str = LOCK,
+) -> Iterator[dict[str, Any]]:
+    """Hold `folder` for one writer and keep its manifest; refuse other settings without force.
+
+    Yields the manifest (a dict the caller may add to); it is written at the start and again,
+    with the end time, when the work finishes. Its `replaces` is the fingerprint of the other
+    settings a forced claim took the folder from (None otherwise).
+    """
+    from sim.sweep.runs import model_version  # noqa: PLC0415 - the run layer imports this
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / MANIFEST
+    stamp = fingerprint({**settings, "model_version": model_version()})
+    lock = _take_lock(folder, lock_name, force)
+    try:
+        previous = _read(manifest_path)  # a manifest of a crowdsim before 0.2 has no fingerprint
+        if "fingerprint" in previous and previous["fingerprint"] != stamp and not force:
+            what = (
+                "another model version"
+                if previous.get("model_version") != model_version()
+                else "other settings"
+            )
+            raise ConfigError(
+                "--out",
+                str(folder),
+                f"holds results of {what} (made by `{previous.get('command_line', '?')}`); "
+                "choose another --out, or pass --force to add these results to it",
+            )
+        manifest: dict[str, Any] = {
+            "command": command,
+            "replaces": previous.get("fingerprint")
+            if previous.get("fingerprint") != stamp
+            else None,
+            "command_line": " ".join(["crowdsim", *sys.argv[1:]])
+            if Path(sys.argv[0]).name == "crowdsim"
+            else " ".join(sys.argv),
+            "settings": dict(settings),
+            "fingerprint": stamp,
+            "model_version": model_version(),
+            "versions": {p: version(p) for p in PACKAGES},
+            "host": socket.gethostname(),
+            "started": _now(),
+            "finished": None,
+        }
+        _write(manifest_path, manifest)
+        yield manifest
+        manifest["finished"] = _now()
+        _write(manifest_path, manifest)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"fingerprint": "unreadable"}
+    return data if isinstance(data, dict) else {"fingerprint": "unreadable"}
+
+
+def _write(path: Path, manifest: Mapping[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2, default=str)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
