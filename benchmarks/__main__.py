@@ -215,6 +215,43 @@ def optimise_rate(trials: int) -> dict:
     }
 
 
+MEMORY = """
+import gc, json, sim
+
+def rss_mb():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmRSS"))
+
+for seed in range({warmup}):  # allocator arenas and caches fill up first
+    sim.run("small-town", "integrated", seed=seed)
+samples = []
+for i in range({runs}):
+    sim.run("small-town", "integrated", seed=10_000 + i)
+    if i % 50 == 49:
+        gc.collect()
+        samples.append((i + 1, rss_mb()))
+print(json.dumps(samples))
+"""
+
+
+def memory_per_run(runs: int, warmup: int = 100) -> dict:
+    """Resident memory growth per `sim.run` in one process, after a warm-up.
+
+    The slope of a least-squares line through RSS every 50 runs: a leak grows it run after
+    run, while caches and the allocator's arenas settle during the warm-up.
+    """
+    text = subprocess.run(
+        [sys.executable, "-c", MEMORY.format(runs=runs, warmup=warmup)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    samples = np.array(json.loads(text.strip().splitlines()[-1]))
+    slope = float(np.polyfit(samples[:, 0], samples[:, 1], 1)[0])
+    return {"runs": runs, "warmup_runs": warmup, "mb_per_run": slope, "rss_mb": samples.tolist()}
+
+
 def calibrate_rate(particles: int) -> dict:
     """Particles per second at the shipped calibration's settings on 2 workers, and its
     projected wall time; plus what the shipped calibration recorded when it ran.
@@ -280,6 +317,7 @@ def main() -> None:
     )
     results["optimise"] = optimise_rate(2 if args.quick else 4)
     results["calibrate"] = calibrate_rate(4 if args.quick else 12)
+    results["memory"] = memory_per_run(100 if args.quick else 500)
     if not args.quick:
         with tempfile.TemporaryDirectory() as tmp:
             results["demo"] = demo_time(Path(tmp) / "demo")
@@ -289,6 +327,7 @@ def main() -> None:
         ("model / bare SimPy events per s", results["events"]["ratio"], ">=", 1 / 3),
         ("cost per visitor-day spread", results["linear"]["max_relative_spread"], "<=", 0.25),
         ("sweep speed-up, 2 workers", results["sweep"]["speedup"], ">=", 1.8),
+        ("memory growth per run (MB)", results["memory"]["mb_per_run"], "<=", 0.05),
         (
             "shipped optimise study, projected (s)",
             results["optimise"]["projected_study_s"],
