@@ -284,6 +284,8 @@ def compare_policies(
     )
     click.echo(table(result).to_markdown())
     click.echo(result.verdict)
+    for caution in result.cautions:
+        click.echo(f"warning: {caution}")
     if out is not None:
         click.echo(
             f"tables and figures in {out}/ "

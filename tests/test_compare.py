@@ -12,7 +12,14 @@ from scipy import stats
 
 from sim.cli import main
 from sim.sweep import compare as compare_module
-from sim.sweep.analysis import holm, mean_ci, paired_effects, separation, summarize
+from sim.sweep.analysis import (
+    bounded_ci,
+    holm,
+    mean_ci,
+    paired_effects,
+    separation,
+    summarize,
+)
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -153,3 +160,50 @@ def test_a_best_policy_is_named_only_when_it_separates():
     best, tests = separation(rows(0.0, 2.0), "rate")  # a and b tie
     assert not all(t["separated"] for t in tests)
     assert {t["label"]: t["separated"] for t in tests}["c"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_intervals_of_counts_and_shares_stay_in_range(seed):
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.uniform(0.2, 3.0), size=int(rng.integers(2, 8)))
+    mean, low, high, _ = bounded_ci(counts)
+    assert 0 <= low <= mean <= high or (math.isnan(low) and math.isnan(high))
+    shares = rng.beta(0.5, 3.0, size=int(rng.integers(2, 8)))
+    mean, low, high, _ = bounded_ci(shares, share=True)
+    assert 0 <= low <= mean <= high <= 1
+
+
+def test_a_count_whose_t_interval_dips_below_zero_gets_a_positive_one():
+    counts = np.array([0, 0, 1, 5, 0])
+    assert mean_ci(counts)[1] < 0
+    mean, low, high, n = bounded_ci(counts)
+    assert 0 < low < mean < high
+    assert n == 5
+    # on the log scale the interval is the t-interval's half-width, mapped back
+    half = stats.t.ppf(0.975, 4) * counts.std(ddof=1) / math.sqrt(5)
+    assert math.isclose(math.log(high / mean), half / mean)
+
+
+def test_summaries_bound_registry_metrics_and_comparisons_warn_when_thin():
+    rows = pd.DataFrame(
+        {
+            "label": ["a"] * 3 + ["b"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "thefts_occurred": [0, 4, 0, 2, 3, 1],
+            "police_visibility": [0.01, 0.3, 0.02, 0.5, 0.6, 0.4],
+        }
+    )
+    summary = summarize(rows, ["thefts_occurred", "police_visibility"])
+    assert (summary["ci_low"] >= 0).all()
+    assert (summary.loc[summary["metric"] == "police_visibility", "ci_high"] <= 1).all()
+    cautions = compare_module._cautions(rows, rows)
+    assert any("only 3 replications" in c for c in cautions)
+    assert any("few thefts per run" in c for c in cautions)
+
+
+def test_the_verdict_says_when_no_policy_separated():
+    tests = [{"label": "b", "separated": False}, {"label": "c", "separated": True}]
+    verdict = compare_module._verdict("a", tests, separated=False)
+    assert verdict.startswith("no policy separated")
+    assert "b" in verdict
+    assert "Holm" in verdict

@@ -1,8 +1,11 @@
 """Summaries of many runs: means with 95% CIs, and paired effects against a baseline.
 
-Confidence intervals are Student-t intervals from scipy (`ttest_1samp(...).confidence_interval`);
-paired effects difference each replication with the baseline's run of the same seed
-(common random numbers), which removes most of the between-seed noise.
+Paired effects difference each replication with the baseline's run of the same seed
+(common random numbers), which removes most of the between-seed noise; their intervals are
+Student-t intervals from scipy (`ttest_1samp(...).confidence_interval`), as a difference
+may have either sign. The mean of a metric that cannot be negative (a count, a rate, a
+time) gets the t-interval on the log scale, and a share the t-interval on the logit scale
+(delta method), so no interval leaves the metric's range.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sim.metrics import BY_NAME
 
 CONFIDENCE = 0.95
 
@@ -32,12 +37,43 @@ def mean_ci(values: np.ndarray | pd.Series) -> tuple[float, float, float, int]:
     return mean, float(ci.low), float(ci.high), len(x)
 
 
+def bounded_ci(
+    values: np.ndarray | pd.Series, *, share: bool = False
+) -> tuple[float, float, float, int]:
+    """Mean and 95% interval of a non-negative metric (a share: within [0, 1]).
+
+    The t-interval is taken on the log scale of the mean (logit for a share), with the
+    standard error carried over by the delta method, and mapped back: the bounds stay
+    inside the metric's range and the interval is wider on the open side.
+    """
+    mean, low, high, n = mean_ci(values)
+    if n < 2 or math.isnan(low) or low == high:
+        return mean, low, high, n
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)
+    if share and 0 < mean < 1:
+        centre, spread = math.log(mean / (1 - mean)), half / (mean * (1 - mean))
+        return mean, _expit(centre - spread), _expit(centre + spread), n
+    if mean > 0:
+        return mean, mean * math.exp(-half / mean), mean * math.exp(half / mean), n
+    return mean, low, high, n
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
 def summarize(rows: pd.DataFrame, metrics: list[str], by: str = "label") -> pd.DataFrame:
-    """Per group and metric: mean, CI low, CI high, number of runs with a value."""
+    """Per group and metric: mean, interval within the metric's range, runs with a value."""
     records = []
     for group, frame in rows.groupby(by, sort=False):
         for metric in metrics:
-            mean, low, high, n = mean_ci(frame[metric])
+            known = BY_NAME.get(metric)
+            if known is None:
+                mean, low, high, n = mean_ci(frame[metric])
+            else:
+                mean, low, high, n = bounded_ci(frame[metric], share=known.unit == "share")
             records.append(
                 {by: group, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}
             )

@@ -57,6 +57,8 @@ class Comparison:
     run-to-run uncertainty, and the share of each (`analysis.posterior_effects`)."""
     draws: pd.DataFrame | None = None
     """The posterior draws the policies ran under (one row per draw)."""
+    cautions: tuple[str, ...] = ()
+    """Warnings a reader needs: few replications, few thefts behind a rate."""
 
 
 def specs_for(
@@ -230,6 +232,7 @@ def _compared(
         [],
         posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None,
         drawn,
+        _cautions(rows, units),
     )
 
 
@@ -292,6 +295,28 @@ def table(comparison: Comparison) -> pd.DataFrame:
     return frame.fillna("")
 
 
+FEW_UNITS = 5
+FEW_THEFTS = 10
+
+
+def _cautions(rows: pd.DataFrame, units: pd.DataFrame) -> tuple[str, ...]:
+    """Warnings for results that rest on few runs or few events."""
+    out = []
+    per_policy = int(units.groupby("label").size().min())
+    if per_policy < FEW_UNITS:
+        unit = "posterior draws" if "f:draw" in units.columns else "replications"
+        out.append(
+            f"only {per_policy} {unit} per policy: intervals are rough and a real difference "
+            "may go unseen"
+        )
+    thefts = rows.groupby("label", sort=False)["thefts_occurred"].mean()
+    few = thefts[thefts < FEW_THEFTS]
+    if len(few):
+        listed = ", ".join(f"{label} {value:.3g}" for label, value in few.items())
+        out.append(f"few thefts per run ({listed}): theft rates rest on few events and are noisy")
+    return tuple(out)
+
+
 def _verdict(best: str, tests: list[dict], separated: bool, over: str = "") -> str:
     """One sentence: the best policy, or that no policy separated, and how that was decided."""
     how = (
@@ -336,6 +361,12 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     atomic_write(files[3], lambda tmp: paired.to_csv(tmp, index=False))
     shown = table(comparison)
     text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
+    text += "".join(f"\n**Warning:** {c}.\n" for c in comparison.cautions)
+    text += (
+        "\nLevels: mean over runs with a 95% interval kept within the metric's range "
+        "(t on the log scale; logit for shares); effects: paired differences with 95% "
+        "t-intervals.\n"
+    )
     post, drawn = comparison.posterior_effects, comparison.draws
     interval = "95% CI"
     if post is not None and drawn is not None:
