@@ -92,7 +92,11 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     )
     if scale is not None:
         experiment = replace(experiment, scale=scale)
+    if not experiment.policies:
+        raise ConfigError(str(path), "policies", "name at least one policy")
     for name, levels in (experiment.factors or {}).items():
+        if not levels:
+            raise ConfigError(str(path), f"factors.{name}", "a factor needs at least one level")
         paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
         for key in paths:
             if not key.startswith(PREFIXES):
@@ -101,10 +105,16 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
                     f"factors.{name}",
                     f"{key!r}: a path starts with 'scenario.' or 'policy.'",
                 )
-    for key in (experiment.space.ranges or {}) if experiment.space else {}:
+    for key, (low, high) in ((experiment.space.ranges or {}) if experiment.space else {}).items():
         if not key.startswith(PREFIXES):
             raise ConfigError(
                 str(path), f"space.ranges.{key}", "a path starts with 'scenario.' or 'policy.'"
+            )
+        if not low < high:
+            raise ConfigError(
+                str(path),
+                f"space.ranges.{key}",
+                f"empty range [{low:g}, {high:g}]: low must be below high",
             )
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
