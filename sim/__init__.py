@@ -11,6 +11,7 @@ from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 from sim.sweep.compare import compare
+from sim.sweep.report import analyze
 
 __version__ = version("crowdsim")
 
@@ -21,6 +22,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "__version__",
+    "analyze",
     "calibrate",
     "compare",
     "load_policy",

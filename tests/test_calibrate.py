@@ -325,3 +325,22 @@ def test_posterior_effects_split_variance_between_parameters_and_runs():
     runs = posterior_effects(rows, ["m"], "base").iloc[0]
     assert runs["run_to_run_share"] > 0.6
     assert runs["pi_low"] < 0 < runs["pi_high"]
+
+
+def test_parallel_calibrations_recover_the_truth_too(fitted, tmp_path):
+    """Several workers accept particles in the order they finish (not reproducible draw for
+    draw), so the parallel samplers are tested on what they must get right: the truth."""
+    _, path = fitted
+    parallel = calibrate(path, tmp_path / "parallel", workers=2, progress=False)
+    summary = parallel.summary.set_index("parameter")
+    for name, value in TRUTH.items():
+        assert summary.loc[name, "q05"] <= value <= summary.loc[name, "q95"], name
+
+
+def test_the_dask_sampler_runs_a_calibration(tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = tmp_path / "small.toml"
+    path.write_text(targets_text(population=8, generations=2))
+    result = calibrate(path, tmp_path / "dask", workers=1, executor="dask", progress=False)
+    assert len(result.generations) == 2
+    assert len(result.posterior) == 8

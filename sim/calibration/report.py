@@ -102,8 +102,8 @@ def summary(result: Calibration) -> str:
         t.description,
         "",
         f"- Scenario `{t.scenario}` under `{Path(t.policy).stem}`, scale {run_scale(t):g}, "
-        f"{t.days or 'the scenario'}'s days, {t.replications} run(s) per particle, seed "
-        f"{t.seed}.",
+        + (f"{t.days} days" if t.days else "the scenario's days")
+        + f" per run, {t.replications} run(s) per particle, seed {t.seed}.",
         f"- ABC-SMC (pyabc {version('pyabc')}): {len(gens)} generations of "
         f"{t.abc.population} particles, {int(gens['simulations'].sum())} simulated particles "
         f"in all; distance: sum of |simulated - observed| / scale; tolerance: the median "

@@ -379,19 +379,22 @@ def posterior_marginals(
 
     weights = posterior["weight"].to_numpy()
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(priors), figsize=(2.6 * len(priors), 2.6), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(priors), figsize=(2.9 * len(priors), 2.7), squeeze=False, layout="constrained"
+        )
         for ax, (name, (low, high, kind)) in zip(axes[0], priors.items(), strict=True):
-            plot_kde_1d(
-                posterior, weights, name, xmin=low, xmax=high, numx=200, ax=ax, color="#1f4e9c"
-            )
-            ax.axhline(
-                1.0 / (high - low) if kind == "uniform" else np.nan, color="grey", ls=":", lw=0.8
-            )
+            log = kind == "loguniform"  # a log-uniform prior is flat on a log axis
+            frame = posterior.assign(**{name: np.log10(posterior[name])}) if log else posterior
+            lo, hi = (np.log10(low), np.log10(high)) if log else (low, high)
+            plot_kde_1d(frame, weights, name, xmin=lo, xmax=hi, numx=200, ax=ax, color="#1f4e9c")
+            if kind in ("uniform", "loguniform"):
+                ax.axhline(1.0 / (hi - lo), color="grey", ls=":", lw=0.8)
             if truth and name in truth:
-                ax.axvline(truth[name], color="#b22222", ls="--", lw=0.8)
-            ax.set_xlabel(_short(name))
+                value = np.log10(truth[name]) if log else truth[name]
+                ax.axvline(value, color="#b22222", ls="--", lw=0.8)
+            ax.set_xlabel(f"log10 {_short(name)}" if log else _short(name))
             ax.set_ylabel("posterior density" if ax is axes[0][0] else "")
-        fig.suptitle(title + " (dotted: a uniform prior's density)")
+        fig.suptitle(title + " (dotted: the prior's density)")
         return save(fig, stem)
 
 
@@ -416,8 +419,16 @@ def posterior_pairs(
             colorbar=False,
         )
         fig = np.asarray(axes).flat[0].get_figure()
-        fig.suptitle(title)
+        for ax in fig.axes:  # density meshes as images inside the SVG (a few kB, not MB)
+            for mesh in ax.collections:
+                mesh.set_rasterized(True)
+        fig.suptitle(title + " (diagonal: densities; below: pairwise densities; above: particles)")
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
         return save(fig, stem)
+
+
+DISCRETE_BARS = 12
+"""A predictive distribution with at most this many distinct values is drawn as bars."""
 
 
 def predictive_check(
@@ -426,12 +437,21 @@ def predictive_check(
     """Each statistic's simulated distribution at posterior draws, the observed value marked."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
-            1, len(observed), figsize=(2.6 * len(observed), 2.5), squeeze=False
+            1,
+            len(observed),
+            figsize=(2.9 * len(observed), 2.6),
+            squeeze=False,
+            layout="constrained",
         )
         for ax, (name, value) in zip(axes[0], observed.items(), strict=True):
             sims = check[name].to_numpy(dtype=float)
             sims = sims[np.isfinite(sims)]
-            ax.hist(sims, bins=min(15, max(len(np.unique(sims)), 1)), color="#9db4d8")
+            values, counts = np.unique(sims, return_counts=True)
+            if len(values) <= DISCRETE_BARS:  # counts / scale take few values: one bar each
+                width = 0.8 * (np.diff(values).min() if len(values) > 1 else 1.0)
+                ax.bar(values, counts, width=width, color="#9db4d8")
+            else:
+                ax.hist(sims, bins=15, color="#9db4d8")
             ax.axvline(value, color="#b22222", lw=1.5, label="observed")
             ax.set_xlabel(name)
             ax.set_ylabel("runs" if ax is axes[0][0] else "")
