@@ -280,7 +280,7 @@ def compare_policies(
     )
     click.echo(
         f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
-        f"replications{under} (mean [95% CI]; effects paired by seed)"
+        f"replications{under} (mean [95% interval]; effects paired by seed)"
     )
     click.echo(table(result).to_markdown())
     click.echo(result.verdict)

@@ -362,8 +362,9 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     shown = table(comparison)
     text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
     text += "".join(f"\n**Warning:** {c}.\n" for c in comparison.cautions)
+    over = "posterior draws (each the mean of its runs)" if comparison.draws is not None else "runs"
     text += (
-        "\nLevels: mean over runs with a 95% interval kept within the metric's range "
+        f"\nLevels: mean over {over} with a 95% interval kept within the metric's range "
         "(t on the log scale; logit for shares); effects: paired differences with 95% "
         "t-intervals.\n"
     )
