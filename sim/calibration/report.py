@@ -39,7 +39,7 @@ def write_outputs(
         seed=targets.seed,
         predictive_check_seed=targets.seed + CHECK_SEED_OFFSET,
         database="abc.db (pyabc History, run id 1)",
-        pyabc=version("pyabc"),
+        versions={**record["versions"], "pyabc": version("pyabc")},
         abc_started=history.get_abc().start_time.isoformat(timespec="seconds"),
         fit_wall_s=float(result.generations["wall_s"].sum()),
         simulations=int(result.generations["simulations"].sum()),

@@ -42,7 +42,7 @@ def write_outputs(
         space_file=space.source_file,
         search_seeds=search_seeds(space),
         fresh_seeds=fresh_seeds(space),
-        optuna=version("optuna"),
+        versions={**record["versions"], "optuna": version("optuna")},
     )
     files += _figures(result, out, fresh)
     atomic_write(files[4], lambda tmp: tmp.write_text(summary(result, study, fresh)))
