@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from sim.output import write_run
 from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
+from sim.sizes import check_run
 from sim.sweep.compare import compare, table
 from sim.sweep.design import design, load_experiment
 from sim.sweep.executors import EXECUTORS
@@ -111,10 +113,29 @@ def reports_bad_input(command: Callable) -> Callable:
                 check_out(Path(kwargs["out"]))
             return command(*args, **kwargs)
         except ConfigError as exc:
-            click.echo(f"crowdsim: error: {exc}", err=True)
+            click.echo(f"crowdsim: error: {blame_option(exc, kwargs)}", err=True)
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
+
+
+def blame_option(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
+    """The error with its source set to the option that gave the bad value, if one did.
+
+    A value given by `--scale`, `--days` or `--set` is checked where it lands, in the
+    scenario or policy it overrides; the user typed the option, so the option is named.
+    """
+    given: dict[str, str] = {}
+    for text in options.get("assignments") or ():
+        key = text.partition("=")[0].strip()
+        given[key.removeprefix("policy.")] = f"--set {text}"
+    for name in ("scale", "days"):
+        if options.get(name) is not None:
+            given[name] = f"--{name} {options[name]}"
+    field = re.sub(r"\[(\d+)\]", r".\1", exc.field)
+    if field in given:
+        return ConfigError(given[field], exc.field, exc.message)
+    return exc
 
 
 @click.group()
@@ -166,6 +187,7 @@ def run(
     scenario_set, policy_set = split_overrides(assignments)
     sizes = {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
     resolved = load_scenario(scenario, scenario_set | sizes)
+    check_run(resolved, "--scale" if scale is not None else scenario, "visitors x scale x days")
     loaded = load_policy(policy, policy_set)
     result = run_model(resolved, loaded, seed=seed, policy_source=policy)
     if out is not None:

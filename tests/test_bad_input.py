@@ -177,16 +177,23 @@ EXPERIMENT_CASES = [
     ),
     experiment_case("unknown-field", "", "colour = 1\n", "colour"),
     experiment_case("days-zero", "days = 1", "days = 0", "days"),
+    experiment_case("size", "replications = 2", "replications = 100000000", "replications"),
 ]
 
 OPTION_CASES = [
     option_case(
         "scale-negative", "run", "--scenario", "small-town", "--scale", "-1", named="scale"
     ),
-    option_case("scale-nan", "run", "--scenario", "small-town", "--scale", "nan", named="scale"),
-    option_case("scale-inf", "run", "--scenario", "small-town", "--scale", "inf", named="scale"),
-    option_case("days-zero", "run", "--scenario", "small-town", "--days", "0", named="days"),
-    option_case("days-negative", "run", "--scenario", "small-town", "--days", "-3", named="days"),
+    option_case(
+        "scale-nan", "run", "--scenario", "small-town", "--scale", "nan", named="--scale nan"
+    ),
+    option_case(
+        "scale-inf", "run", "--scenario", "small-town", "--scale", "inf", named="--scale inf"
+    ),
+    option_case("days-zero", "run", "--scenario", "small-town", "--days", "0", named="--days 0"),
+    option_case(
+        "days-negative", "run", "--scenario", "small-town", "--days", "-3", named="--days -3"
+    ),
     option_case("seed-negative", "run", "--scenario", "small-town", "--seed", "-1", named="--seed"),
     option_case(
         "replications-zero",
@@ -293,6 +300,35 @@ OPTION_CASES = [
         named="--posterior",
     ),
     option_case("tier", "regress", "--tier", "7", named="--tier"),
+    option_case(
+        "size-memory",
+        "run",
+        "--scenario",
+        "leshan-mayday",
+        "--scale",
+        "10",
+        "--days",
+        "60",
+        named="GB",
+    ),
+    option_case(
+        "size-cpu",
+        "compare",
+        "--scenario",
+        "leshan-mayday",
+        "--replications",
+        "100000",
+        named="CPU-days",
+    ),
+    option_case(
+        "size-count",
+        "compare",
+        "--scenario",
+        "small-town",
+        "--replications",
+        "100000000",
+        named="--replications",
+    ),
     option_case(
         "trials", "optimise", "experiments/optimise-leshan.toml", "--trials", "0", named="--trials"
     ),

@@ -22,6 +22,7 @@ from sim.params import param
 from sim.policing.policy import load_policy
 from sim.results import RunResult
 from sim.scenario import load_scenario
+from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.design import beside
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
@@ -159,12 +160,23 @@ def load_targets(path: str | Path) -> Targets:
     _load(file, "policy", lambda: load_policy(targets.policy))
     for key, prior in targets.params.items():
         _check_prior(targets, key, prior, base)
+    _check_size(targets, base)
     names = [o.name for o in targets.observed]
     for i, o in enumerate(targets.observed):
         _check_observed(targets, i, o, base)
         if o.name in names[:i]:
             raise ConfigError(file, f"observed[{i}].name", f"{o.name!r} is named twice")
     return targets
+
+
+def _check_size(targets: Targets, base: dict[str, Any]) -> None:
+    """The calibration's runs must fit in memory and finish (at most its simulation budget)."""
+    file = targets.source_file
+    scenario = load_scenario(targets.scenario, base)
+    check_run(scenario, file, "scale")
+    particles = max(targets.abc.max_simulations, targets.abc.population) + targets.check_draws
+    runs = particles * len(targets.runs()) * targets.replications
+    check_total(runs, visitor_days(scenario), file, "abc.max_simulations")
 
 
 def _base_overrides(targets: Targets) -> dict[str, Any]:

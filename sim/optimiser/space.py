@@ -24,6 +24,7 @@ from sim.params import param
 from sim.policing.cost import officer_hours_per_day, shift_minutes
 from sim.policing.policy import Policy, check_policy, load_policy
 from sim.scenario import load_scenario
+from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.design import beside
 
 DIRECTIONS = ("minimize", "maximize")
@@ -124,6 +125,13 @@ def load_space(path: str | Path) -> Space:
                 f"objectives[{i}].metric",
                 f"{objective.metric!r} is not a run metric (see sim/metrics.py or docs/usage.md)",
             )
+    one_run = load_scenario(space.scenario, scenario_overrides)
+    check_run(one_run, file, "scale")
+    runs = (
+        space.trials * space.search_replications
+        + (space.reevaluate.top + 1) * space.reevaluate.replications
+    )
+    check_total(runs, visitor_days(one_run), file, "trials")
     raw = to_raw(base)
     for key, spec in space.params.items():
         _check_parameter(file, key, spec, raw)

@@ -19,6 +19,7 @@ from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import load_scenario
+from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.analysis import paired_effects, posterior_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
@@ -149,6 +150,10 @@ def compare(
                 f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
             )
         drawn = fitted.draws(draws, seed)
+    one_run = load_scenario(scenario, _sizes(days, scale))
+    check_run(one_run, "--scale" if scale is not None else scenario, "scale")
+    runs = len(policies) * replications * (1 if drawn is None else len(drawn))
+    check_total(runs, visitor_days(one_run), "--replications", "runs")
     specs = specs_for(
         scenario,
         policies,

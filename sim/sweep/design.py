@@ -22,6 +22,8 @@ from scipy.stats import qmc
 from sim.config import build, read_toml
 from sim.errors import ConfigError
 from sim.params import param
+from sim.scenario import load_scenario
+from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 
 PREFIXES = ("scenario.", "policy.")
@@ -116,10 +118,46 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
                 f"space.ranges.{key}",
                 f"empty range [{low:g}, {high:g}]: low must be below high",
             )
+    _check_size(experiment)
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
         _validate_point(experiment, spec)
     return experiment
+
+
+def planned_runs(experiment: Experiment) -> int:
+    """An upper bound of the design's runs, counted without building it."""
+    levels = [len(v) for v in (experiment.factors or {}).values()]
+    samples = 1
+    if experiment.space and experiment.space.ranges:
+        d = len(experiment.space.ranges)
+        samples = experiment.space.samples * (
+            (d + 2) if experiment.space.method == "saltelli" else 1
+        )
+    grid = int(np.prod(levels)) if levels else 1
+    return (len(experiment.policies) + 1) * grid * samples * experiment.replications
+
+
+def _check_size(experiment: Experiment) -> None:
+    """Refuse a design too large to hold, or a run too large for memory, before building it."""
+    file = experiment.source_file
+    check_total(planned_runs(experiment), 0.0, file, "replications")
+    try:
+        scenario = load_scenario(experiment.scenario, _sizes(experiment))
+    except ConfigError as exc:
+        raise ConfigError(file, "scenario", f"{exc.file}: {exc.field}: {exc.message}") from None
+    check_run(scenario, file, "scale")
+
+
+def run_visitor_days(experiment: Experiment) -> float:
+    """Visitor-days of one run at the experiment's scale and days (factors aside)."""
+    return visitor_days(load_scenario(experiment.scenario, _sizes(experiment)))
+
+
+def _sizes(experiment: Experiment) -> dict[str, Any]:
+    return {
+        k: v for k, v in (("scale", experiment.scale), ("days", experiment.days)) if v is not None
+    }
 
 
 def beside(folder: Path, name: str) -> str:

@@ -11,7 +11,8 @@ import pandas as pd
 from sim.config import to_raw
 from sim.folder import LOCK, claim
 from sim.output import atomic_write, write_table
-from sim.sweep.design import Experiment, design, shard
+from sim.sizes import check_total
+from sim.sweep.design import Experiment, design, run_visitor_days, shard
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
 from sim.sweep.store import ResultStore
@@ -79,6 +80,7 @@ def run_sweep(
     out = Path(out)
     specs = design(experiment)
     mine = shard(specs, shard_text)  # a bad --shard fails here, before anything is written
+    check_total(len(mine), run_visitor_days(experiment), experiment.source_file, "replications")
     store = ResultStore(out)
     lock = f"{LOCK}.shard-{shard_text.replace('/', '-of-')}" if shard_text else LOCK
     with claim(

@@ -1,0 +1,63 @@
+"""Work too big to finish is refused up front, with its estimated size.
+
+A run's cost and memory grow with its visitor-days (visitors a day x scale x days). The
+rates below are `make bench`'s full-scale holiday (750,000 visitor-days in 42 s of one core,
+410 MB at peak), rounded up; the limits keep one run within the machine's memory and one
+command (or one shard of a sweep) within a month of CPU.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sim.errors import ConfigError
+from sim.scenario import Scenario
+
+CPU_S_PER_VISITOR_DAY = 60e-6
+MB_PER_VISITOR_DAY = 6e-4
+BASE_MB = 150.0
+MAX_CPU_DAYS = 30.0
+MAX_RUNS = 10_000_000
+"""More runs than this in one command: the design alone would not fit in memory."""
+
+
+def visitor_days(scenario: Scenario) -> float:
+    """Visitor-days of one run of a loaded scenario (its scale and days applied)."""
+    return scenario.visitors.per_day * scenario.scale * scenario.days
+
+
+def _memory_mb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (ValueError, OSError, AttributeError):  # not every platform reports it
+        return 16 * 1024.0
+
+
+def check_run(scenario: Scenario, source: str, field: str) -> None:
+    """One run must fit in three quarters of this machine's memory."""
+    need = BASE_MB + MB_PER_VISITOR_DAY * visitor_days(scenario)
+    have = _memory_mb()
+    if need > 0.75 * have:
+        raise ConfigError(
+            source,
+            field,
+            f"one run would need about {need / 1024:.1f} GB ({visitor_days(scenario):,.0f} "
+            f"visitor-days) on a machine with {have / 1024:.1f} GB: lower the scale or days",
+        )
+
+
+def check_total(runs: int, per_run_visitor_days: float, source: str, field: str) -> None:
+    """A command's runs must be countable and finish within MAX_CPU_DAYS of CPU."""
+    if runs > MAX_RUNS:
+        raise ConfigError(
+            source, field, f"{runs:,} runs is more than one command can hold ({MAX_RUNS:,})"
+        )
+    cpu_days = runs * per_run_visitor_days * CPU_S_PER_VISITOR_DAY / 86_400
+    if cpu_days > MAX_CPU_DAYS:
+        raise ConfigError(
+            source,
+            field,
+            f"{runs:,} runs of {per_run_visitor_days:,.0f} visitor-days would take about "
+            f"{cpu_days:,.0f} CPU-days (limit {MAX_CPU_DAYS:g}): fewer runs, a lower scale, "
+            "or split a sweep into shards (--shard i/N; each shard is checked alone)",
+        )
