@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -321,3 +323,18 @@ def test_batch_jobs_get_progress_lines_not_a_bar(capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert 2 <= len(lines) <= 11  # about every tenth of the work
     assert lines[-1].startswith("sweep x: 20/20 runs done")
+
+
+def test_the_dask_executor_opens_no_dashboard():
+    pytest.importorskip("dask.distributed")
+    from sim.sweep.executors import dask_client  # noqa: PLC0415
+
+    client, cluster = dask_client(1, None)
+    try:  # the scheduler's HTTP server answers health checks; the dashboard pages are off
+        port = client.scheduler_info()["services"]["dashboard"]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10)
+        assert refused.value.code == 404
+    finally:
+        client.close()
+        cluster.close()
