@@ -17,6 +17,7 @@ import pytest
 import sim
 from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.io import read_graphml
+from sim.policing.policy import load_policy
 from sim.viz import figures
 
 solara = pytest.importorskip("solara", reason="the app needs the [viz] extra")
@@ -73,7 +74,7 @@ def test_sliders_set_unit_counts_and_dispatch_delay():
 
 
 def test_app_renders_headless_and_steps():
-    box, _ = solara.render(app.page, handle_error=False)
+    box, _ = solara.render(app.Page(), handle_error=False)
     assert box is not None
     model = app.LiveModel(scenario="small-town", policy="integrated")
     for _ in range(14):  # to 14:00: a crowd, police on duty
@@ -81,8 +82,38 @@ def test_app_renders_headless_and_steps():
     frame = model.datacollector.get_model_vars_dataframe()
     assert frame["visitors_present"].iloc[-1] > 0
     assert {"thefts_total", "arrests_total"} <= set(frame.columns)
-    view, _ = solara.render(app.CityView(model), handle_error=False)
-    assert view is not None
+    for component in (app.CityView, app.HourlyView):
+        view, _ = solara.render(component(model), handle_error=False)
+        assert view is not None
+    model.release()
+
+
+def test_each_browser_session_gets_its_own_model(monkeypatch):
+    built = []
+
+    class Counted(app.LiveModel):
+        def __init__(self, **kwargs):
+            built.append(kwargs)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(app, "LiveModel", Counted)
+    page = app.make_page("small-town", "integrated")
+    for _ in range(2):  # two sessions: two renders of the page component
+        solara.render(page(), handle_error=False)
+    assert len(built) == 2
+
+
+@pytest.mark.parametrize("policy", ["integrated", "grid", "fixed-posts", "none"])
+def test_the_sliders_start_at_the_chosen_policys_own_values(policy):
+    params = app.model_params("leshan-mayday", policy)
+    spec = load_policy(policy)
+    start = app.initial_values(params)
+    assert start["scale"] <= 0.1
+    assert start["dispatch_delay"] == spec.dispatch.delay_min
+    model = app.LiveModel(**{**start, "scenario": "small-town"})
+    for slider, unit in app.SLIDER_UNITS.items():
+        assert start[slider] == sum(d.count for d in spec.deploy if d.unit == unit), slider
+        assert sum(d.count for d in model.policy.deploy if d.unit == unit) == start[slider]
     model.release()
 
 

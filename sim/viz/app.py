@@ -17,7 +17,7 @@ import numpy as np
 import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz, make_plot_component
+from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
 from sim.agents.officer import PatrolCar
@@ -26,6 +26,8 @@ from sim.model import CrowdPolicingModel
 from sim.policing.policy import Policy, load_policy
 from sim.scenario import load_scenario
 
+DEFAULT_SCALE = 0.1
+"""A tenth of the visitors: the leshan-mayday city steps briskly in a browser."""
 SLIDER_UNITS = {
     "posts": "uniformed",
     "plainclothes_teams": "plainclothes",
@@ -52,11 +54,11 @@ class LiveModel(CrowdPolicingModel):
         *,
         scenario: str = "small-town",
         policy: str = "integrated",
-        scale: float = 1.0,
+        scale: float = DEFAULT_SCALE,
         posts: int = 10,
-        plainclothes_teams: int = 6,
-        patrol_cars: int = 8,
-        dispatch_delay: float = 3.0,
+        plainclothes_teams: int = 12,
+        patrol_cars: int = 17,
+        dispatch_delay: float = 2.0,
         seed: int = 1,
     ) -> None:
         spec = load_policy(policy)
@@ -92,7 +94,7 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     places = city.places
     people = np.asarray(model.crowds.people[: city.n_nodes])[places]
     thefts = model.crime.thefts_at_node[places]
-    fig = Figure(figsize=(6, 5.5))
+    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
     ax = fig.subplots()
     ax.add_collection(LineCollection(street_segments(city), colors="#d0d0d0", lw=0.5))
     ax.scatter(
@@ -130,38 +132,114 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
         f"day {int(day) + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
         f"{model.visitor_flow.present_people:,} visitors in town"
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.01), ncols=3, frameon=False, fontsize=8)
+    for size, label in ((50, "50 people"), (500, "500 people")):  # what a marker's size means
+        ax.scatter([], [], s=6 + 3 * np.sqrt(size), c="white", edgecolors="#444444", label=label)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="places: crowd now;\ncolour: thefts so far",
+        title_fontsize=8,
+    )
     ax.set_aspect("equal")
     ax.set_axis_off()
     solara.FigureMatplotlib(fig)
 
 
-MODEL_PARAMS = {
-    "scenario": os.environ.get("CROWDSIM_SCENARIO", "small-town"),
-    "policy": os.environ.get("CROWDSIM_POLICY", "integrated"),
-    "scale": Slider("visitor scale", 1.0, 0.1, 2.0, 0.1),
-    "posts": Slider("uniformed posts", 10, 0, 40, 1),
-    "plainclothes_teams": Slider("plainclothes teams", 6, 0, 30, 1),
-    "patrol_cars": Slider("patrol cars", 8, 0, 30, 1),
-    "dispatch_delay": Slider("dispatch delay (min)", 3.0, 0.0, 20.0, 1.0),
-    "seed": 1,
-}
+def policy_counts(policy: Policy) -> dict[str, int]:
+    """The policy's own unit counts per slider, so the sliders start where the policy is."""
+    return {
+        slider: sum(d.count for d in policy.deploy if d.unit == unit)
+        for slider, unit in SLIDER_UNITS.items()
+    }
 
 
-def make_page(scenario: str, policy: str) -> solara.component:
-    """The app for a scenario and a policy."""
-    model = LiveModel(scenario=scenario, policy=policy)
-    params = {**MODEL_PARAMS, "scenario": scenario, "policy": policy}
-    return SolaraViz(
-        model,
-        components=[
-            CityView,
-            make_plot_component({"thefts_total": "#c0392b", "arrests_total": "#1f4e9c"}),
-            make_plot_component("visitors_present"),
-        ],
-        model_params=params,
-        name=f"crowdsim: {scenario} under {policy}",
+def model_params(scenario: str, policy: str) -> dict[str, object]:
+    """Sliders whose defaults are the chosen policy's (the title and the controls agree)."""
+    spec = load_policy(policy)
+    counts = policy_counts(spec)
+    return {
+        "scenario": scenario,
+        "policy": policy,
+        "scale": Slider("visitor scale", DEFAULT_SCALE, 0.01, 1.0, 0.01),
+        "posts": Slider("uniformed posts", counts["posts"], 0, max(40, counts["posts"]), 1),
+        "plainclothes_teams": Slider(
+            "plainclothes teams",
+            counts["plainclothes_teams"],
+            0,
+            max(30, counts["plainclothes_teams"]),
+            1,
+        ),
+        "patrol_cars": Slider(
+            "patrol cars", counts["patrol_cars"], 0, max(30, counts["patrol_cars"]), 1
+        ),
+        "dispatch_delay": Slider(
+            "dispatch delay (min)", float(spec.dispatch.delay_min), 0.0, 20.0, 0.5
+        ),
+        "seed": 1,
+    }
+
+
+def initial_values(params: dict[str, object]) -> dict[str, object]:
+    """The model's keyword arguments at the sliders' starting values."""
+    return {k: v.value if isinstance(v, Slider) else v for k, v in params.items()}
+
+
+@solara.component
+def HowToUse(_model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names components so
+    """The one thing the controls do not say themselves (every panel is given the model)."""
+    solara.Markdown(
+        "Move the sliders, then press **Reset** to rebuild the model with them; the title "
+        "and the first values are the chosen policy's own."
     )
 
 
-page = make_page(MODEL_PARAMS["scenario"], MODEL_PARAMS["policy"])
+@solara.component
+def HourlyView(model: CrowdPolicingModel) -> None:  # noqa: N802
+    """Thefts, arrests and visitors present by hour of the day (days marked)."""
+    update_counter.get()
+    frame = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(6, 3.2), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    hours = frame["minute"].to_numpy() / 60.0 if len(frame) else np.array([])
+    if len(frame):
+        top.plot(hours, frame["thefts_total"], color="#c0392b", label="thefts")
+        top.plot(hours, frame["arrests_total"], color="#1f4e9c", label="arrests")
+        bottom.plot(hours, frame["visitors_present"], color="#444444")
+    top.set_ylabel("so far")
+    top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    bottom.set_ylabel("visitors present")
+    end = max(24.0, float(hours.max()) if len(hours) else 24.0)
+    ticks = np.arange(0.0, end + 1e-9, 6.0)
+    bottom.set_xticks(ticks, [f"{int(t % 24):02d}:00" for t in ticks])
+    for day_start in np.arange(24.0, end, 24.0):
+        for ax in (top, bottom):
+            ax.axvline(day_start, color="grey", lw=0.6, ls=":")
+    bottom.set_xlabel("hour of the day (dotted: midnight)")
+    solara.FigureMatplotlib(fig)
+
+
+SCENARIO = os.environ.get("CROWDSIM_SCENARIO", "small-town")
+POLICY = os.environ.get("CROWDSIM_POLICY", "integrated")
+
+
+def make_page(scenario: str, policy: str) -> solara.component:
+    """The app for a scenario and a policy: a component that builds one model per session."""
+    params = model_params(scenario, policy)
+
+    @solara.component
+    def Page() -> solara.component:  # noqa: N802
+        # each browser session renders its own Page, so each gets its own model
+        model = solara.use_memo(lambda: LiveModel(**initial_values(params)), dependencies=[])
+        return SolaraViz(
+            model,
+            components=[HowToUse, CityView, HourlyView],
+            model_params=params,
+            name=f"crowdsim: {scenario} under {policy}",
+        )
+
+    return Page
+
+
+Page = make_page(SCENARIO, POLICY)
