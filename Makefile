@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs notebooks clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(STAMP)
 
 docs: $(STAMP)  # regenerate the parameter tables embedded in docs/
 	$(BIN)/python -c "from pathlib import Path; from sim.paramdoc import refresh_docs; refresh_docs(Path('docs'))"
+
+# the tutorials, executed, as Markdown with their figures (readable without running them)
+notebooks: $(STAMP)
+	$(BIN)/pip install -e '.[notebooks]'
+	$(BIN)/jupyter nbconvert --to markdown --execute --output-dir docs/notebooks \
+		experiments/notebooks/explore.ipynb experiments/notebooks/compare-policies.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

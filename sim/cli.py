@@ -30,7 +30,7 @@ from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
 from sim.sizes import check_run
-from sim.sweep.compare import compare, table
+from sim.sweep.compare import compare
 from sim.sweep.design import design, load_experiment
 from sim.sweep.executors import EXECUTORS
 from sim.sweep.report import analyze as analyze_sweep
@@ -304,7 +304,7 @@ def compare_policies(
         f"{scenario}: {len(set(result.rows['label']))} policies x {replications} "
         f"replications{under} (mean [95% interval]; effects paired by seed)"
     )
-    click.echo(table(result).to_markdown())
+    click.echo(result.table().to_markdown())
     click.echo(result.verdict)
     for caution in result.cautions:
         click.echo(f"warning: {caution}")

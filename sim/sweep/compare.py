@@ -61,6 +61,32 @@ class Comparison:
     cautions: tuple[str, ...] = ()
     """Warnings a reader needs: few replications, few thefts behind a rate."""
 
+    def table(self) -> pd.DataFrame:
+        """The printed table: mean [95% interval] per metric, the effect on the theft rate."""
+        s = self.summary
+        cells: dict[str, dict[str, str]] = {}
+        for _, r in s.iterrows():
+            cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(
+                r["mean"], r["ci_low"], r["ci_high"]
+            )
+        column = f"thefts/1000 vs {self.baseline}"
+        post = self.posterior_effects
+        if post is None:
+            e = self.effects
+            for _, r in e[e["metric"] == RATE].iterrows():
+                cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
+        else:
+            for _, r in post[post["metric"] == RATE].iterrows():
+                cells[r["label"]][f"{column} (95% prediction)"] = _fmt(
+                    r["difference"], r["pi_low"], r["pi_high"]
+                )
+                cells[r["label"]]["share from parameters"] = (
+                    "-" if np.isnan(r["parameter_share"]) else f"{r['parameter_share']:.0%}"
+                )
+        frame = pd.DataFrame.from_dict(cells, orient="index")
+        frame.index.name = "policy"
+        return frame.fillna("")
+
 
 def specs_for(
     scenario: str,
@@ -273,33 +299,6 @@ def _run(
     return pd.DataFrame([by_key[k] for k in keys])
 
 
-def table(comparison: Comparison) -> pd.DataFrame:
-    """The printed table: mean [95% CI] per metric, and the paired effect on theft rate."""
-    s = comparison.summary
-    cells: dict[str, dict[str, str]] = {}
-    for _, r in s.iterrows():
-        cells.setdefault(r["label"], {})[BY_NAME[r["metric"]].title] = _fmt(
-            r["mean"], r["ci_low"], r["ci_high"]
-        )
-    column = f"thefts/1000 vs {comparison.baseline}"
-    post = comparison.posterior_effects
-    if post is None:
-        e = comparison.effects
-        for _, r in e[e["metric"] == RATE].iterrows():
-            cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
-    else:
-        for _, r in post[post["metric"] == RATE].iterrows():
-            cells[r["label"]][f"{column} (95% prediction)"] = _fmt(
-                r["difference"], r["pi_low"], r["pi_high"]
-            )
-            cells[r["label"]]["share from parameters"] = (
-                "-" if np.isnan(r["parameter_share"]) else f"{r['parameter_share']:.0%}"
-            )
-    frame = pd.DataFrame.from_dict(cells, orient="index")
-    frame.index.name = "policy"
-    return frame.fillna("")
-
-
 FEW_UNITS = 5
 FEW_THEFTS = 10
 
@@ -364,7 +363,7 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     write_flat(rows, files[1])
     atomic_write(files[2], lambda tmp: summary.to_csv(tmp, index=False))
     atomic_write(files[3], lambda tmp: paired.to_csv(tmp, index=False))
-    shown = table(comparison)
+    shown = comparison.table()
     text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
     text += "".join(f"\n**Warning:** {c}.\n" for c in comparison.cautions)
     over = "posterior draws (each the mean of its runs)" if comparison.draws is not None else "runs"
