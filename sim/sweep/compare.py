@@ -18,7 +18,7 @@ from sim.metrics import BY_NAME
 from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.analysis import paired_effects, posterior_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
@@ -60,6 +60,11 @@ class Comparison:
     """The posterior draws the policies ran under (one row per draw)."""
     cautions: tuple[str, ...] = ()
     """Warnings a reader needs: few replications, few thefts behind a rate."""
+
+    scale: float = 1.0
+    """The runs' scale (visitors and offenders as a share of the scenario's)."""
+    days: int = 1
+    """Days per run."""
 
     def table(self) -> pd.DataFrame:
         """The printed table: mean [95% interval] per metric, the effect on the theft rate."""
@@ -193,14 +198,17 @@ def compare(
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
     if out is None:
-        return _compared(
-            specs,
-            None,
-            executor=executor,
-            workers=workers,
-            progress=progress,
-            baseline=baseline,
-            drawn=drawn,
+        return _sized(
+            one_run,
+            _compared(
+                specs,
+                None,
+                executor=executor,
+                workers=workers,
+                progress=progress,
+                baseline=baseline,
+                drawn=drawn,
+            ),
         )
     settings = {
         "scenario": scenario,
@@ -221,16 +229,24 @@ def compare(
             resolved_scenario=to_raw(load_scenario(scenario, _sizes(days, scale))),
             resolved_policies={name: to_raw(load_policy(name)) for name in policies},
         )
-        comparison = _compared(
-            specs,
-            Path(out),
-            executor=executor,
-            workers=workers,
-            progress=progress,
-            baseline=baseline,
-            drawn=drawn,
+        comparison = _sized(
+            one_run,
+            _compared(
+                specs,
+                Path(out),
+                executor=executor,
+                workers=workers,
+                progress=progress,
+                baseline=baseline,
+                drawn=drawn,
+            ),
         )
         comparison.files = _write(Path(out), scenario, comparison)
+    return comparison
+
+
+def _sized(scenario: Scenario, comparison: Comparison) -> Comparison:
+    comparison.scale, comparison.days = scenario.scale, scenario.days
     return comparison
 
 
@@ -386,16 +402,26 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
         paired,
         RATE,
         out / "effects_theft_rate",
-        title=f"Thefts per 1,000 visitors vs {comparison.baseline}",
+        title=f"Thefts per 1,000 visitors vs {comparison.baseline} ({_size(comparison)})",
         interval=interval,
     )
     files += _best_map(out, scenario, rows, best, comparison.separated)
     files += time_series(
         {label: _mean_hourly(group) for label, group in rows.groupby("label", sort=False)},
         out / "time_series",
-        title="Mean over seeds, per policy",
+        title=f"Mean over runs, per policy ({_size(comparison)})",
     )
     return files
+
+
+def _size(comparison: Comparison) -> str:
+    """How many runs stand behind each policy's figures, at what scale and length."""
+    per_policy = int(comparison.rows.groupby("label").size().min())
+    draws = "" if comparison.draws is None else f" over {len(comparison.draws)} posterior draws"
+    return (
+        f"{per_policy} runs per policy{draws}, scale {comparison.scale:g}, "
+        f"{comparison.days} day{'s' if comparison.days != 1 else ''}"
+    )
 
 
 def _uncertainty_note(post: pd.DataFrame, draws: pd.DataFrame) -> str:

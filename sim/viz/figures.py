@@ -306,12 +306,31 @@ def pareto_front(
         return save(fig, stem)
 
 
+SMALL_MULTIPLES_ABOVE = 4
+"""More policies than this: one panel each, not overlapping lines."""
+
+
+def _hour_ticks(ax: plt.Axes, hours: float) -> None:
+    step = 6.0 if hours <= 48 else 12.0 if hours <= 7 * 24 else 24.0  # readable labels
+    ticks = np.arange(0.0, hours + 1e-9, step)
+    ax.set_xticks(
+        ticks,
+        [
+            f"day {int(t // 24) + 1}\n00:00" if t % 24 == 0 else f"{int(t % 24):02d}:00"
+            for t in ticks
+        ],
+    )
+
+
 def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "") -> list[Path]:
-    """Visitors present, and thefts and arrests per hour, over the run; a line per policy.
+    """Visitors present, and thefts and arrests per hour, over the run, per policy.
 
     Each frame has `minute`, `visitors_present`, `thefts` and `arrests` (per hour). Time
     reads as hour of day within each day; legends sit beside the plots, not on the data.
+    With more than a few policies each gets its own panel (small multiples, shared axes).
     """
+    if len(series) > SMALL_MULTIPLES_ABOVE:
+        return _time_series_panels(series, stem, title)
     with plt.rc_context(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.6, 4.8), sharex=True)
         hours = 0.0
@@ -329,21 +348,47 @@ def time_series(series: Mapping[str, pd.DataFrame], stem: Path, title: str = "")
                     color=line.get_color(),
                     label=f"{name}: arrests",
                 )
-        step = 6.0 if hours <= 48 else 12.0 if hours <= 7 * 24 else 24.0  # readable labels
-        ticks = np.arange(0.0, hours + 1e-9, step)
-        bottom.set_xticks(
-            ticks,
-            [
-                f"day {int(t // 24) + 1}\n00:00" if t % 24 == 0 else f"{int(t % 24):02d}:00"
-                for t in ticks
-            ],
-        )
+        _hour_ticks(bottom, hours)
         top.set_ylabel("visitors present")
         bottom.set_ylabel("per hour")
         bottom.set_xlabel("hour of day")
         for ax in (top, bottom):
             ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         top.set_title(title or "Visitors, thefts and arrests over time")
+        return save(fig, stem)
+
+
+def _time_series_panels(series: Mapping[str, pd.DataFrame], stem: Path, title: str) -> list[Path]:
+    """One panel per policy (thefts and arrests per hour), visitors present above them."""
+    columns = 3
+    rows = -(-len(series) // columns)
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(9.0, 1.9 * rows + 2.0), layout="constrained")
+        grid = fig.add_gridspec(rows + 1, columns)
+        crowd = fig.add_subplot(grid[0, :])
+        first = next(iter(series.values()))
+        hours = float(first["minute"].max()) / 60.0
+        crowd.plot(first["minute"] / 60.0, first["visitors_present"], color="#444444", lw=1.0)
+        crowd.set_ylabel("visitors present\n(same under every\npolicy, same seeds)")
+        _hour_ticks(crowd, hours)
+        top = max(float(f["thefts"].max()) for f in series.values()) or 1.0
+        panels = []
+        for i, (name, frame) in enumerate(series.items()):
+            ax = fig.add_subplot(grid[1 + i // columns, i % columns])
+            ax.set_xlim(crowd.get_xlim())
+            hour = frame["minute"] / 60.0
+            ax.plot(hour, frame["thefts"], lw=1.0, color="#c0392b", label="thefts")
+            ax.plot(hour, frame["arrests"], lw=0.8, ls="--", color="#1f4e9c", label="arrests")
+            ax.set_ylim(0, 1.05 * top)
+            ax.set_title(name, fontsize=8)
+            days = np.arange(0.0, hours + 1e-9, 24.0)  # small panels: days labelled, hours ticked
+            ax.set_xticks(days, [f"day {int(d // 24) + 1}" for d in days])
+            ax.set_xticks(np.arange(0.0, hours + 1e-9, 6.0), minor=True)
+            ax.tick_params(labelsize=6)
+            panels.append(ax)
+        panels[0].set_ylabel("per hour")
+        panels[-1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        fig.suptitle(title or "Visitors, thefts and arrests over time")
         return save(fig, stem)
 
 
