@@ -6,6 +6,8 @@ Install with `pip install -e '.[viz,screenshot]'` and `apt-get install chromium`
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -52,7 +54,8 @@ def main(out: Path) -> None:
             "integrated",
             "--port",
             str(PORT),
-        ]
+        ],
+        start_new_session=True,  # its own process group: the app server it starts goes too
     )
     try:
         url = f"http://127.0.0.1:{PORT}/"
@@ -70,7 +73,7 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out))
             browser.close()
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait()
 
 

@@ -114,6 +114,9 @@ def test_the_sliders_start_at_the_chosen_policys_own_values(policy):
     for slider, unit in app.SLIDER_UNITS.items():
         assert start[slider] == sum(d.count for d in spec.deploy if d.unit == unit), slider
         assert sum(d.count for d in model.policy.deploy if d.unit == unit) == start[slider]
+    assert model.controls["patrol cars"] == start["patrol_cars"]  # shown beside the sliders
+    view, _ = solara.render(app.RunningNow(model), handle_error=False)
+    assert view is not None
     model.release()
 
 

@@ -72,6 +72,14 @@ class LiveModel(CrowdPolicingModel):
         super().__init__(
             load_scenario(scenario, {"scale": scale}), load_policy(policy, overrides), seed=seed
         )
+        self.controls = {
+            "visitor scale": scale,
+            "uniformed posts": posts,
+            "plainclothes teams": plainclothes_teams,
+            "patrol cars": patrol_cars,
+            "dispatch delay (min)": dispatch_delay,
+        }
+        """The slider values this model was built with (shown beside the sliders)."""
 
 
 @cache
@@ -187,11 +195,13 @@ def initial_values(params: dict[str, object]) -> dict[str, object]:
 
 
 @solara.component
-def HowToUse(_model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names components so
-    """The one thing the controls do not say themselves (every panel is given the model)."""
+def RunningNow(model: LiveModel) -> None:  # noqa: N802 - Solara names components so
+    """The values the running model was built with, and how slider changes take effect."""
+    rows = "\n".join(f"| {name} | {value:g} |" for name, value in model.controls.items())
     solara.Markdown(
-        "Move the sliders, then press **Reset** to rebuild the model with them; the title "
-        "and the first values are the chosen policy's own."
+        "**Running now** (the sliders start at the chosen policy's own values):\n\n"
+        f"| control | value |\n|---|--:|\n{rows}\n\n"
+        "Move the sliders, then press **Reset** to rebuild the model with them."
     )
 
 
@@ -234,7 +244,7 @@ def make_page(scenario: str, policy: str) -> solara.component:
         model = solara.use_memo(lambda: LiveModel(**initial_values(params)), dependencies=[])
         return SolaraViz(
             model,
-            components=[HowToUse, CityView, HourlyView],
+            components=[RunningNow, CityView, HourlyView],
             model_params=params,
             name=f"crowdsim: {scenario} under {policy}",
         )
