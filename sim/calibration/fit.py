@@ -257,11 +257,22 @@ def summary_table(posterior: pd.DataFrame, targets: Targets) -> pd.DataFrame:
                 "median": weighted_quantile(x, w, 0.5),
                 "q05": weighted_quantile(x, w, 0.05),
                 "q95": weighted_quantile(x, w, 0.95),
-                "ci_share_of_prior": (weighted_quantile(x, w, 0.95) - weighted_quantile(x, w, 0.05))
-                / (prior.high - prior.low),
+                "ci_share_of_prior": _share(
+                    weighted_quantile(x, w, 0.05), weighted_quantile(x, w, 0.95), prior
+                ),
             }
         )
     return pd.DataFrame(records)
+
+
+def _share(low: float, high: float, prior: Prior) -> float:
+    """The credible interval's width as a share of the prior's range, on the prior's scale.
+
+    A log-uniform prior's scale is logarithmic: there a tenfold range is one unit.
+    """
+    if prior.distribution == "loguniform":
+        return math.log(high / low) / math.log(prior.high / prior.low)
+    return (high - low) / (prior.high - prior.low)
 
 
 def draw(posterior: pd.DataFrame, names: list[str], n: int, seed: int) -> pd.DataFrame:

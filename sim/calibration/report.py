@@ -111,7 +111,8 @@ def summary(result: Calibration) -> str:
         "",
         "## Posterior",
         "",
-        "| parameter | prior | mean | median | 90% credible interval | interval / prior range |",
+        "| parameter | prior | mean | median | 90% credible interval | interval / prior range "
+        "(log scale for log-uniform) |",
         "|---|---|--:|--:|---|--:|",
     ]
     lines += [
