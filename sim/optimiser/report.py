@@ -86,6 +86,7 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
         {
             "x": city.x[city.places],
             "y": city.y[city.places],
+            "label": np.asarray(city.label)[city.places],
             "visits": np.mean(np.stack(mine["place_visits"]), axis=0),
             "thefts": np.mean(np.stack(mine["place_thefts"]), axis=0),
         }

@@ -471,6 +471,7 @@ def _best_map(
         {
             "x": city.x[nodes],
             "y": city.y[nodes],
+            "label": np.asarray(city.label)[nodes],
             "visits": np.mean(np.stack(rows.loc[mine, "place_visits"]), axis=0),
             "thefts": np.mean(np.stack(rows.loc[mine, "place_thefts"]), axis=0),
         }

@@ -111,7 +111,11 @@ def city_map(
                 color="#7a3fa0" if ridden else "#e0a3a3",
                 lw=2.0 if ridden else 1.0,
                 alpha=0.8,
-                label="bus line ridden by officers" if ridden and i == min(patrolled) else None,
+                label="bus line ridden by officers"
+                if ridden and i == min(patrolled)
+                else "bus line"
+                if not ridden and i == min(set(range(len(city.bus_lines))) - patrolled, default=-1)
+                else None,
             )
         size = 8 + 200 * np.sqrt(places["visits"] / max(places["visits"].max(), 1))
         dots = ax.scatter(
@@ -140,12 +144,67 @@ def city_map(
                 zorder=4,
                 linewidths=0,
             )
-        if police:
-            ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
+        busiest = places["visits"].to_numpy()
+        for visits in (np.quantile(busiest, 0.5), busiest.max()):  # what a dot's size means
+            ax.scatter(
+                [],
+                [],
+                s=8 + 200 * np.sqrt(visits / max(busiest.max(), 1)),
+                c="white",
+                edgecolors="#333333",
+                linewidths=0.4,
+                label=f"{visits:,.0f} visits",
+            )
+        if "label" in places:
+            middle = float(np.median(city.x))
+            near = 0.06 * (float(np.ptp(city.y)) or 1.0)
+            placed: list[float] = []
+            for _, place in places.nlargest(LABELLED_PLACES, "visits").iterrows():
+                left = place["x"] > middle  # labels point inwards, off the frame's edge
+                stack = sum(abs(place["y"] - y) < near for y in placed)  # lift over neighbours
+                placed.append(place["y"])
+                ax.annotate(
+                    str(place["label"]),
+                    (place["x"], place["y"]),
+                    xytext=(-5 if left else 5, 5 + 9 * stack),
+                    textcoords="offset points",
+                    ha="right" if left else "left",
+                    fontsize=6,
+                    color="#222222",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+                    zorder=5,
+                )
+        _scale_bar(ax, city)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(title or city.name)
         return save(fig, stem)
+
+
+LABELLED_PLACES = 5
+"""The busiest places are named on maps."""
+
+
+def _scale_bar(ax: plt.Axes, city: City) -> None:
+    """A bar of a round length (100 m, 200 m, 500 m, 1 km, ...) in the lower right corner."""
+    width = float(np.ptp(city.x)) or 1.0
+    target = width / 5
+    length = max(
+        (n * 10**e for e in range(0, 6) for n in (1, 2, 5) if n * 10**e <= target), default=1
+    )
+    x1 = float(city.x.max())
+    y0 = float(city.y.min()) - 0.03 * (float(np.ptp(city.y)) or 1.0)
+    ax.plot([x1 - length, x1], [y0, y0], color="#222222", lw=2, solid_capstyle="butt")
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.annotate(
+        label,
+        (x1 - length / 2, y0),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        fontsize=7,
+    )
 
 
 def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> list[Path]:
