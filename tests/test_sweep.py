@@ -338,3 +338,14 @@ def test_the_dask_executor_opens_no_dashboard():
     finally:
         client.close()
         cluster.close()
+
+
+def test_factor_paths_read_as_words_with_units():
+    from sim.sweep.design import describe  # noqa: PLC0415
+
+    assert describe("policy.deploy.0.dwell_min") == (
+        "stop length at each point or place when moving (min), deployment 0"
+    )
+    assert describe("scenario.police.car_speed_m_per_min").endswith("(m/min)")
+    assert describe("scenario.visitors.dwell_median_min.scenic").endswith("(min)")
+    assert describe("policy.no_such_field") == "no such field"

@@ -10,8 +10,11 @@ naming the file and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
+import types
+import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,8 @@ from scipy.stats import qmc
 from sim.config import build, read_toml
 from sim.errors import ConfigError
 from sim.params import param
-from sim.scenario import load_scenario
+from sim.policing.policy import Policy
+from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, visitor_days
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 
@@ -158,6 +162,41 @@ def _sizes(experiment: Experiment) -> dict[str, Any]:
     return {
         k: v for k, v in (("scale", experiment.scale), ("days", experiment.days)) if v is not None
     }
+
+
+def describe(path: str) -> str:
+    """A factor's path in words with its unit, from the schema's own field documentation.
+
+    `policy.deploy.0.dwell_min` -> "stop length at each point or place when moving (min),
+    deployment 0"; a path the schema does not document keeps its last part, in words.
+    """
+    scope, _, rest = path.partition(".")
+    current: Any = {"scenario": Scenario, "policy": Policy}.get(scope)
+    meta: dict[str, Any] = {}
+    groups = []
+    for part in rest.split("."):
+        if current is None:
+            break
+        if part.isdigit():
+            groups.append(part)
+            current = typing.get_args(current)[0] if typing.get_args(current) else None
+            continue
+        fields = (
+            {f.name: f for f in dataclasses.fields(current)}
+            if dataclasses.is_dataclass(current)
+            else {}
+        )
+        if part not in fields:
+            current = None
+            break
+        meta = dict(fields[part].metadata)
+        hint = typing.get_type_hints(current)[part]
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        current = options[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) else hint
+    words = (meta.get("doc") or path.rsplit(".", 1)[-1].replace("_", " ")).split(" (")[0]
+    unit = f" ({meta['unit']})" if meta.get("unit") else ""
+    where = f", deployment {groups[0]}" if scope == "policy" and groups else ""
+    return f"{words}{unit}{where}"
 
 
 def beside(folder: Path, name: str) -> str:

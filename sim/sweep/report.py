@@ -20,7 +20,7 @@ from sim.errors import ConfigError
 from sim.output import atomic_write
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
-from sim.sweep.design import SAMPLE_KEY, Experiment, sensitivity_problem
+from sim.sweep.design import SAMPLE_KEY, Experiment, describe, sensitivity_problem
 from sim.sweep.store import ResultStore
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
@@ -116,19 +116,28 @@ def analyze(folder: Path) -> Analysis:
         path = out / f"{name}.csv"
         atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False))
         files.append(path)
+    size = (
+        f"{experiment.replications} runs per point, scale "
+        f"{experiment.scale if experiment.scale is not None else 'as the scenario'}, "
+        f"{experiment.days or 'the scenario'} day(s)"
+    )
     if not paired.empty:
         files += effects(
             paired,
             experiment.response,
             out / "effects",
-            title=f"{experiment.name}: vs {experiment.baseline_policy}",
+            title=f"{experiment.name}: vs {experiment.baseline_policy} ({size})",
         )
     for factor in factors:
         if pd.api.types.is_numeric_dtype(rows[factor]) and rows[factor].nunique() >= 3:
             name = factor.removeprefix("f:")
             stem = out / f"dose_response_{name.replace('.', '_')}"
             files += dose_response(
-                main[main["factor"] == factor], experiment.response, stem, factor=name
+                main[main["factor"] == factor],
+                experiment.response,
+                stem,
+                factor=describe(name),
+                title=f"{experiment.name} ({size})",
             )
     return Analysis(summary, paired, main, inter, displacement, files)
 

@@ -207,8 +207,13 @@ def _scale_bar(ax: plt.Axes, city: City) -> None:
     )
 
 
-def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> list[Path]:
-    """Mean response with its 95% CI against a numeric factor's levels, one line per policy."""
+def dose_response(
+    main: pd.DataFrame, metric: str, stem: Path, factor: str, title: str = ""
+) -> list[Path]:
+    """Mean response with its 95% CI against a numeric factor's levels, one line per policy.
+
+    `factor` is the axis label: the factor in words with its unit.
+    """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.0, 3.4))
         for policy, group in main.groupby("policy", sort=False):
@@ -219,8 +224,8 @@ def dose_response(main: pd.DataFrame, metric: str, stem: Path, factor: str) -> l
         name = metric.replace("_", " ")
         ax.set_xlabel(factor)
         ax.set_ylabel(name)
-        ax.legend(frameon=False)
-        ax.set_title(f"{name} by {factor.rsplit('.', maxsplit=1)[-1].replace('_', ' ')}")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.set_title(title or f"{name} by factor level")
         return save(fig, stem)
 
 
