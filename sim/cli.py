@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import matplotlib
 
 from sim import regress as regression
 from sim.api import run as run_model
@@ -142,6 +143,7 @@ def blame_option(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
 @click.version_option(package_name="crowdsim")
 def main() -> None:
     """Agent-based simulation of policing crowded places."""
+    matplotlib.use("Agg")  # the command line only writes figures; a notebook keeps its backend
 
 
 @main.command()

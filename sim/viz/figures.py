@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib as mpl
-
-mpl.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
