@@ -39,6 +39,16 @@ POLICE_MARKERS = {
 }
 
 
+MARKER_OFFSETS_PT = {
+    "uniformed": (-4.0, 4.0),
+    "plainclothes": (4.0, 4.0),
+    "patrol_car": (0.0, 0.0),
+    "drone": (-4.0, -4.0),
+    "camera": (4.0, -4.0),
+}
+"""Where each kind of unit sits around a place (points), so units at one place stay visible."""
+
+
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
     """Write PNG and SVG next to each other; return both paths."""
     stem = Path(stem)
@@ -132,6 +142,7 @@ def city_map(
                 continue
             marker, colour, name = POLICE_MARKERS[kind]
             where = np.asarray(sorted(set(nodes)))
+            dx, dy = MARKER_OFFSETS_PT[kind]  # each kind beside the place, not on the others
             ax.scatter(
                 city.x[where],
                 city.y[where],
@@ -141,6 +152,9 @@ def city_map(
                 label=name,
                 zorder=4,
                 linewidths=0,
+                transform=mpl.transforms.offset_copy(
+                    ax.transData, fig=fig, x=dx, y=dy, units="points"
+                ),
             )
         busiest = places["visits"].to_numpy()
         for visits in (np.quantile(busiest, 0.5), busiest.max()):  # what a dot's size means
