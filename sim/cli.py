@@ -30,7 +30,7 @@ from sim.output import write_run
 from sim.paramdoc import config_reference, parameter_table
 from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
-from sim.sizes import check_run
+from sim.sizes import check_run, size_overrides
 from sim.sweep.compare import compare
 from sim.sweep.design import design, load_experiment
 from sim.sweep.executors import EXECUTORS
@@ -187,8 +187,7 @@ def run(
 ) -> None:
     """Run one simulation and print its metrics."""
     scenario_set, policy_set = split_overrides(assignments)
-    sizes = {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
-    resolved = load_scenario(scenario, scenario_set | sizes)
+    resolved = load_scenario(scenario, scenario_set | size_overrides(days, scale))
     check_run(resolved, "--scale" if scale is not None else scenario, "visitors x scale x days")
     loaded = load_policy(policy, policy_set)
     result = run_model(resolved, loaded, seed=seed, policy_source=policy)

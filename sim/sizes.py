@@ -9,6 +9,7 @@ command (or one shard of a sweep) within a month of CPU.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from sim.errors import ConfigError
 from sim.scenario import Scenario
@@ -19,6 +20,11 @@ BASE_MB = 150.0
 MAX_CPU_DAYS = 30.0
 MAX_RUNS = 10_000_000
 """More runs than this in one command: the design alone would not fit in memory."""
+
+
+def size_overrides(days: int | None, scale: float | None) -> dict[str, Any]:
+    """The scenario overrides a command's days and scale make (those that are set)."""
+    return {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
 
 
 def visitor_days(scenario: Scenario) -> float:

@@ -22,7 +22,7 @@ from sim.params import param
 from sim.policing.policy import load_policy
 from sim.results import RunResult
 from sim.scenario import load_scenario
-from sim.sizes import check_run, check_total, visitor_days
+from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.design import beside
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
@@ -155,7 +155,7 @@ def load_targets(path: str | Path) -> Targets:
         raise ConfigError(file, "params", "name at least one scenario field to fit")
     if not targets.observed:
         raise ConfigError(file, "observed", "give at least one observed statistic")
-    base = _base_overrides(targets)
+    base = size_overrides(targets.days, targets.scale)
     _load(file, "scenario", lambda: load_scenario(targets.scenario, base))
     _load(file, "policy", lambda: load_policy(targets.policy))
     for key, prior in targets.params.items():
@@ -177,15 +177,6 @@ def _check_size(targets: Targets, base: dict[str, Any]) -> None:
     particles = max(targets.abc.max_simulations, targets.abc.population) + targets.check_draws
     runs = particles * len(targets.runs()) * targets.replications
     check_total(runs, visitor_days(scenario), file, "abc.max_simulations")
-
-
-def _base_overrides(targets: Targets) -> dict[str, Any]:
-    base: dict[str, Any] = {}
-    if targets.scale is not None:
-        base["scale"] = targets.scale
-    if targets.days is not None:
-        base["days"] = targets.days
-    return base
 
 
 def _load(file: str, where: str, load: Callable[[], Any]) -> None:

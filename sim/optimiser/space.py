@@ -24,7 +24,7 @@ from sim.params import param
 from sim.policing.cost import officer_hours_per_day, shift_minutes
 from sim.policing.policy import Policy, check_policy, load_policy
 from sim.scenario import load_scenario
-from sim.sizes import check_run, check_total, visitor_days
+from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.design import beside
 
 DIRECTIONS = ("minimize", "maximize")
@@ -110,8 +110,7 @@ def load_space(path: str | Path) -> Space:
     )
     if not space.params:
         raise ConfigError(file, "params", "name at least one policy field to vary")
-    scenario_overrides = {} if space.scale is None else {"scale": space.scale}
-    scenario_overrides["days"] = space.days
+    scenario_overrides = size_overrides(space.days, space.scale)
     try:
         load_scenario(space.scenario, scenario_overrides)
         base = load_policy(space.policy)

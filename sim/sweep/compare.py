@@ -19,7 +19,7 @@ from sim.output import atomic_write, write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import Scenario, load_scenario
-from sim.sizes import check_run, check_total, visitor_days
+from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.analysis import paired_effects, posterior_effects, separation, summarize
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
@@ -181,7 +181,7 @@ def compare(
                 f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
             )
         drawn = fitted.draws(draws, seed)
-    one_run = load_scenario(scenario, _sizes(days, scale))
+    one_run = load_scenario(scenario, size_overrides(days, scale))
     check_run(one_run, "--scale" if scale is not None else scenario, "scale")
     runs = len(policies) * replications * (1 if drawn is None else len(drawn))
     check_total(runs, visitor_days(one_run), "--replications", "runs")
@@ -226,7 +226,7 @@ def compare(
         record.update(
             seeds=sorted({s.seed for s in specs}),
             runs=len(specs),
-            resolved_scenario=to_raw(load_scenario(scenario, _sizes(days, scale))),
+            resolved_scenario=to_raw(one_run),
             resolved_policies={name: to_raw(load_policy(name)) for name in policies},
         )
         comparison = _sized(
@@ -281,10 +281,6 @@ def _compared(
         drawn,
         _cautions(rows, units),
     )
-
-
-def _sizes(days: int | None, scale: float | None) -> dict[str, Any]:
-    return {k: v for k, v in (("days", days), ("scale", scale)) if v is not None}
 
 
 def _draw_means(rows: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from sim.errors import ConfigError
 from sim.params import param
 from sim.policing.policy import Policy
 from sim.scenario import Scenario, load_scenario
-from sim.sizes import check_run, check_total, visitor_days
+from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.runs import RunSpec, replication_seeds, validate
 
 PREFIXES = ("scenario.", "policy.")
@@ -147,7 +147,9 @@ def _check_size(experiment: Experiment) -> None:
     file = experiment.source_file
     check_total(planned_runs(experiment), 0.0, file, "replications")
     try:
-        scenario = load_scenario(experiment.scenario, _sizes(experiment))
+        scenario = load_scenario(
+            experiment.scenario, size_overrides(experiment.days, experiment.scale)
+        )
     except ConfigError as exc:
         raise ConfigError(file, "scenario", f"{exc.file}: {exc.field}: {exc.message}") from None
     check_run(scenario, file, "scale")
@@ -155,13 +157,8 @@ def _check_size(experiment: Experiment) -> None:
 
 def run_visitor_days(experiment: Experiment) -> float:
     """Visitor-days of one run at the experiment's scale and days (factors aside)."""
-    return visitor_days(load_scenario(experiment.scenario, _sizes(experiment)))
-
-
-def _sizes(experiment: Experiment) -> dict[str, Any]:
-    return {
-        k: v for k, v in (("scale", experiment.scale), ("days", experiment.days)) if v is not None
-    }
+    sizes = size_overrides(experiment.days, experiment.scale)
+    return visitor_days(load_scenario(experiment.scenario, sizes))
 
 
 def describe(path: str) -> str:
