@@ -68,23 +68,24 @@ class Case:
     """Not refused yet: the check the model code lacks (an expected failure)."""
 
 
-def scenario_case(id_: str, old: str, new: str, field_name: str, missing: str = "") -> Case:
-    text = GOOD_SCENARIO.replace(old, new) if old else GOOD_SCENARIO + new
-    assert text != GOOD_SCENARIO, id_
-    return Case(id_, ("validate", "{s.toml}"), ("{s.toml}", field_name), {"s.toml": text}, missing)
+def _file_case(good: str, name: str, args: tuple[str, ...]):
+    """A maker of cases that break one line of a good file (or add one) and run `args`."""
+
+    def make(id_: str, old: str, new: str, field_name: str, missing: str = "") -> Case:
+        text = good.replace(old, new) if old else good + new
+        assert text != good, id_
+        return Case(id_, args, (f"{{{name}}}", field_name), {name: text}, missing)
+
+    return make
 
 
-def policy_case(id_: str, old: str, new: str, field_name: str, missing: str = "") -> Case:
-    text = GOOD_POLICY.replace(old, new) if old else GOOD_POLICY + new
-    assert text != GOOD_POLICY, id_
-    args = ("run", "--scenario", "small-town", "--days", "1", "--policy", "{p.toml}")
-    return Case(id_, args, ("{p.toml}", field_name), {"p.toml": text}, missing)
-
-
-def experiment_case(id_: str, old: str, new: str, field_name: str, missing: str = "") -> Case:
-    text = GOOD_EXPERIMENT.replace(old, new) if old else GOOD_EXPERIMENT + new
-    assert text != GOOD_EXPERIMENT, id_
-    return Case(id_, ("sweep", "{e.toml}"), ("{e.toml}", field_name), {"e.toml": text}, missing)
+scenario_case = _file_case(GOOD_SCENARIO, "s.toml", ("validate", "{s.toml}"))
+policy_case = _file_case(
+    GOOD_POLICY,
+    "p.toml",
+    ("run", "--scenario", "small-town", "--days", "1", "--policy", "{p.toml}"),
+)
+experiment_case = _file_case(GOOD_EXPERIMENT, "e.toml", ("sweep", "{e.toml}"))
 
 
 def option_case(id_: str, *args: str, named: str) -> Case:
