@@ -194,6 +194,7 @@ def _stored(path: Path) -> tuple[int, int]:
     except sqlite3.Error:
         done, simulations = 0, 0
     if not done:
+        _line(f"{path} holds no finished generation (or cannot be read): starting afresh")
         path.unlink()
     return int(done), int(simulations)
 
