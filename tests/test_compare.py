@@ -207,3 +207,21 @@ def test_the_verdict_says_when_no_policy_separated():
     assert verdict.startswith("no policy separated")
     assert "b" in verdict
     assert "Holm" in verdict
+
+
+def test_the_public_api_returns_dataframes_and_a_flat_csv(tmp_path):
+    import sim  # noqa: PLC0415
+
+    comparison = sim.compare(
+        "small-town", ["fixed-posts"], baseline="none", replications=2, days=1, out=tmp_path
+    )
+    for frame in (comparison.summary, comparison.effects, comparison.rows, comparison.table()):
+        assert isinstance(frame, pd.DataFrame)
+        assert not frame.empty
+    flat = pd.read_csv(tmp_path / "runs.csv")
+    assert len(flat) == 4  # one row per run
+    assert {"label", "seed", "replication", "thefts_occurred"} <= set(flat.columns)
+    assert not any(c.startswith(("place_", "hourly_")) for c in flat.columns)
+    assert callable(sim.analyze)
+    assert callable(sim.calibrate)
+    assert sim.__version__
