@@ -349,3 +349,15 @@ def test_factor_paths_read_as_words_with_units():
     assert describe("scenario.police.car_speed_m_per_min").endswith("(m/min)")
     assert describe("scenario.visitors.dwell_median_min.scenic").endswith("(min)")
     assert describe("policy.no_such_field") == "no such field"
+
+
+def test_sim_sweep_runs_an_experiment_and_stays_the_sweep_package(experiment_file, tmp_path):
+    import sim  # noqa: PLC0415
+
+    rows = sim.sweep(experiment_file, tmp_path / "out")
+    assert isinstance(rows, pd.DataFrame)
+    assert len(rows) == len(design(load_experiment(experiment_file)))
+    assert rows["thefts_occurred"].notna().all()
+    assert sim.sweep.design.design is design  # the package is still there, attributes and all
+    again = sim.sweep(experiment_file, tmp_path / "out")  # resumes: nothing new to run
+    pd.testing.assert_frame_equal(rows, again)

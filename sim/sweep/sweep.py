@@ -12,7 +12,7 @@ from sim.config import to_raw
 from sim.folder import LOCK, claim
 from sim.output import atomic_write, write_table
 from sim.sizes import check_total
-from sim.sweep.design import Experiment, design, run_visitor_days, shard
+from sim.sweep.design import Experiment, design, load_experiment, run_visitor_days, shard
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
 from sim.sweep.store import ResultStore
@@ -105,6 +105,42 @@ def run_sweep(
         if report.missing == 0:  # the last shard to finish writes the experiment's table
             report.consolidated = store.consolidate([s.key() for s in specs], RESULTS)
     return report
+
+
+def run_experiment(
+    experiment: Experiment | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    shard: str | None = None,
+    scale: float | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) an experiment file's design; the finished runs, one row per run.
+
+    What `crowdsim sweep` does, from Python (`sim.sweep(...)`): results go to `out`
+    (default `results/<name>`), and `sim.analyze(out)` summarises them.
+    """
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment, scale=scale)
+    folder = Path(out) if out is not None else Path("results") / experiment.name
+    run_sweep(
+        experiment,
+        folder,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        shard_text=shard,
+        progress=progress,
+        force=force,
+    )
+    keys = [s.key() for s in design(experiment)]
+    store = ResultStore(folder)
+    done = store.done()
+    return store.load([k for k in keys if k in done])
 
 
 def status(experiment: Experiment, out: Path, ran_now: int = 0) -> SweepStatus:
