@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shared real street network and a tiny scenario writer."""
+"""Shared fixtures: the real street network kept in tests/data and a tiny scenario writer."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MILAN = REPO.parent / "shared" / "cities" / "milan-duomo.graphml"
+MILAN = REPO / "tests" / "data" / "milan-duomo.graphml"
 
 
 @pytest.fixture
 def milan_graphml() -> Path:
-    """The real OpenStreetMap network around Milan Cathedral (shared/, beside the checkout)."""
-    if not MILAN.exists():
-        pytest.skip(f"shared street network not found at {MILAN}")
+    """The real OpenStreetMap network around Milan Cathedral (ODbL; tests/data/README.md)."""
     return MILAN
 
 
