@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,19 +198,18 @@ def compare(
     )
     for spec in specs:  # bad input fails here, before any run
         validate(spec)
+    compared = functools.partial(
+        _compared,
+        specs,
+        executor=executor,
+        workers=workers,
+        progress=progress,
+        baseline=baseline,
+        drawn=drawn,
+        runs_of=one_run,
+    )
     if out is None:
-        return _sized(
-            one_run,
-            _compared(
-                specs,
-                None,
-                executor=executor,
-                workers=workers,
-                progress=progress,
-                baseline=baseline,
-                drawn=drawn,
-            ),
-        )
+        return compared(None)
     settings = {
         "scenario": scenario,
         "policies": policies,
@@ -229,24 +229,8 @@ def compare(
             resolved_scenario=to_raw(one_run),
             resolved_policies={name: to_raw(load_policy(name)) for name in policies},
         )
-        comparison = _sized(
-            one_run,
-            _compared(
-                specs,
-                Path(out),
-                executor=executor,
-                workers=workers,
-                progress=progress,
-                baseline=baseline,
-                drawn=drawn,
-            ),
-        )
+        comparison = compared(Path(out))
         comparison.files = _write(Path(out), scenario, comparison)
-    return comparison
-
-
-def _sized(scenario: Scenario, comparison: Comparison) -> Comparison:
-    comparison.scale, comparison.days = scenario.scale, scenario.days
     return comparison
 
 
@@ -259,8 +243,12 @@ def _compared(
     progress: bool | None,
     baseline: str,
     drawn: pd.DataFrame | None,
+    runs_of: Scenario,
 ) -> Comparison:
-    """Run (or load) the specs and summarise them against the baseline."""
+    """Run (or load) the specs and summarise them against the baseline.
+
+    `runs_of` is the scenario as the runs have it (its scale and days label the figures).
+    """
     rows = _run(specs, out, executor, workers, progress)
     units = rows if drawn is None else _draw_means(rows)
     pair_on = "replication" if drawn is None else "f:draw"
@@ -280,6 +268,8 @@ def _compared(
         posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None,
         drawn,
         _cautions(rows, units),
+        scale=runs_of.scale,
+        days=runs_of.days,
     )
 
 
