@@ -23,7 +23,7 @@ from sim.policing.policy import load_policy
 from sim.results import RunResult
 from sim.scenario import load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
-from sim.sweep.design import beside
+from sim.sweep.design import beside, check_range
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
 STATISTICS = ("full_city", "value", "reduction")
@@ -191,10 +191,7 @@ def _check_prior(targets: Targets, key: str, prior: Prior, base: dict[str, Any])
     for bound in ("low", "high"):
         if getattr(prior, bound) is None:
             raise ConfigError(file, f"{where}.{bound}", "required field is missing")
-    if not prior.low < prior.high:
-        raise ConfigError(
-            file, where, f"empty range [{prior.low:g}, {prior.high:g}]: low must be below high"
-        )
+    check_range(file, where, prior.low, prior.high)
     if prior.distribution == "loguniform" and prior.low <= 0:
         raise ConfigError(file, where, "a log-uniform prior needs low > 0")
     if prior.distribution == "normal":

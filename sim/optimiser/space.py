@@ -25,7 +25,7 @@ from sim.policing.cost import officer_hours_per_day, shift_minutes
 from sim.policing.policy import Policy, check_policy, load_policy
 from sim.scenario import load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
-from sim.sweep.design import beside
+from sim.sweep.design import beside, check_range
 
 DIRECTIONS = ("minimize", "maximize")
 FEASIBILITY_SAMPLES = 2000
@@ -147,10 +147,7 @@ def _check_parameter(file: str, key: str, spec: Parameter, raw: dict) -> None:
     else:
         if spec.low is None or spec.high is None:
             raise ConfigError(file, where, "a range needs low and high (or give choices)")
-        if not spec.low < spec.high:
-            raise ConfigError(
-                file, where, f"empty range [{spec.low:g}, {spec.high:g}]: low must be below high"
-            )
+        check_range(file, where, spec.low, spec.high)
         if spec.log and spec.low <= 0:
             raise ConfigError(file, where, "a log-scale range needs low > 0")
         values = [spec.low, spec.high]

@@ -116,12 +116,7 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
             raise ConfigError(
                 str(path), f"space.ranges.{key}", "a path starts with 'scenario.' or 'policy.'"
             )
-        if not low < high:
-            raise ConfigError(
-                str(path),
-                f"space.ranges.{key}",
-                f"empty range [{low:g}, {high:g}]: low must be below high",
-            )
+        check_range(str(path), f"space.ranges.{key}", low, high)
     _check_size(experiment)
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
@@ -159,6 +154,12 @@ def run_visitor_days(experiment: Experiment) -> float:
     """Visitor-days of one run at the experiment's scale and days (factors aside)."""
     sizes = size_overrides(experiment.days, experiment.scale)
     return visitor_days(load_scenario(experiment.scenario, sizes))
+
+
+def check_range(file: str, where: str, low: float, high: float) -> None:
+    """A range of a sampled or fitted value must not be empty or reversed."""
+    if not low < high:
+        raise ConfigError(file, where, f"empty range [{low:g}, {high:g}]: low must be below high")
 
 
 def describe(path: str) -> str:
