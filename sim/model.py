@@ -26,7 +26,7 @@ from sim.policing.policy import Policy
 from sim.policing.presence import Presence
 from sim.policing.stops import StopLog
 from sim.scenario import Scenario
-from sim.streams import Streams
+from sim.streams import Streams, check_seed
 from sim.visitors import VisitorFlow
 
 GC_THRESHOLDS = (200_000, 20, 1000)
@@ -69,6 +69,7 @@ class CrowdPolicingModel(mesa.Model):
         step_minutes: float = 60.0,
         policy_source: str = "policy",
     ) -> None:
+        check_seed(seed)  # before Mesa seeds its own generators with it
         super().__init__(seed=seed)
         self.scenario = scenario
         self.policy = policy if policy is not None else Policy(name="none")

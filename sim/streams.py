@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.errors import ConfigError
+
 STREAM_NAMES = ("visitors", "offenders", "police", "incidents", "sensors")
 INDIVIDUAL_OFFENDERS = len(STREAM_NAMES)
 """Spawn-key branch under which each offender's own stream is derived (by his index)."""
@@ -33,6 +35,7 @@ class Streams:
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
         """Spawn every stream from `SeedSequence(seed)` in a fixed order."""
+        check_seed(seed)
         root = np.random.SeedSequence(seed)
         children = root.spawn(len(STREAM_NAMES))
         return cls(*(np.random.default_rng(c) for c in children), root=root)
@@ -41,3 +44,9 @@ class Streams:
         """The stream of the `index`-th offender to join the pool (same under every policy)."""
         seq = np.random.SeedSequence(self.root.entropy, spawn_key=(INDIVIDUAL_OFFENDERS, index))
         return np.random.default_rng(seq)
+
+
+def check_seed(seed: object) -> None:
+    """A seed is a whole number >= 0 (what `SeedSequence` takes), else a ConfigError."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError("run", "seed", f"{seed!r}: a seed is a whole number >= 0")
