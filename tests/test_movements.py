@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -216,3 +217,15 @@ def test_response_time_is_at_least_the_drive_from_the_cars_true_position(town, m
             assert set(steps.tolist()) <= {1}, "a tour restarted or skipped a stop"
     assert checked >= 20
     assert moving >= 5  # the invariant was exercised by cars caught on the road
+
+
+def test_an_overnight_shift_works_across_midnight(town):
+    """A shift from 22 h to 6 h: on duty from the run's start (the night that began before
+    it), again from 22 h, and paid for 8 hours a day."""
+    policy = one_car("static")
+    night = Policy(name="night", deploy=(replace(policy.deploy[0], hours=(22.0, 6.0)),))
+    result = sim.run(with_overrides(town, {"days": 2}), night, seed=1)
+    stops = result.police_stops.sort_values("arrive")
+    assert stops["arrive"].round().tolist() == [0.0, 22 * 60.0, (24 + 22) * 60.0]
+    assert stops["leave"].round().tolist() == [6 * 60.0, (24 + 6) * 60.0, 48 * 60.0]
+    assert result.metrics["car_hours"] == pytest.approx(2 * 8.0)

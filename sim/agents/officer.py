@@ -25,7 +25,7 @@ import numpy as np
 import simpy
 
 from sim.city.legs import Leg
-from sim.city.transit import MIN_PER_DAY, Trip
+from sim.city.transit import Trip
 
 if TYPE_CHECKING:
     from sim.ledger import Incident
@@ -70,11 +70,10 @@ class PoliceUnit(mesa.Agent):
     def shifts(self) -> Generator:
         """Work the shift hours of every day."""
         env = self.model.env
-        start_h, end_h = self.deployment.hours
-        for day in range(self.model.scenario.days):
-            start = day * MIN_PER_DAY + start_h * 60.0
-            end = day * MIN_PER_DAY + end_h * 60.0
-            if end <= start:
+        dep = self.deployment
+        for day in range(dep.first_shift_day(), self.model.scenario.days):
+            start, end = dep.shift_on(day)
+            if end <= env.now:
                 continue
             if env.now < start:
                 yield env.timeout(start - env.now)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.city.transit import MIN_PER_DAY
 from sim.policing.presence import ACTIVE
 
 if TYPE_CHECKING:
@@ -50,16 +49,17 @@ class Drone(mesa.Agent):
         """Spread the day's sorties evenly over the hours; each visits the route in turn."""
         env = self.model.env
         dep = self.deployment
-        start_h, end_h = dep.hours
         n = dep.sorties_per_day
-        if n == 0 or end_h <= start_h or not self.route:
+        if n == 0 or not self.route:
             return
-        spacing = (end_h - start_h) * 60.0 / n
+        spacing = dep.shift_hours() * 60.0 / n
         per_place = dep.flight_min / len(self.route)
         presence = self.model.presence
-        for day in range(self.model.scenario.days):
+        for day in range(dep.first_shift_day(), self.model.scenario.days):
             for k in range(n):
-                takeoff = day * MIN_PER_DAY + start_h * 60.0 + k * spacing
+                takeoff = dep.shift_on(day)[0] + k * spacing
+                if takeoff < env.now:
+                    continue
                 if env.now < takeoff:
                     yield env.timeout(takeoff - env.now)
                 for node in self.route:

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.city.transit import MIN_PER_DAY
 from sim.config import apply_overrides, build, read_toml, to_raw
 from sim.errors import ConfigError
 from sim.metrics import NAMES
 from sim.params import param
-from sim.policing.cost import officer_hours_per_day, shift_minutes
+from sim.policing.cost import car_hours_per_day, officer_hours_per_day
 from sim.policing.policy import Policy, check_policy, load_policy
 from sim.scenario import load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
@@ -173,11 +172,7 @@ def usage(space: Space, policy: Policy) -> dict[str, float]:
     checkpoints = _checkpoints(space.scenario)
     hours = officer_hours_per_day(policy, checkpoints)
     cars = sum(d.count for d in policy.deploy if d.unit == "patrol_car")
-    car_hours = sum(
-        d.count * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
-        for d in policy.deploy
-        if d.unit == "patrol_car"
-    )
+    car_hours = car_hours_per_day(policy)
     drones = sum(d.count for d in policy.deploy if d.unit == "drone")
     sorties = sum(d.count * d.sorties_per_day for d in policy.deploy if d.unit == "drone")
     b = space.budget

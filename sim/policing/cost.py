@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.sensors import Camera
 from sim.city.transit import MIN_PER_DAY
 from sim.policing.policy import Policy
 
@@ -33,7 +32,7 @@ def resources_used(model: CrowdPolicingModel) -> dict[str, float]:
         car_h += hours if dep.unit == "patrol_car" else 0.0
     checkpoints = int(model.presence.checkpoint_active.sum())
     officer_h += checkpoints * policy.checkpoint_officers * now / 60.0
-    monitored = sum(1 for a in model.agents_by_type.get(Camera, []) if a.monitored)
+    monitored = sum(1 for camera in model.deployer.cameras if camera.monitored)
     return {
         "officer_hours": officer_h,
         "car_hours": car_h,
@@ -43,12 +42,31 @@ def resources_used(model: CrowdPolicingModel) -> dict[str, float]:
 
 
 def shift_minutes(hours: tuple[float, ...], until: float) -> float:
-    """Minutes of a daily shift (start, end hour) that fall between time 0 and `until`."""
+    """Minutes of a daily shift (start, end hour) that fall between time 0 and `until`.
+
+    A shift whose end is before its start runs overnight: its hours after midnight belong
+    to the shift that began the evening before (on the first day, one that began before
+    the run).
+    """
     start, end = hours[0] * 60.0, hours[1] * 60.0
-    if end <= start:
-        return 0.0
+    if end < start:
+        return duty_minutes(start, MIN_PER_DAY, until) + duty_minutes(0.0, end, until)
+    return duty_minutes(start, end, until)
+
+
+def duty_minutes(start: float, end: float, until: float) -> float:
+    """Minutes of the daily window [start, end) (minutes of the day) in [0, until]."""
     days, rest = divmod(until, MIN_PER_DAY)
     return days * (end - start) + min(max(rest - start, 0.0), end - start)
+
+
+def car_hours_per_day(policy: Policy) -> float:
+    """Scheduled patrol-car hours in one full day."""
+    return sum(
+        d.count * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
+        for d in policy.deploy
+        if d.unit == "patrol_car"
+    )
 
 
 def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:

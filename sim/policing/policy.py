@@ -74,11 +74,30 @@ class Deployment:
         doc="stop length at each point or place when moving (Koper: 11-15 min)",
     )
     hours: tuple[float, ...] = param(
-        (8.0, 22.0), unit="h", length=2, low=0, high=24, doc="daily shift start and end"
+        (8.0, 22.0),
+        unit="h",
+        length=2,
+        low=0,
+        high=24,
+        doc="daily shift start and end; an end before the start runs overnight",
     )
     sorties_per_day: int = param(4, low=0, doc="drone flights per day (drones only)")
     flight_min: float = param(25.0, unit="min", low=1, doc="drone flight time per sortie")
     responds: bool = param(True, doc="patrol cars answer dispatches (cars only)")
+
+    def shift_hours(self) -> float:
+        """Length of the daily shift; one ending before it starts runs past midnight."""
+        start, end = self.hours
+        return end - start if end >= start else end + 24.0 - start
+
+    def shift_on(self, day: int) -> tuple[float, float]:
+        """Start and end of the shift that begins on `day`, in minutes since the run began."""
+        start = (day * 24.0 + self.hours[0]) * 60.0
+        return start, start + self.shift_hours() * 60.0
+
+    def first_shift_day(self) -> int:
+        """-1 for an overnight shift (the night that began before the run), else 0."""
+        return -1 if self.hours[1] < self.hours[0] else 0
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,13 @@ def load_policy(name_or_path: str, overrides: dict[str, Any] | None = None) -> P
 def check_policy(policy: Policy, source: str) -> None:
     """Constraints between a deployment's fields that per-field bounds cannot express."""
     for i, dep in enumerate(policy.deploy):
+        if dep.shift_hours() == 0.0:
+            raise ConfigError(
+                source,
+                f"deploy[{i}].hours",
+                f"a shift from {dep.hours[0]:g} h to {dep.hours[1]:g} h never works "
+                "(give [0, 24] for round the clock)",
+            )
         if dep.movement == "patrol_points" and dep.where != "cells":
             raise ConfigError(
                 source,
