@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import math
 import typing
+from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from sim.city.graph import CAMERA_LEVELS, PLACE_KINDS, BusLine, City
 from sim.config import build, check_scalar
@@ -73,6 +77,7 @@ def read_graphml(path: str | Path) -> City:
         raise ConfigError(str(path), "", "file not found") from None
     except Exception as exc:  # networkx raises several parser errors for malformed XML
         raise ConfigError(str(path), "", f"not a readable GraphML file: {exc}") from None
+    _refuse_duplicate_nodes(path)
     nodes = [(str(n), dict(d)) for n, d in graph.nodes(data=True)]
     edges = [(str(u), str(v), dict(d)) for u, v, d in graph.edges(data=True)]
     lines = _bus_lines_from_json(graph.graph.get("bus_lines", "[]"), str(path))
@@ -86,6 +91,19 @@ def read_graphml(path: str | Path) -> City:
     )
 
 
+def _refuse_duplicate_nodes(path: Path) -> None:
+    """Two nodes with one id are a mistake in the file (networkx would merge them)."""
+    ids = Counter(
+        element.get("id")
+        for _, element in ElementTree.iterparse(path)
+        if element.tag.rsplit("}", 1)[-1] == "node"
+    )
+    twice = sorted(str(nid) for nid, n in ids.items() if n > 1)
+    if twice:
+        where = f"node {twice[0]!r}"
+        raise ConfigError(str(path), where, f"duplicate node id ({len(twice)} in all)")
+
+
 def read_geojson(path: str | Path) -> City:
     """Read a GeoJSON city: Point features are nodes, LineString features with u/v are streets."""
     path = Path(path)
@@ -95,13 +113,21 @@ def read_geojson(path: str | Path) -> City:
         raise ConfigError(str(path), "", "file not found") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(str(path), "", f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise ConfigError(str(path), "type", "a GeoJSON city is a FeatureCollection")
+    features = data.get("features", [])
+    if not isinstance(features, list):
+        raise ConfigError(str(path), "features", "expected a list of features")
     nodes, edges = [], []
-    for i, feature in enumerate(data.get("features", [])):
+    for i, feature in enumerate(features):
+        if not isinstance(feature, dict):
+            raise ConfigError(str(path), f"features[{i}]", "expected a GeoJSON Feature")
         geometry = feature.get("geometry") or {}
         props = dict(feature.get("properties") or {})
         if geometry.get("type") == "Point":
-            props.setdefault("x", geometry["coordinates"][0])
-            props.setdefault("y", geometry["coordinates"][1])
+            x, y = _point(str(path), f"features[{i}].geometry.coordinates", geometry)
+            props.setdefault("x", x)
+            props.setdefault("y", y)
             if "id" not in props:
                 raise ConfigError(str(path), f"features[{i}].properties.id", "node needs an id")
             nodes.append((str(props.pop("id")), props))
@@ -119,6 +145,14 @@ def read_geojson(path: str | Path) -> City:
         edges=edges,
         bus_lines=lines,
     )
+
+
+def _point(path: str, where: str, geometry: dict) -> tuple[Any, Any]:
+    """A Point's first two coordinates (checked as numbers with the node's other fields)."""
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        raise ConfigError(path, where, "a Point needs coordinates [x, y]")
+    return coordinates[0], coordinates[1]
 
 
 def _bus_lines_from_json(text: str, path: str) -> list[dict[str, Any]]:
@@ -218,6 +252,7 @@ def _assemble(
         eu.append(a)
         ev.append(b)
         el.append(length)
+    _refuse_disconnected(path, len(nodes), eu, ev, [nid for nid, _ in nodes])
     lines = []
     for i, raw in enumerate(bus_lines):
         where = f"bus_lines[{i}]"
@@ -257,6 +292,30 @@ def _assemble(
         bus_lines=tuple(lines),
         crs="" if lonlat else crs,
     )
+
+
+def _refuse_disconnected(
+    path: str, n: int, eu: list[int], ev: list[int], node_ids: list[str]
+) -> None:
+    """Every place must be reachable on foot: a network in several parts is refused.
+
+    Refusing (rather than silently keeping the largest part) leaves the choice to the user;
+    osmnx keeps the largest part with `osmnx.truncate.largest_component`.
+    """
+    if n < 2:
+        return
+    graph = coo_matrix((np.ones(len(eu)), (eu, ev)), shape=(n, n))
+    parts, label = connected_components(graph, directed=False)
+    if parts > 1:
+        sizes = np.bincount(label)
+        stray = node_ids[int(np.flatnonzero(label != np.argmax(sizes))[0])]
+        raise ConfigError(
+            path,
+            "edges",
+            f"the street network falls into {parts} parts (largest {sizes.max()} of {n} "
+            f"nodes; node {stray!r} is cut off): keep the largest part, e.g. with "
+            "osmnx.truncate.largest_component",
+        )
 
 
 def _node_records(city: City) -> list[tuple[str, dict[str, Any]]]:
