@@ -152,8 +152,9 @@ def execute(spec: RunSpec) -> dict[str, Any]:
             f"run {spec.key()} was designed for model {spec.version} but this "
             f"worker runs {model_version()}; restart the sweep"
         )
+    scenario = _scenario(spec.scenario, spec.scenario_set)
     result = run(
-        _scenario(spec.scenario, spec.scenario_set),
+        scenario,
         _policy(spec.policy, spec.policy_set),
         seed=spec.seed,
         days=spec.days,
@@ -168,6 +169,8 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         "point": spec.point,
         "replication": spec.replication,
         "seed": spec.seed,
+        "scale": scenario.scale if spec.scale is None else spec.scale,
+        "days": scenario.days if spec.days is None else spec.days,
         "model_version": spec.version,
     }
     for name, value in spec.factors:
