@@ -20,7 +20,6 @@ from sim.ledger import Incident, Ledger
 
 if TYPE_CHECKING:
     from sim.agents.pickpocket import Pickpocket
-    from sim.agents.tourist import Tourist
     from sim.model import CrowdPolicingModel
 
 VICTIM_TRIES = 4  # size-weighted victim draw by thinning; the last draw is kept
@@ -52,8 +51,7 @@ class CrimeEvents:
     def attempt(self, offender: Pickpocket, loc: int) -> Outcome:
         """An offender at location `loc` tries to pick a pocket now."""
         model = self.model
-        parties = model.crowds.parties[loc]
-        if not parties:
+        if not model.crowds.people(loc):
             return Outcome.NO_TARGET
         now = model.env.now
         on_bus = model.transit.is_vehicle(loc)
@@ -66,8 +64,8 @@ class CrimeEvents:
         if rng.random() < model.presence.bystanders_notice(loc):
             incident.foiled_by_bystanders = True
             return Outcome.FAILED
-        victim = self._victim(parties)
-        incident.victim = victim.unique_id
+        victim = model.visitor_flow.party(self._victim(loc))
+        incident.victim = victim.number
         awareness = victim.awareness
         if model.presence.cooperating_bus(loc):
             awareness += (1.0 - awareness) * self.police.transit_awareness_boost
@@ -95,14 +93,15 @@ class CrimeEvents:
         if incident.occurred and not incident.on_bus:
             self.thefts_at_node[incident.node] += 1
 
-    def _victim(self, parties: list[Tourist]) -> Tourist:
-        """A party drawn with probability proportional to its size (by thinning)."""
+    def _victim(self, loc: int) -> int:
+        """A party at `loc` drawn with probability proportional to its size (by thinning)."""
         rng = self.rng
+        numbers, sizes = self.model.crowds.present(loc)
         for _ in range(VICTIM_TRIES):
-            party = parties[int(rng.random() * len(parties))]
-            if rng.random() * self.largest_party < party.size:
-                return party
-        return party
+            i = int(rng.random() * len(numbers))
+            if rng.random() * self.largest_party < sizes[i]:
+                break
+        return int(numbers[i])
 
     def _aftermath(self, incident: Incident, offender: Pickpocket) -> Generator:
         """The victim notices, may report; a report brings a car and maybe the footage."""

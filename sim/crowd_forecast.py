@@ -49,43 +49,23 @@ def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdFo
 
 
 def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
-    rng = np.random.default_rng(FORECAST_SEED)
     parties = max(FORECAST_PARTIES, round(flow.parties_per_day))
-    times, sizes, entries, stops, _ = flow.draw_day(0, rng, parties)
-    where, start, end, people = [], [], [], []
+    stays = flow.plan(0, np.random.default_rng(FORECAST_SEED), parties).stays
     n_nodes = transit.city.n_nodes
-    for arrival, size, entry, n_stops in zip(times, sizes, entries, stops, strict=True):
-        itinerary, dwell = flow.plan_day(entry, n_stops, arrival, 0, rng)
-        t, here = arrival, -1
-        for place, stay in zip(itinerary, dwell, strict=True):
-            if here >= 0:
-                trip = transit.plan(here, place)
-                if trip.by_bus:
-                    d = transit.directions[trip.direction]
-                    boards = t + trip.to_stop_min + d.headway_min / 2.0
-                    alights = boards + d.offset_min[trip.alight] - d.offset_min[trip.board]
-                    where.append(n_nodes + trip.direction)
-                    start.append(boards)
-                    end.append(alights)
-                    people.append(size)
-                    t = alights + trip.from_stop_min
-                else:
-                    t += trip.walk_min
-            where.append(place)
-            start.append(t)
-            end.append(t + stay)
-            people.append(size)
-            t += stay
-            here = place
-    where_a, start_a, end_a = np.array(where), np.array(start), np.array(end)
-    people_a = np.array(people, dtype=float) * (flow.parties_per_day / parties)
+    where = np.arange(transit.n_locations)  # nodes stay, vehicles become their direction
+    for i, d in enumerate(transit.directions):
+        where[n_nodes + d.first_vehicle : n_nodes + d.first_vehicle + d.n_vehicles] = n_nodes + i
+    where = where[stays.loc]
+    people = stays.size * (flow.parties_per_day / parties)
     hours = np.arange(HOURS) * 60.0
     # minutes of each stay inside each hour of the day, times the party's size
     overlap = np.clip(
-        np.minimum(end_a[:, None], hours + 60.0) - np.maximum(start_a[:, None], hours), 0.0, 60.0
+        np.minimum(stays.leave[:, None], hours + 60.0) - np.maximum(stays.enter[:, None], hours),
+        0.0,
+        60.0,
     )
     table = np.zeros((n_nodes + len(transit.directions), HOURS))
-    np.add.at(table, where_a, overlap * people_a[:, None] / 60.0)
+    np.add.at(table, where, overlap * people[:, None] / 60.0)
     on_road = np.array([max(1, d.n_vehicles - 1) for d in transit.directions], dtype=float)
     return CrowdForecast(
         table[:n_nodes], table[n_nodes:] / on_road[:, None] if len(on_road) else table[n_nodes:]

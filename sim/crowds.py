@@ -1,85 +1,197 @@
-"""Who is where: persons and parties per location, updated in O(1) on arrival and departure.
+"""Who is where: visitors' planned stays as intervals, searched when someone looks.
 
-Locations are the city's nodes followed by bus vehicles. Alongside the head counts the
-crowd keeps two time integrals per location, person-minutes and person-minutes under the
-eyes of visible police, each settled whenever the location's count or guard changes; so
-visitor-time and police visibility cost nothing extra at the end of a run.
-Hot counters are Python lists: a list item update is several times cheaper than a numpy
-scalar update, and `occupancy()` hands out numpy arrays for analysis.
+Visitors plan their whole day on arrival and react to nothing, so every stay (a place or a
+bus, enter, leave, persons) is known in advance. A day's stays are indexed by location and
+time; "how many are here now" and "which parties could be robbed here" are binary searches
+made when an offender acts, not counters kept up to date by two events per visit.
+Person-time, and person-time under the eyes of visible police, are integrals over the same
+intervals, taken once a day's stays are over. Visible police (`guards`) are the one live
+count: they come and go on the clock.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
 
-class Party(Protocol):
-    """What the crowd needs to know of a visiting party."""
+class Stays:
+    """One day's stays, sorted by location and entry time, with running person counts."""
 
-    size: int
-    slot: int
+    def __init__(
+        self,
+        loc: np.ndarray,
+        enter: np.ndarray,
+        leave: np.ndarray,
+        size: np.ndarray,
+        party: np.ndarray,
+        *,
+        n_locations: int,
+    ) -> None:
+        order = _by_location(loc, enter, n_locations)
+        self.loc, self.enter, self.leave = loc[order], enter[order], leave[order]
+        self.size, self.party = size[order], party[order]
+        self.start = np.searchsorted(self.loc, np.arange(n_locations + 1)).tolist()
+        self.entered = np.concatenate([[0], np.cumsum(self.size)])  # persons, in entry order
+        by_leave = _by_location(self.loc, self.leave, n_locations)
+        self.leave_sorted = self.leave[by_leave]
+        self.left = np.concatenate([[0], np.cumsum(self.size[by_leave])])
+        self.longest = np.zeros(n_locations)  # longest stay per location bounds a search
+        used = np.unique(self.loc)
+        if len(used):
+            firsts = np.searchsorted(self.loc, used)
+            self.longest[used] = np.maximum.reduceat(self.leave - self.enter, firsts)
+        self.first_enter = float(self.enter.min()) if len(self.enter) else math.inf
+        self.last_leave = float(self.leave.max()) if len(self.leave) else -math.inf
+
+    def people(self, loc: int, t: float) -> int:
+        """Persons at `loc` at time `t` (entered at or before, not yet left)."""
+        a, b = self.start[loc], self.start[loc + 1]
+        if a == b:
+            return 0
+        entered = a + int(self.enter[a:b].searchsorted(t, "right"))
+        left = a + int(self.leave_sorted[a:b].searchsorted(t, "right"))
+        return int(self.entered[entered] - self.left[left])
+
+    def present(self, loc: int, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Party numbers and sizes of the parties at `loc` at time `t`."""
+        a, b = self.start[loc], self.start[loc + 1]
+        enter = self.enter[a:b]
+        lo = a + int(enter.searchsorted(t - self.longest[loc], "left"))
+        hi = a + int(enter.searchsorted(t, "right"))
+        here = lo + np.flatnonzero(self.leave[lo:hi] > t)
+        return self.party[here], self.size[here]
+
+    def occupancy(self, t: float, n_locations: int) -> np.ndarray:
+        """Persons at every location at time `t`."""
+        here = (self.enter <= t) & (self.leave > t)
+        return np.bincount(self.loc[here], self.size[here], minlength=n_locations).astype(np.int64)
+
+
+def _by_location(loc: np.ndarray, time: np.ndarray, n_locations: int) -> np.ndarray:
+    """Order by location, then time (a stable sort on the smallest integer type: radix)."""
+    by_time = np.argsort(time)
+    return by_time[np.argsort(loc[by_time].astype(np.min_scalar_type(n_locations)), kind="stable")]
 
 
 class Crowds:
-    """Head counts, party lists and time integrals for every location."""
+    """Stays of the days in play, visible police, and per-location time integrals."""
 
     def __init__(self, n_locations: int, env: simpy.Environment) -> None:
         self.env = env
-        self.people = [0] * n_locations
-        self.parties: list[list[Party]] = [[] for _ in range(n_locations)]
+        self.n_locations = n_locations
         self.guards = [0] * n_locations
-        self.visits = [0] * n_locations
-        self.person_minutes = [0.0] * n_locations
-        self.watched_person_minutes = [0.0] * n_locations
-        self._since = [0.0] * n_locations
+        self._guarded_since = [0.0] * n_locations
+        self._guarded: list[tuple[int, float, float]] = []  # (loc, from, to), closed spans
+        self.days: list[Stays] = []
+        self._over = Integrals.zeros(n_locations)  # of days whose stays are all over
 
     def __len__(self) -> int:
-        return len(self.people)
+        return self.n_locations
 
-    def _settle(self, loc: int) -> None:
-        """Add the time since the last change at `loc` to its integrals."""
+    def add(self, stays: Stays) -> None:
+        """A new day's stays come into play; days whose stays are all over are booked."""
         now = self.env.now
-        dt = now - self._since[loc]
-        if dt > 0.0:
-            present = self.people[loc] * dt
-            self.person_minutes[loc] += present
-            if self.guards[loc]:
-                self.watched_person_minutes[loc] += present
-        self._since[loc] = now
+        for day in [d for d in self.days if d.last_leave <= now]:
+            self._over += self._integrals(day, now)
+            self.days.remove(day)
+        self.days.append(stays)
 
-    def enter(self, party: Party, loc: int) -> None:
-        """Party arrives at `loc`."""
-        self._settle(loc)
-        self.people[loc] += party.size
-        self.visits[loc] += party.size
-        here = self.parties[loc]
-        party.slot = len(here)
-        here.append(party)
+    def people(self, loc: int) -> int:
+        """Persons at `loc` now."""
+        now = self.env.now
+        return sum(day.people(loc, now) for day in self.days)
 
-    def leave(self, party: Party, loc: int) -> None:
-        """Party departs from `loc` (swap-remove keeps it O(1))."""
-        self._settle(loc)
-        self.people[loc] -= party.size
-        here = self.parties[loc]
-        last = here.pop()
-        if last is not party:
-            here[party.slot] = last
-            last.slot = party.slot
-        party.slot = -1
-
-    def add_guard(self, loc: int, change: int) -> None:
-        """A visible guardian arrives (+1) at or leaves (-1) `loc`."""
-        self._settle(loc)
-        self.guards[loc] += change
-
-    def settle_all(self) -> None:
-        """Bring every integral up to the current time (call before reading them)."""
-        for loc in range(len(self.people)):
-            self._settle(loc)
+    def present(self, loc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Party numbers and sizes of the parties at `loc` now."""
+        now = self.env.now
+        found = [day.present(loc, now) for day in self.days]
+        if len(found) == 1:
+            return found[0]
+        return (
+            np.concatenate([f[0] for f in found]),
+            np.concatenate([f[1] for f in found]),
+        )
 
     def occupancy(self) -> np.ndarray:
         """Persons present at every location now."""
-        return np.array(self.people, dtype=np.int64)
+        now = self.env.now
+        total = np.zeros(self.n_locations, dtype=np.int64)
+        for day in self.days:
+            total += day.occupancy(now, self.n_locations)
+        return total
+
+    def add_guard(self, loc: int, change: int) -> None:
+        """A visible guardian arrives (+1) at or leaves (-1) `loc`."""
+        before = self.guards[loc]
+        self.guards[loc] = after = before + change
+        if before == 0 and after > 0:
+            self._guarded_since[loc] = self.env.now
+        elif before > 0 and after == 0:
+            self._guarded.append((loc, self._guarded_since[loc], self.env.now))
+
+    def integrals(self) -> Integrals:
+        """Visits, person-minutes and watched person-minutes per location up to now."""
+        now = self.env.now
+        total = self._over.copy()
+        for day in self.days:
+            total += self._integrals(day, now)
+        return total
+
+    def _integrals(self, day: Stays, until: float) -> Integrals:
+        """One day's visits, person-minutes and watched person-minutes up to `until`."""
+        entered = day.enter < until
+        loc, size = day.loc[entered], day.size[entered]
+        minutes = (np.minimum(day.leave[entered], until) - day.enter[entered]) * size
+        watched = np.zeros(self.n_locations)
+        for where, since, to in self._spans():
+            if to <= day.first_enter or since >= day.last_leave:
+                continue
+            a, b = day.start[where], day.start[where + 1]
+            if a == b:
+                continue
+            enter, leave = day.enter[a:b], np.minimum(day.leave[a:b], until)
+            overlap = np.minimum(leave, to) - np.maximum(enter, since)
+            watched[where] += float((np.maximum(overlap, 0.0) * day.size[a:b]).sum())
+        return Integrals(
+            np.bincount(loc, size, minlength=self.n_locations).astype(np.int64),
+            np.bincount(loc, minutes, minlength=self.n_locations),
+            watched,
+        )
+
+    def _spans(self) -> list[tuple[int, float, float]]:
+        """Guarded spans so far; those still open run on."""
+        since = self._guarded_since
+        still = [(loc, since[loc], math.inf) for loc, guards in enumerate(self.guards) if guards]
+        return self._guarded + still
+
+
+@dataclass
+class Integrals:
+    """Per location: persons who entered, person-minutes, person-minutes under visible police."""
+
+    visits: np.ndarray
+    person_minutes: np.ndarray
+    watched_person_minutes: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_locations: int) -> Integrals:
+        """Nothing yet."""
+        return cls(
+            np.zeros(n_locations, dtype=np.int64), np.zeros(n_locations), np.zeros(n_locations)
+        )
+
+    def copy(self) -> Integrals:
+        """An independent copy."""
+        return Integrals(
+            self.visits.copy(), self.person_minutes.copy(), self.watched_person_minutes.copy()
+        )
+
+    def __iadd__(self, other: Integrals) -> Integrals:
+        self.visits += other.visits
+        self.person_minutes += other.person_minutes
+        self.watched_person_minutes += other.watched_person_minutes
+        return self

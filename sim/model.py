@@ -114,6 +114,24 @@ class CrowdPolicingModel(mesa.Model):
         self.datacollector.collect(self)
 
     @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent, the parties in town now included (made Mesa agents on request)."""
+        self.visitor_flow.show_present()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Agents by type, the parties in town now as `Tourist` agents."""
+        self.visitor_flow.show_present()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Types of the agents, `Tourist` included while parties are in town."""
+        self.visitor_flow.show_present()
+        return super().agent_types
+
+    @property
     def now(self) -> float:
         """Simulated minutes since the start."""
         return self.env.now
@@ -130,7 +148,6 @@ class CrowdPolicingModel(mesa.Model):
         with few_collections():
             while self.running and self.env.now < end:
                 self.step()
-        self.crowds.settle_all()
 
     def release(self) -> None:
         """Drop this model's agents and Mesa's class-level reference to it.

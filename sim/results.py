@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.city.graph import City
 from sim.city.transit import MIN_PER_DAY
+from sim.crowds import Integrals
 from sim.metrics import NAMES
 from sim.model import CrowdPolicingModel
 from sim.policing.cost import resources_used
@@ -32,9 +33,9 @@ class RunResult:
 def collect(model: CrowdPolicingModel) -> RunResult:
     """Read a finished model's ledger and counters into plain tables."""
     flow = model.visitor_flow
-    crowds = model.crowds
+    crowds = model.crowds.integrals()
     city = model.city
-    person_minutes = sum(crowds.person_minutes)
+    person_minutes = float(crowds.person_minutes.sum())
     theft_metrics = model.crime.ledger.metrics(
         flow.arrived_people, model.scenario.days, city.visited
     )
@@ -42,7 +43,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         "visitors": flow.arrived_people,
         "visitor_hours": flow.person_minutes_in_city / 60.0,
         **theft_metrics,
-        "police_visibility": sum(crowds.watched_person_minutes) / person_minutes
+        "police_visibility": float(crowds.watched_person_minutes.sum() / person_minutes)
         if person_minutes
         else math.nan,
         **resources_used(model),
@@ -57,7 +58,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
     police_minutes = model.police_stops.minutes_at(model.transit, under_way)
     return RunResult(
         metrics=metrics,
-        places=_places(model, incidents, police_minutes),
+        places=_places(model, crowds, incidents, police_minutes),
         hourly=_hourly(model, incidents),
         incidents=incidents,
         police_stops=stops,
@@ -68,9 +69,12 @@ def collect(model: CrowdPolicingModel) -> RunResult:
 
 
 def _places(
-    model: CrowdPolicingModel, incidents: pd.DataFrame, police_minutes: np.ndarray
+    model: CrowdPolicingModel,
+    crowds: Integrals,
+    incidents: pd.DataFrame,
+    police_minutes: np.ndarray,
 ) -> pd.DataFrame:
-    city, crowds = model.city, model.crowds
+    city = model.city
     n = city.n_nodes
     at_places = incidents[~incidents["on_bus"]]
 
@@ -85,9 +89,9 @@ def _places(
             "x": city.x,
             "y": city.y,
             "cell": city.cell,
-            "visits": np.asarray(crowds.visits[:n]),
-            "person_hours": np.asarray(crowds.person_minutes[:n]) / 60.0,
-            "watched_person_hours": np.asarray(crowds.watched_person_minutes[:n]) / 60.0,
+            "visits": crowds.visits[:n],
+            "person_hours": crowds.person_minutes[:n] / 60.0,
+            "watched_person_hours": crowds.watched_person_minutes[:n] / 60.0,
             "police_minutes": police_minutes,
             "attempts": per_node(at_places["node"] >= 0),
             "deterred": per_node(at_places["deterred"]),

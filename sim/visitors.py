@@ -1,22 +1,27 @@
 """The daily stream of visiting parties and how each plans its day.
 
 Arrivals follow the scenario's hourly profile; each party picks sights one after another,
-weighing attractiveness (by hour of day) against street distance (a gravity choice). Choice
-tables are cumulative weights per hour and origin, built once, so a choice is one bisect.
+weighing attractiveness (by hour of day) against street distance (a gravity choice), and
+gets from one to the next on foot or by the next bus of the timetable. A party plans its
+whole day on arrival and reacts to nothing, so a day's parties are planned together, all
+of them at once for each sight in turn (numpy, no event per visit), and their stays go to
+the crowd as intervals (`sim.crowds`). A party becomes a Mesa agent (`Tourist`) when
+someone looks at the model's agents; a victim is a party number in the ledger.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.tourist import Tourist
+from sim.agents.tourist import Party, Tourist
 from sim.behaviour import HOURS
-from sim.city.transit import MIN_PER_DAY
+from sim.city.transit import MIN_PER_DAY, Transit
+from sim.crowds import Stays
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -25,8 +30,54 @@ if TYPE_CHECKING:
 REDRAWS = 5  # a sight already seen today is redrawn this many times before the day ends
 
 
+@dataclass
+class Day:
+    """One day's parties (in arrival order) and the stays of their planned days."""
+
+    first: int  # party number of the day's first party
+    arrive: np.ndarray
+    size: np.ndarray
+    awareness: np.ndarray
+    places: np.ndarray  # parties x (sights + 2): node of each stop, -1 after the last
+    dwell: np.ndarray  # minutes at each stop
+    depart: np.ndarray
+    stays: Stays
+
+    def __post_init__(self) -> None:
+        order = np.argsort(self.depart, kind="stable")
+        self.depart_sorted = self.depart[order]
+        self.arrived = np.concatenate([[0], np.cumsum(self.size)])
+        self.departed = np.concatenate([[0], np.cumsum(self.size[order])])
+        self.last_departure = float(self.depart.max(initial=-math.inf))
+
+    def people_arrived(self, t: float) -> int:
+        """Persons of this day who arrived at or before `t`."""
+        return int(self.arrived[self.arrive.searchsorted(t, "right")])
+
+    def people_present(self, t: float) -> int:
+        """Persons of this day in town at `t`."""
+        return self.people_arrived(t) - int(
+            self.departed[self.depart_sorted.searchsorted(t, "right")]
+        )
+
+
+@dataclass
+class Gone:
+    """Totals of the days whose parties have all gone home (their plans are dropped)."""
+
+    people: int = 0
+    parties: int = 0
+    person_minutes: float = 0.0
+
+    def book(self, day: Day) -> None:
+        """Add a finished day."""
+        self.people += int(day.size.sum())
+        self.parties += len(day.size)
+        self.person_minutes += float((day.depart - day.arrive) @ day.size)
+
+
 class VisitorFlow:
-    """Draws each day's parties and plans their itineraries from the visitor stream."""
+    """Draws each day's parties and plans their days from the visitor stream."""
 
     def __init__(
         self, model: CrowdPolicingModel, scenario: Scenario, rng: np.random.Generator
@@ -35,80 +86,97 @@ class VisitorFlow:
         self.params = params = scenario.visitors
         self.awareness_ab = scenario.victims.awareness_beta
         self.rng = rng
+        self.transit: Transit = model.transit
         city = model.city
         self.parties_per_day = params.per_day * scenario.scale / self._mean_party_size()
+        self.visited = city.visited  # rows of the planning tables
+        row = np.full(city.n_nodes, -1, dtype=np.int64)
+        row[self.visited] = np.arange(len(self.visited))
+        self.row = row
         entry_weight = city.attractiveness[city.entries]
-        self.entries = city.entries.tolist()
+        self.entry_rows = row[city.entries]
         self.entry_cdf = np.cumsum(entry_weight / entry_weight.sum())
         self.entry_cdf[-1] = 1.0
-        self.sights = city.attractions.tolist()
-        origins = city.visited
-        self.origin_row = {int(node): i for i, node in enumerate(origins)}
-        self.choice_cdf = self._choice_tables(origins)
+        self.sight_rows = row[city.attractions]
+        self.choice_cdf, self.choice_total = self._choice_tables()
         medians = params.dwell_medians()
-        self.dwell_median = {i: medians[k] for i, k in enumerate(city.kind) if k in medians}
-        self.present_people = 0
-        self.arrived_parties = 0
-        self.arrived_people = 0
-        self.person_minutes_in_city = 0.0
-        self._days: dict[int, tuple] = {}
-        self._days_drawn = 0
+        self.dwell_median = np.array([medians.get(city.kind[n], 0.0) for n in self.visited])
+        self.walk = city.distance_matrix(self.visited, self.visited) / params.walk_speed_m_per_min
+        self.days: dict[int, Day] = {}
         self.people_of_day: dict[int, int] = {}
+        self._drawn = 0
+        self._parties_drawn = 0
+        self._agents: dict[int, Tourist] = {}
+        self._gone = Gone()
 
     def _mean_party_size(self) -> float:
         w = np.asarray(self.params.party_size_weights, dtype=float)  # sum > 0: checked on load
         return float((w / w.sum()) @ np.arange(1, len(w) + 1))
 
-    def _choice_tables(self, origins: np.ndarray) -> list[list[list[float]]]:
-        """Per hour and origin, cumulative choice weights over the sights."""
+    def _choice_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Choice weights over the sights per hour and origin, as one searchable array.
+
+        Each (hour, origin) row's cumulative weights are scaled to [0, 1] and offset by twice
+        its row number, so a draw in every row at once is one `searchsorted`.
+        """
         city = self.model.city
         sights = city.attractions
-        km = city.distance_matrix(origins, sights) / 1000.0
+        km = city.distance_matrix(self.visited, sights) / 1000.0
         pull = np.exp(-self.params.distance_decay_per_km * km) * city.attractiveness[sights]
-        pull[origins[:, None] == sights[None, :]] = 0.0  # no "visiting" where one stands
+        pull[self.visited[:, None] == sights[None, :]] = 0.0  # no "visiting" where one stands
         by_kind = self.params.hour_weights()
-        hourly = np.array([by_kind[city.kind[s]] for s in sights])  # sights x 24
-        return [np.cumsum(pull * hourly[:, h], axis=1).tolist() for h in range(HOURS)]
+        hourly = np.array([by_kind[city.kind[s]] for s in sights]).T  # 24 x sights
+        cdf = np.cumsum(hourly[:, None, :] * pull[None, :, :], axis=2)  # hour x origin x sight
+        total = cdf[:, :, -1] if len(sights) else np.zeros(cdf.shape[:2])
+        scaled = cdf / np.where(total > 0, total, 1.0)[:, :, None]
+        rows = np.arange(total.size, dtype=float).reshape(total.shape)
+        return (scaled + 2.0 * rows[:, :, None]).ravel(), total
+
+    # --- the day's parties ---------------------------------------------------------------
 
     def arrivals(self) -> Generator:
-        """SimPy process: release each day's parties at their arrival times."""
+        """SimPy process: plan each day's parties as the day begins."""
         env = self.model.env
         for day in range(self.model.scenario.days):
-            times, sizes, entries, stops, awareness = self.day(day)
-            for t, size, entry, n_stops, aware in zip(
-                times, sizes, entries, stops, awareness, strict=True
-            ):
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                itinerary, dwell = self.plan_day(entry, n_stops, t, day, self.rng)
-                party = Tourist(self.model, size, itinerary, dwell, aware)
-                self.arrived_parties += 1
-                self.arrived_people += size
-                self.present_people += size
-                env.process(party.day_out())
-            self.people_of_day[day] = self.people_on(day)
-            del self._days[day]  # released: free the day's draw
+            if env.now < day * MIN_PER_DAY:
+                yield env.timeout(day * MIN_PER_DAY - env.now)
+            for gone in [d for d, plan in self.days.items() if plan.last_departure <= env.now]:
+                self._gone.book(self.days.pop(gone))
+            self.day(day)
 
-    def day(self, day: int) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
-        """Day `day`'s parties, drawn from the visitor stream once, in day order."""
-        while self._days_drawn <= day:
-            self._days[self._days_drawn] = self.draw_day(self._days_drawn, self.rng)
-            self._days_drawn += 1
-        return self._days[day]
+    def day(self, day: int) -> Day:
+        """Day `day`'s parties, drawn and planned from the visitor stream once, in day order."""
+        if day < self._drawn and day not in self.days:
+            raise ValueError(f"day {day} is over and its plans are dropped")
+        while self._drawn <= day:
+            planned = self.plan(self._drawn, self.rng, first=self._parties_drawn)
+            self.days[self._drawn] = planned
+            self.people_of_day[self._drawn] = int(planned.size.sum())
+            self._parties_drawn += len(planned.size)
+            self.model.crowds.add(planned.stays)
+            self._drawn += 1
+        return self.days[day]
 
     def people_on(self, day: int) -> int:
         """Visitors arriving on `day` (the same under every policy)."""
-        if day in self.people_of_day:
-            return self.people_of_day[day]
-        return int(sum(self.day(day)[1]))
+        if day not in self.people_of_day:
+            self.day(day)
+        return self.people_of_day[day]
+
+    def plan(
+        self, day: int, rng: np.random.Generator, parties: int | None = None, first: int = 0
+    ) -> Day:
+        """Draw a day's parties and plan their days (Poisson many unless `parties` is given)."""
+        times, sizes, entries, stops, awareness = self.draw_day(day, rng, parties)
+        places, dwell = self.plan_sights(entries, stops, times, day, rng)
+        return self.timeline(
+            first=first, times=times, sizes=sizes, awareness=awareness, places=places, dwell=dwell
+        )
 
     def draw_day(
         self, day: int, rng: np.random.Generator, parties: int | None = None
-    ) -> tuple[list[float], list[int], list[int], list[int], list[float]]:
-        """Arrival times, party sizes, entry places, sight counts and vigilance for a day.
-
-        The number of parties is Poisson around the daily mean unless `parties` is given.
-        """
+    ) -> tuple[np.ndarray, ...]:
+        """Arrival times, party sizes, entry rows, sight counts and vigilance for a day."""
         p = self.params
         n = int(rng.poisson(self.parties_per_day)) if parties is None else parties
         profile = np.asarray(p.arrival_profile, dtype=float)
@@ -116,61 +184,184 @@ class VisitorFlow:
         times = np.sort(day * MIN_PER_DAY + (hours + rng.random(n)) * 60.0)
         w = np.asarray(p.party_size_weights, dtype=float)
         sizes = rng.choice(np.arange(1, len(w) + 1), size=n, p=w / w.sum())
-        entry_idx = np.searchsorted(self.entry_cdf, rng.random(n), side="right")
+        entries = self.entry_rows[np.searchsorted(self.entry_cdf, rng.random(n), side="right")]
         stops = np.minimum(1 + rng.poisson(max(p.stops_mean - 1.0, 0.0), n), p.max_stops)
-        entries = [self.entries[i] for i in entry_idx.tolist()]
         awareness = rng.beta(*self.awareness_ab, size=n)
-        return times.tolist(), sizes.tolist(), entries, stops.tolist(), awareness.tolist()
+        return times, sizes, entries, stops, awareness
 
-    def plan_day(
-        self, entry: int, n_stops: int, t: float, day: int, rng: np.random.Generator
-    ) -> tuple[list[int], list[float]]:
+    def plan_sights(
+        self,
+        entries: np.ndarray,
+        stops: np.ndarray,
+        times: np.ndarray,
+        day: int,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Sights chosen one after another while the party can still be back by day's end.
 
-        Times are estimated at walking pace; every stay is cut so that the walk back to
-        the entry and the wait there end by `day_end_hour`.
+        Every party does the same step at once: draw the next sight for the hour and the
+        place it stands (a sight already seen is redrawn, up to REDRAWS times), walk there
+        (estimated at walking pace), stay, unless the walk back to the entry and the wait
+        there would end after `day_end_hour`. Returns each party's stops (rows of the
+        planning tables, -1 after the last) and minutes at each, entry first and last.
         """
         p = self.params
-        walk = self.model.transit.walk_minutes
+        n = len(times)
+        sigma, median, walk = p.dwell_sigma, self.dwell_median, self.walk
         day_end = day * MIN_PER_DAY + p.day_end_hour * 60.0
-        sigma = p.dwell_sigma
-        median = self.dwell_median
-        leave_wait = median[entry] * math.exp(sigma * rng.standard_normal())
-        itinerary = [entry]
-        dwell = [
-            min(
-                median[entry] * math.exp(sigma * rng.standard_normal()),
-                max(day_end - t - leave_wait, 0.0),
-            )
-        ]
-        t += dwell[0]
-        here = entry
-        for _ in range(n_stops):
-            row = self.choice_cdf[int(t // 60.0) % HOURS][self.origin_row[here]]
-            total = row[-1]
-            if total <= 0.0:
-                break
+        width = int(stops.max(initial=0)) + 2
+        places = np.full((n, width), -1, dtype=np.int64)
+        dwell = np.zeros((n, width))
+        leave_wait = median[entries] * np.exp(sigma * rng.standard_normal(n))
+        first_stay = median[entries] * np.exp(sigma * rng.standard_normal(n))
+        places[:, 0] = entries
+        dwell[:, 0] = np.minimum(first_stay, np.maximum(day_end - times - leave_wait, 0.0))
+        t = times + dwell[:, 0]
+        here = entries.copy()
+        count = np.ones(n, dtype=np.int64)  # stops planned so far
+        going = np.flatnonzero(stops > 0)
+        n_sights = len(self.sight_rows)
+        for k in range(width - 2):
+            going = going[stops[going] > k]
+            hour = (t[going] // 60.0).astype(np.int64) % HOURS
+            cell = hour * len(self.visited) + here[going]
+            somewhere = self.choice_total.ravel()[cell] > 0  # else nothing draws him on
+            going, cell = going[somewhere], cell[somewhere]
+            nxt = np.full(len(going), -1, dtype=np.int64)
+            undecided = np.arange(len(going))
             for _ in range(REDRAWS):
-                nxt = self.sights[bisect.bisect_right(row, rng.random() * total)]
-                if nxt not in itinerary:
+                draw = self.choice_cdf.searchsorted(
+                    2.0 * cell[undecided] + rng.random(len(undecided)), side="right"
+                )
+                sight = self.sight_rows[np.minimum(draw - cell[undecided] * n_sights, n_sights - 1)]
+                seen = (places[going[undecided], : k + 1] == sight[:, None]).any(axis=1)
+                nxt[undecided[~seen]] = sight[~seen]
+                undecided = undecided[seen]
+                if not len(undecided):
                     break
-            else:
+            going, nxt = going[nxt >= 0], nxt[nxt >= 0]
+            stay = median[nxt] * np.exp(sigma * rng.standard_normal(len(going)))
+            arrive = t[going] + walk[here[going], nxt]
+            latest_leave = day_end - leave_wait[going] - walk[nxt, entries[going]]
+            fits = arrive < latest_leave
+            going, nxt, stay = going[fits], nxt[fits], stay[fits]
+            arrive, latest_leave = arrive[fits], latest_leave[fits]
+            places[going, k + 1] = nxt
+            dwell[going, k + 1] = np.minimum(stay, latest_leave - arrive)
+            t[going] = arrive + dwell[going, k + 1]
+            here[going] = nxt
+            count[going] += 1
+            if not len(going):
                 break
-            stay = median[nxt] * math.exp(sigma * rng.standard_normal())
-            arrive = t + walk(here, nxt)
-            latest_leave = day_end - leave_wait - walk(nxt, entry)
-            if arrive >= latest_leave:
-                break
-            stay = min(stay, latest_leave - arrive)
-            itinerary.append(nxt)
-            dwell.append(stay)
-            t = arrive + stay
-            here = nxt
-        itinerary.append(entry)
-        dwell.append(leave_wait)
-        return itinerary, dwell
+        rows = np.arange(n)
+        places[rows, count] = entries
+        dwell[rows, count] = leave_wait
+        return places, dwell
 
-    def departed(self, party: Tourist) -> None:
-        """Book a party's time in the city when it goes home."""
-        self.present_people -= party.size
-        self.person_minutes_in_city += party.size * (self.model.env.now - party.arrived_at)
+    def timeline(
+        self,
+        *,
+        first: int,
+        times: np.ndarray,
+        sizes: np.ndarray,
+        awareness: np.ndarray,
+        places: np.ndarray,
+        dwell: np.ndarray,
+    ) -> Day:
+        """Follow the plans on the clock: walk or take the next bus, stay, move on."""
+        transit, visited = self.transit, self.visited
+        n = len(times)
+        t = times.astype(float).copy()
+        locs, enters, leaves, who = [], [], [], []
+        parties = np.arange(n)
+        for k in range(places.shape[1]):
+            on = parties[places[:, k] >= 0]
+            if k > 0:
+                arrive, bus, boards, alights = transit.legs(
+                    visited[places[on, k - 1]], visited[places[on, k]], t[on]
+                )
+                rode = bus >= 0
+                locs.append(bus[rode])
+                enters.append(boards[rode])
+                leaves.append(alights[rode])
+                who.append(on[rode])
+                t[on] = arrive
+            locs.append(visited[places[on, k]])
+            enters.append(t[on].copy())
+            t[on] += dwell[on, k]
+            leaves.append(t[on].copy())
+            who.append(on)
+        party = np.concatenate(who) if who else np.zeros(0, dtype=np.int64)
+        stays = Stays(
+            np.concatenate(locs).astype(np.int64) if locs else np.zeros(0, dtype=np.int64),
+            np.concatenate(enters) if enters else np.zeros(0),
+            np.concatenate(leaves) if leaves else np.zeros(0),
+            sizes[party],
+            party + first,
+            n_locations=transit.n_locations,
+        )
+        nodes = np.where(places >= 0, visited[np.maximum(places, 0)], -1)
+        return Day(first, times, sizes, awareness, nodes, dwell, t, stays)
+
+    # --- who is in town --------------------------------------------------------------------
+
+    def _in_play(self) -> list[Day]:
+        return [self.days[d] for d in sorted(self.days)]
+
+    @property
+    def arrived_people(self) -> int:
+        """Persons arrived so far."""
+        now = self.model.env.now
+        return self._gone.people + sum(d.people_arrived(now) for d in self._in_play())
+
+    @property
+    def arrived_parties(self) -> int:
+        """Parties arrived so far."""
+        now = self.model.env.now
+        return self._gone.parties + sum(
+            int(d.arrive.searchsorted(now, "right")) for d in self._in_play()
+        )
+
+    @property
+    def present_people(self) -> int:
+        """Persons in town now (arrived, not gone home)."""
+        now = self.model.env.now
+        return sum(d.people_present(now) for d in self._in_play())
+
+    @property
+    def person_minutes_in_city(self) -> float:
+        """Person-minutes spent in town so far."""
+        now = self.model.env.now
+        total = self._gone.person_minutes
+        for d in self._in_play():
+            came = d.arrive < now
+            stayed = np.minimum(d.depart[came], now) - d.arrive[came]
+            total += float(stayed @ d.size[came])
+        return total
+
+    def party(self, number: int) -> Party:
+        """The party with this number (arrival order over the run): who, and its day."""
+        day = next(d for d in self.days.values() if d.first <= number < d.first + len(d.size))
+        i = number - day.first
+        stops = day.places[i] >= 0
+        return Party(
+            number=number,
+            size=int(day.size[i]),
+            awareness=float(day.awareness[i]),
+            itinerary=tuple(day.places[i][stops].tolist()),
+            dwell_min=tuple(day.dwell[i][stops].tolist()),
+            arrived_at=float(day.arrive[i]),
+            leaves_at=float(day.depart[i]),
+        )
+
+    def show_present(self) -> None:
+        """Make the parties in town now Mesa agents (and remove those gone home)."""
+        now = self.model.env.now
+        present = set()
+        for d in self._in_play():
+            here = np.flatnonzero((d.arrive <= now) & (d.depart > now)) + d.first
+            present.update(here.tolist())
+        for number in [n for n in self._agents if n not in present]:
+            self._agents.pop(number).remove()
+        for number in sorted(present - self._agents.keys()):
+            self._agents[number] = Tourist(self.model, self.party(number))

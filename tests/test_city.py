@@ -194,7 +194,7 @@ def test_real_osm_network_loads_and_takes_places(milan_graphml):
     assert set(placed.cell.tolist()) == {0, 1, 2}
     transit = Transit(placed, 72.0, 15.0, (6.0, 23.0))
     minutes = [
-        transit.walk_minutes(int(a), int(b)) for a in placed.entries for b in placed.attractions
+        transit.plan(int(a), int(b)).walk_min for a in placed.entries for b in placed.attractions
     ]
     # a 2.1 x 1.8 km centre: every walk from the edge to a central sight is 2-45 minutes
     assert 2 < min(minutes) < max(minutes) < 45

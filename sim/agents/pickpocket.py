@@ -129,7 +129,7 @@ class Pickpocket(mesa.Agent):
     def look(self, choice: int, loc: int) -> None:
         """Size up where he works: the crowd, and any visible police."""
         model = self.model
-        self.seen_crowd[choice] = model.crowds.people[loc]
+        self.seen_crowd[choice] = model.crowds.people(loc)
         self.seen_at[choice] = model.env.now
         if model.crowds.guards[loc]:
             self.sees_police()
@@ -261,7 +261,7 @@ class Pickpocket(mesa.Agent):
             if not self.free:
                 return Outcome.ARRESTED
             self.look(choice, loc)
-            people = model.crowds.people[loc] * crowd_factor
+            people = model.crowds.people(loc) * crowd_factor
             if rng.random() * (people + half) >= people:
                 continue
             outcome = model.crime.attempt(self, loc)

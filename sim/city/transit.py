@@ -98,8 +98,8 @@ class Transit:
                 vehicle += n_vehicles
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
-        self._walk_rows: dict[int, list[float]] = {}
         self._places = city.visited
+        self._table: dict[str, np.ndarray] | None = None
         # per direction and node: index of the nearest stop and the distance to it
         every_node = np.arange(city.n_nodes)
         near = [city.distance_matrix(np.asarray(d.stops), every_node) for d in self.directions]
@@ -132,13 +132,6 @@ class Transit:
             for i, d in enumerate(self.directions)
             if d.first_vehicle <= vehicle < d.first_vehicle + d.n_vehicles
         )
-
-    def walk_minutes(self, a: int, b: int) -> float:
-        """Walking time along streets (rows of plain floats: this is on the hot path)."""
-        row = self._walk_rows.get(a)
-        if row is None:
-            row = self._walk_rows[a] = (self.city.distances_from(a) / self.walk_speed).tolist()
-        return row[b]
 
     def plan(self, a: int, b: int) -> Trip:
         """The quicker of walking and the best bus (by expected time), cached per pair."""
@@ -189,11 +182,78 @@ class Transit:
 
         Returns (boarding time, alighting time, vehicle index), or None outside service hours.
         """
-        d = self.directions[trip.direction]
-        j = math.ceil((at_stop - d.offset_min[trip.board]) / d.headway_min - 1e-9)
-        departs = j * d.headway_min
-        if not self.service[0] <= departs % MIN_PER_DAY <= self.service[1]:
+        boards, alights, vehicle = self.next_buses(
+            np.array([trip.direction]),
+            np.array([trip.board]),
+            np.array([trip.alight]),
+            np.array([at_stop], dtype=float),
+        )
+        if vehicle[0] < 0:
             return None
-        boards = max(departs + d.offset_min[trip.board], at_stop)  # no rounding back in time
-        alights = max(departs + d.offset_min[trip.alight], boards)
-        return boards, alights, d.first_vehicle + j % d.n_vehicles
+        return float(boards[0]), float(alights[0]), int(vehicle[0])
+
+    def _trip_table(self) -> dict[str, np.ndarray]:
+        """Every plan between visited places as arrays (row: from x places + to), made once."""
+        if self._table is None:
+            places = self._places.tolist()
+            trips = [self.plan(a, b) for a in places for b in places]
+            fields = ("walk_min", "direction", "board", "alight", "to_stop_min", "from_stop_min")
+            self._table = {name: np.array([getattr(t, name) for t in trips]) for name in fields}
+        return self._table
+
+    def next_buses(
+        self, direction: np.ndarray, board: np.ndarray, alight: np.ndarray, at_stop: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For many riders at once: boarding and alighting times and vehicle of the next bus.
+
+        Buses leave the first stop every headway from midnight; one that leaves outside
+        the service hours does not run (vehicle -1: the rider walks).
+        """
+        first = np.array([d.first_vehicle for d in self.directions], dtype=np.int64)
+        fleet = np.array([d.n_vehicles for d in self.directions], dtype=np.int64)
+        headway = 2.0 * self._half_headway[direction]
+        off_board = self._offsets[direction, board]
+        j = np.ceil((at_stop - off_board) / headway - 1e-9).astype(np.int64)
+        departs = j * headway
+        clock = np.mod(departs, MIN_PER_DAY)
+        runs = (self.service[0] <= clock) & (clock <= self.service[1])
+        boards = np.maximum(departs + off_board, at_stop)  # no rounding back in time
+        alights = np.maximum(departs + self._offsets[direction, alight], boards)
+        vehicle = np.where(runs, first[direction] + np.mod(j, fleet[direction]), -1)
+        return boards, alights, vehicle
+
+    def legs(
+        self, a: np.ndarray, b: np.ndarray, leave: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Trips from nodes `a` to nodes `b` starting at `leave`, for many parties at once.
+
+        Both ends are visited places. Each party follows its plan: walk, or walk to the
+        stop and take the next bus (walking all the way if none runs). Returns the arrival
+        times and, for riders, the bus's location (-1 for walkers), boarding and alighting
+        times.
+        """
+        table = self._trip_table()
+        pair = np.searchsorted(self._places, a) * len(self._places) + np.searchsorted(
+            self._places, b
+        )
+        walk = table["walk_min"][pair]
+        direction = table["direction"][pair]
+        arrive = leave + walk
+        bus = np.full(len(leave), -1, dtype=np.int64)
+        boards, alights = np.zeros(len(leave)), np.zeros(len(leave))
+        riders = np.flatnonzero(direction >= 0)
+        if len(riders):
+            trip_of = pair[riders]
+            from_stop = table["from_stop_min"][trip_of]
+            b_on, b_off, vehicle = self.next_buses(
+                direction[riders],
+                table["board"][trip_of],
+                table["alight"][trip_of],
+                leave[riders] + table["to_stop_min"][trip_of],
+            )
+            runs = vehicle >= 0
+            rode = riders[runs]
+            boards[rode], alights[rode] = b_on[runs], b_off[runs]
+            bus[rode] = self.city.n_nodes + vehicle[runs]
+            arrive[rode] = b_off[runs] + from_stop[runs]
+        return arrive, bus, boards, alights

@@ -41,6 +41,7 @@ class Deployer:
         self._sampled: dict[int, list[int]] = {}
         self.units: list[PoliceUnit] = []
         self.drones: list[Drone] = []
+        self.cameras: list[Camera] = []
 
     def deploy(self) -> None:
         """Create every unit, camera and checkpoint the policy asks for."""
@@ -191,7 +192,7 @@ class Deployer:
             presence.camera[int(node)] = max(presence.camera[int(node)], extra)
         for node in range(n_nodes):
             if presence.camera[node]:
-                Camera(self.model, node, presence.camera[node])
+                self.cameras.append(Camera(self.model, node, presence.camera[node]))
 
     def stops_under_way(self) -> list[tuple[int, str, int, int, float, float]]:
         """Stops not yet ended (a post at the end of the run), cut at the current time."""
@@ -218,7 +219,7 @@ class Deployer:
                 layout[unit.deployment.unit].extend(int(n) for n in unit.route())
         for drone in self.drones:
             layout["drone"].extend(drone.route)
-        layout["camera"] = [a.node for a in self.model.agents_by_type.get(Camera, [])]
+        layout["camera"] = [camera.node for camera in self.cameras]
         return layout
 
 

@@ -105,7 +105,7 @@ class Presence:
         per_capacity = self.per_capacity[loc]
         if per_capacity == math.inf:
             return 0.0
-        density = self.crowds.people[loc] * per_capacity
+        density = self.crowds.people(loc) * per_capacity
         return self.bystander_notice * math.exp(-density / self.bystander_cover)
 
     def detector(self, loc: int, rng: np.random.Generator) -> str:

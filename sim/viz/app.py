@@ -100,7 +100,7 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     update_counter.get()
     city = model.city
     places = city.places
-    people = np.asarray(model.crowds.people[: city.n_nodes])[places]
+    people = model.crowds.occupancy()[: city.n_nodes][places]
     thefts = model.crime.thefts_at_node[places]
     fig = Figure(figsize=(7.5, 5.5), layout="constrained")
     ax = fig.subplots()
@@ -119,7 +119,7 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     )
     guards = np.flatnonzero(np.asarray(model.crowds.guards[: city.n_nodes]) > 0)
     plain = np.flatnonzero(np.asarray(model.presence.plainclothes[: city.n_nodes]) > 0)
-    cars = [c.node for c in model.agents_by_type.get(PatrolCar, []) if c.on_duty]
+    cars = [u.node for u in model.deployer.units if isinstance(u, PatrolCar) and u.on_duty]
     ax.scatter(
         city.x[guards],
         city.y[guards],

@@ -1,0 +1,127 @@
+"""Stays as intervals (speed issue): the searches and integrals against brute force, parties
+as Mesa agents and victims, and the same visitors under every policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import simpy
+
+import sim
+from sim.agents.tourist import Tourist
+from sim.crowds import Crowds, Stays
+from sim.model import CrowdPolicingModel
+from sim.results import collect
+from sim.scenario import load_scenario, with_overrides
+
+
+@pytest.fixture(scope="module")
+def town():
+    return load_scenario("small-town")
+
+
+def random_stays(rng: np.random.Generator, n: int = 2000, n_locations: int = 7):
+    loc = rng.integers(0, n_locations, n)
+    enter = np.round(rng.uniform(0, 600, n))  # whole minutes: ties between stays too
+    leave = enter + np.round(rng.exponential(40, n))
+    size = rng.integers(1, 6, n)
+    party = np.arange(n)
+    return loc, enter, leave, size, party
+
+
+def test_who_is_where_matches_a_brute_force_count():
+    rng = np.random.default_rng(1)
+    loc, enter, leave, size, party = random_stays(rng)
+    stays = Stays(loc, enter, leave, size, party, n_locations=8)  # location 7 never used
+    for t in rng.uniform(-10, 700, 200).tolist() + enter[:50].tolist() + leave[:50].tolist():
+        for where in range(8):
+            here = (loc == where) & (enter <= t) & (leave > t)
+            assert stays.people(where, t) == size[here].sum()
+            numbers, sizes = stays.present(where, t)
+            assert sorted(numbers.tolist()) == sorted(party[here].tolist())
+            assert sizes.sum() == size[here].sum()
+        assert np.array_equal(
+            stays.occupancy(t, 8),
+            np.bincount(loc[here := (enter <= t) & (leave > t)], size[here], minlength=8),
+        )
+
+
+def test_person_minutes_and_watched_minutes_match_brute_force():
+    rng = np.random.default_rng(2)
+    loc, enter, leave, size, party = random_stays(rng)
+    env = simpy.Environment()
+    crowds = Crowds(8, env)
+    crowds.add(Stays(loc, enter, leave, size, party, n_locations=8))
+    guarded = {2: (100.0, 250.0), 5: (0.0, 1000.0)}  # location: (from, to); 5 still at the end
+    events = sorted([(a, w, +1) for w, (a, _) in guarded.items()] + [(250.0, 2, -1)])
+
+    def police():
+        for at, where, change in events:
+            yield env.timeout(at - env.now)
+            crowds.add_guard(where, change)
+
+    env.process(police())
+    env.run(until=500.0)
+    totals = crowds.integrals()
+    until = 500.0
+    came = enter < until
+    minutes = (np.minimum(leave, until) - enter) * size
+    for where in range(8):
+        mine = came & (loc == where)
+        assert totals.visits[where] == size[mine].sum()
+        assert totals.person_minutes[where] == pytest.approx(minutes[mine].sum())
+        a, b = guarded.get(where, (0.0, 0.0))
+        overlap = np.clip(np.minimum(np.minimum(leave, until), b) - np.maximum(enter, a), 0, None)
+        assert totals.watched_person_minutes[where] == pytest.approx((overlap * size)[mine].sum())
+
+
+def test_parties_in_town_are_mesa_agents_and_victims_are_parties_that_were_there(town):
+    town = with_overrides(town, {"days": 3})
+    model = CrowdPolicingModel(town, sim.policing.policy.load_policy("none"), seed=3)
+    model.run(until=13 * 60.0)
+    tourists = model.agents_by_type[Tourist]
+    assert len(tourists) > 100
+    assert sum(t.size for t in tourists) == model.visitor_flow.present_people
+    a_party = next(iter(tourists))
+    assert a_party.itinerary[0] == a_party.itinerary[-1]  # home from where they came
+    model.run()
+    frame = model.crime.ledger.frame()
+    thefts = frame[frame["occurred"] & ~frame["on_bus"]]
+    assert len(thefts) >= 5
+    model.release()
+    model = CrowdPolicingModel(town, sim.policing.policy.load_policy("none"), seed=3)
+    for _, theft in thefts.iterrows():
+        model.env.run(until=theft["t_attempt"])
+        victim = model.visitor_flow.party(int(theft["victim"]))
+        assert theft["node"] in victim.itinerary
+        assert victim.arrived_at <= theft["t_attempt"] < victim.leaves_at
+        numbers, _ = model.crowds.present(int(theft["node"]))
+        assert victim.number in numbers.tolist()
+    model.release()
+
+
+def test_the_same_seed_plans_the_same_visitors_under_every_policy(town):
+    def plans(policy: str) -> list[np.ndarray]:
+        model = CrowdPolicingModel(town, sim.policing.policy.load_policy(policy), seed=11)
+        model.run()
+        day = model.visitor_flow.day(0) if 0 in model.visitor_flow.days else None
+        model.release()
+        return day
+
+    none, integrated = plans("none"), plans("integrated")
+    for field in ("arrive", "size", "awareness", "places", "dwell", "depart"):
+        assert np.array_equal(getattr(none, field), getattr(integrated, field))
+    assert np.array_equal(none.stays.enter, integrated.stays.enter)
+
+
+def test_a_run_in_pieces_gives_the_same_results_as_one_run(town):
+    whole = sim.run(town, "integrated", seed=4)
+    model = CrowdPolicingModel(town, sim.policing.policy.load_policy("integrated"), seed=4)
+    for until in (300.0, 610.5, 1000.0):
+        model.run(until=until)
+        model.agents_by_type  # looking at the agents changes nothing  # noqa: B018
+    model.run()
+    pieces = collect(model)
+    model.release()
+    assert pieces.metrics == whole.metrics
+    assert pieces.places.equals(whole.places)
