@@ -1,4 +1,4 @@
-"""Shared fixtures: the real street network kept in tests/data and a tiny scenario writer."""
+"""Shared fixtures: the real street network shipped with the package and a tiny scenario writer."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MILAN = REPO / "tests" / "data" / "milan-duomo.graphml"
+MILAN = REPO / "sim" / "scenarios" / "milan-duomo-streets.graphml"
 
 
 @pytest.fixture
 def milan_graphml() -> Path:
-    """The real OpenStreetMap network around Milan Cathedral (ODbL; tests/data/README.md)."""
+    """The bare OpenStreetMap network around Milan Cathedral (ODbL; sim/scenarios/README.md)."""
     return MILAN
 
 

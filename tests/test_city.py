@@ -10,11 +10,13 @@ import networkx as nx
 import numpy as np
 import pytest
 
+import sim
 from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.generate import GeneratedCitySpec, generate_city
 from sim.city.io import load_city, read_graphml, write_geojson, write_graphml
 from sim.city.transit import Transit
 from sim.errors import ConfigError
+from sim.scenario import load_scenario, scenario_names
 
 
 def osmnx_style_graph(lonlat: bool = False) -> nx.MultiDiGraph:
@@ -198,3 +200,25 @@ def test_real_osm_network_loads_and_takes_places(milan_graphml):
     ]
     # a 2.1 x 1.8 km centre: every walk from the edge to a central sight is 2-45 minutes
     assert 2 < min(minutes) < max(minutes) < 45
+
+
+def test_milan_duomo_is_a_built_in_scenario_on_the_real_network(milan_graphml):
+    """The second built-in scenario: real streets, real landmarks at their intersections."""
+    assert "milan-duomo" in scenario_names()
+    scenario = load_scenario("milan-duomo")
+    city = scenario.city_model()
+    bare = read_graphml(milan_graphml)
+    assert city.n_nodes == bare.n_nodes == 341
+    assert np.allclose(city.x, bare.x)
+    assert np.allclose(city.y, bare.y)
+    labels = set(city.label)
+    assert {"Piazza del Duomo and Cathedral", "Galleria Vittorio Emanuele II"} <= labels
+    assert len(city.entries) == 5
+    assert len(city.attractions) == 11
+    duomo = city.label.index("Piazza del Duomo and Cathedral")
+    galleria = city.label.index("Galleria Vittorio Emanuele II")
+    assert 100 < np.hypot(city.x[duomo] - city.x[galleria], city.y[duomo] - city.y[galleria]) < 400
+    result = sim.run(scenario, "integrated", seed=1, days=1, scale=0.2)
+    busiest = result.places.sort_values("visits", ascending=False)["label"].iloc[0]
+    assert busiest == "Piazza del Duomo and Cathedral"
+    assert result.metrics["thefts_attempted"] > 0
