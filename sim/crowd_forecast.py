@@ -6,7 +6,7 @@ see themselves. The common knowledge is this table: a typical day of the scenari
 visitors, planned by the same rules as the simulated visitors (arrivals, itineraries,
 dwell, buses), from a fixed seed of its own, so it is the same for every run and seed of
 a scenario and draws nothing from a run's streams. It is computed once per process for
-each city, visitor parameters and scale.
+each city, visitor parameters and scale (the last few are kept).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class CrowdForecast:
 
 
 _CACHE: dict[tuple, CrowdForecast] = {}
+CACHE_SIZE = 16
+"""Forecasts kept per process; a calibration varying visitor parameters would else grow it."""
 
 
 def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdForecast:
@@ -44,6 +46,8 @@ def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdFo
     key = (transit, repr(flow.params), scale)  # a Transit is one per city and parameters
     forecast = _CACHE.get(key)
     if forecast is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]  # the oldest
         forecast = _CACHE[key] = _typical_day(flow, transit)
     return forecast
 

@@ -32,30 +32,6 @@ if TYPE_CHECKING:
 LN2 = math.log(2.0)
 
 
-class OffenderNetwork:
-    """What offenders tell each other: where colleagues were arrested (decaying news)."""
-
-    def __init__(self, n_nodes: int, weight: float, half_life_min: float, env) -> None:
-        self.env = env
-        self.weight = weight
-        self.rate = LN2 / half_life_min
-        self.level = np.zeros(n_nodes)
-        self.since = np.zeros(n_nodes)
-
-    def arrest_at(self, node: int) -> None:
-        """An arrest at `node` becomes common knowledge."""
-        self.level[node] = self.risk(node) + self.weight
-        self.since[node] = self.env.now
-
-    def risk(self, node: int) -> float:
-        """Perceived risk at `node` from arrest news, decayed to now."""
-        return float(self.level[node] * math.exp(-self.rate * (self.env.now - self.since[node])))
-
-    def risks(self, nodes: np.ndarray) -> np.ndarray:
-        """Arrest-news risk at many nodes at once."""
-        return self.level[nodes] * np.exp(-self.rate * (self.env.now - self.since[nodes]))
-
-
 class Memory:
     """Amounts remembered per choice (site or bus direction), fading with a half-life."""
 
@@ -73,9 +49,30 @@ class Memory:
         """What is left of the memory of `choice` at `now`."""
         return float(self.level[choice] * math.exp(-self.rate * (now - self.since[choice])))
 
+    def at(self, choices: np.ndarray, now: float) -> np.ndarray:
+        """What is left of the memories of `choices` at `now`."""
+        return self.level[choices] * np.exp(-self.rate * (now - self.since[choices]))
+
     def all(self, now: float) -> np.ndarray:
         """What is left of every memory at `now`."""
         return self.level * np.exp(-self.rate * (now - self.since))
+
+
+class OffenderNetwork:
+    """What offenders tell each other: where colleagues were arrested (news that fades)."""
+
+    def __init__(self, n_nodes: int, weight: float, half_life_min: float, env) -> None:
+        self.env = env
+        self.weight = weight
+        self.news = Memory(n_nodes, half_life_min)
+
+    def arrest_at(self, node: int) -> None:
+        """An arrest at `node` becomes common knowledge."""
+        self.news.add(node, self.weight, self.env.now)
+
+    def risks(self, nodes: np.ndarray) -> np.ndarray:
+        """Arrest-news risk at many nodes at once, faded to now."""
+        return self.news.at(nodes, self.env.now)
 
 
 class Pickpocket(mesa.Agent):
