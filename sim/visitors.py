@@ -340,8 +340,16 @@ class VisitorFlow:
         return total
 
     def party(self, number: int) -> Party:
-        """The party with this number (arrival order over the run): who, and its day."""
-        day = next(d for d in self.days.values() if d.first <= number < d.first + len(d.size))
+        """The party with this number (arrival order over the run): who, and its day.
+
+        Plans are kept while a day's parties are in town, so any party present (a victim,
+        an agent) can be looked up; the plans of days that are over are dropped.
+        """
+        day = next(
+            (d for d in self.days.values() if d.first <= number < d.first + len(d.size)), None
+        )
+        if day is None:
+            raise KeyError(f"party {number} is not in play (not yet arrived, or its day is over)")
         i = number - day.first
         stops = day.places[i] >= 0
         return Party(
