@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs notebooks clean
+.PHONY: demo test lint bench docs notebooks results clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,25 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# every shipped result in results/ and the docs tables made from it, from the experiment
+# files as committed: run after a model change (it replaces the shipped results: --force)
+CASE := compare --scenario leshan-mayday --policies centralised-response,grid,transit-cooperation,integrated --baseline none --workers 2 --seed 2024
+SWEEPS := policy-comparison koper-dwell plainclothes-vs-uniformed offender-pressure
+results: $(STAMP)
+	$(BIN)/crowdsim regress --update --workers 2
+	for e in $(SWEEPS) power calibration-scale; do \
+		$(BIN)/crowdsim sweep experiments/$$e.toml --workers 2 --force || exit 1; done
+	for e in $(SWEEPS); do $(BIN)/crowdsim analyze results/$$e || exit 1; done
+	$(BIN)/python experiments/power_table.py
+	$(BIN)/python experiments/calibration_scale_table.py
+	$(BIN)/crowdsim validate-model --update-docs --force --workers 2
+	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 --force
+	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 --force
+	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force
+	$(BIN)/crowdsim $(CASE) --scale 0.5 --replications 5 --out results/case-study --force
+	$(BIN)/crowdsim $(CASE) --scale 0.15 --replications 4 --draws 12 \
+		--posterior results/calibration-leshan --out results/case-study-calibrated --force
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
