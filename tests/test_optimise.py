@@ -3,11 +3,14 @@ spaces (exit 2, nothing written)."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
+from sim.errors import ConfigError
 from sim.optimiser import load_space, optimise
 from sim.optimiser.space import usage
 from sim.optimiser.study import open_study
@@ -121,6 +124,27 @@ def test_a_killed_study_resumes(write_toml, tmp_path):
     states = pd.Series([t.state.name for t in open_study(load_space(space), out).trials])
     assert "RUNNING" not in set(states)
     assert (states == "FAIL").sum() >= 1
+
+
+def test_a_forced_study_over_another_model_starts_afresh(write_toml, tmp_path):
+    """Trials scored by another model version (or other settings) are never reused."""
+    space = space_file(
+        write_toml,
+        """trials = 3
+[params]
+"deploy.0.count" = { low = 1, high = 20, integer = true }
+""",
+    )
+    out = tmp_path / "out"
+    optimise(space, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["fingerprint"], manifest["model_version"] = "older", "0.0.0+older"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="another model version"):
+        optimise(space, out)
+    again = optimise(space, out, trials=2, force=True)
+    assert len(again.trials) == 2  # not the 3 old trials plus new ones
+    assert len(open_study(load_space(space), out).trials) == 2
 
 
 @pytest.mark.parametrize(

@@ -349,6 +349,8 @@ def optimise(
         space = load_space(space)
     out = Path(out)
     with claim(out, command="optimise", settings=to_raw(space), force=force) as record:
+        if record["replaces"]:  # forced over other settings or model: start afresh, never mix
+            (out / "study.db").unlink(missing_ok=True)
         return _optimise(
             space,
             out,
