@@ -188,7 +188,14 @@ def run(
     """Run one simulation and print its metrics."""
     scenario_set, policy_set = split_overrides(assignments)
     resolved = load_scenario(scenario, scenario_set | size_overrides(days, scale))
-    check_run(resolved, "--scale" if scale is not None else scenario, "visitors x scale x days")
+    source = (
+        "--set visitors.per_day"
+        if "visitors.per_day" in scenario_set
+        else "--scale"
+        if scale is not None
+        else scenario
+    )
+    check_run(resolved, source, "visitors a day x scale")
     loaded = load_policy(policy, policy_set)
     result = run_model(resolved, loaded, seed=seed, policy_source=policy)
     if out is not None:

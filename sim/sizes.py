@@ -1,9 +1,11 @@
 """Work too big to finish is refused up front, with its estimated size.
 
-A run's cost and memory grow with its visitor-days (visitors a day x scale x days). The
-rates below are `make bench`'s full-scale holiday (750,000 visitor-days in 42 s of one core,
-410 MB at peak), rounded up; the limits keep one run within the machine's memory and one
-command (or one shard of a sweep) within a month of CPU.
+A run's cost grows with its visitor-days (visitors a day x scale x days); its memory with
+the visitors of a day (the plans of days that are over are dropped). The rates below are
+`make bench`'s full-scale holiday (750,000 visitor-days in about 2 s of one core, 443 MB
+at peak for one day or five, 220 MB of it the city, paths and libraries), rounded up; the
+limits keep one run within the machine's memory and one command (or one shard of a sweep)
+within a month of CPU.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 from sim.errors import ConfigError
 from sim.scenario import Scenario
 
-CPU_S_PER_VISITOR_DAY = 60e-6
-MB_PER_VISITOR_DAY = 6e-4
-BASE_MB = 150.0
+CPU_S_PER_VISITOR_DAY = 5e-6
+CPU_S_PER_RUN = 0.05  # building the model, police and offenders, whatever the visitors
+MB_PER_DAILY_VISITOR = 2e-3
+BASE_MB = 250.0
 MAX_CPU_DAYS = 30.0
 MAX_RUNS = 10_000_000
 """More runs than this in one command: the design alone would not fit in memory."""
@@ -41,14 +44,15 @@ def _memory_mb() -> float:
 
 def check_run(scenario: Scenario, source: str, field: str) -> None:
     """One run must fit in three quarters of this machine's memory."""
-    need = BASE_MB + MB_PER_VISITOR_DAY * visitor_days(scenario)
+    daily = scenario.visitors.per_day * scenario.scale
+    need = BASE_MB + MB_PER_DAILY_VISITOR * daily
     have = _memory_mb()
     if need > 0.75 * have:
         raise ConfigError(
             source,
             field,
-            f"one run would need about {need / 1024:.1f} GB ({visitor_days(scenario):,.0f} "
-            f"visitor-days) on a machine with {have / 1024:.1f} GB: lower the scale or days",
+            f"one run would need about {need / 1024:.1f} GB ({daily:,.0f} visitors a day) "
+            f"on a machine with {have / 1024:.1f} GB: fewer visitors a day or a lower scale",
         )
 
 
@@ -58,7 +62,7 @@ def check_total(runs: int, per_run_visitor_days: float, source: str, field: str)
         raise ConfigError(
             source, field, f"{runs:,} runs is more than one command can hold ({MAX_RUNS:,})"
         )
-    cpu_days = runs * per_run_visitor_days * CPU_S_PER_VISITOR_DAY / 86_400
+    cpu_days = runs * (CPU_S_PER_RUN + per_run_visitor_days * CPU_S_PER_VISITOR_DAY) / 86_400
     if cpu_days > MAX_CPU_DAYS:
         raise ConfigError(
             source,
