@@ -153,8 +153,12 @@ class CrowdPolicingModel(mesa.Model):
         """Drop this model's agents and Mesa's class-level reference to it.
 
         Mesa 3.3 keeps `Agent._ids[model]` forever; without this a process running thousands
-        of models would keep every one of them alive.
+        of models would keep every one of them alive. The visitors' plans (most of a run's
+        memory, in a few large arrays) are dropped here too: the model's reference cycles
+        would hold them until a full garbage collection, which few allocations trigger.
         """
+        self.visitor_flow.days.clear()
+        self.crowds.days.clear()
         self.remove_all_agents()
         self.offenders.members.clear()
         self.offenders.by_id.clear()
