@@ -226,7 +226,7 @@ def optimise_rate(trials: int) -> dict:
 
 
 MEMORY = """
-import gc, json, sim
+import json, sim
 
 def rss_mb():
     with open("/proc/self/status") as fh:
@@ -235,10 +235,9 @@ def rss_mb():
 for seed in range({warmup}):  # allocator arenas and caches fill up first
     sim.run("small-town", "integrated", seed=seed)
 samples = []
-for i in range({runs}):
+for i in range({runs}):  # no explicit collections: what a user's process does
     sim.run("small-town", "integrated", seed=10_000 + i)
     if i % 50 == 49:
-        gc.collect()
         samples.append((i + 1, rss_mb()))
 print(json.dumps(samples))
 """
