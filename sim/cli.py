@@ -694,7 +694,7 @@ def validate_model(
         settings={"plan": to_raw(plan), "settings": vars(settings)},
         force=force,
     ):
-        outcomes = run_validation(plan, out, settings, workers=workers, only=only)
+        outcomes = run_validation(plan, out, settings, workers=workers, only=only, force=force)
         files = write_outputs(outcomes, out, plan, settings)
     for outcome in outcomes:
         click.echo(f"{outcome.verdict.verdict:>13}  {outcome.fact.title}")

@@ -92,15 +92,25 @@ def experiment_for(plan: Plan, fact: FactSpec, settings: Settings) -> Experiment
 
 
 def run_validation(
-    plan: Plan, out: Path, settings: Settings, *, workers: int, only: tuple[str, ...] = ()
+    plan: Plan,
+    out: Path,
+    settings: Settings,
+    *,
+    workers: int,
+    only: tuple[str, ...] = (),
+    force: bool = False,
 ) -> list[Outcome]:
-    """Run (or resume) every fact's sweep under `out/runs/`, measure and judge it."""
+    """Run (or resume) every fact's sweep under `out/runs/`, measure and judge it.
+
+    `force` goes to each fact's sweep folder too: after a model change every one of them
+    holds runs of the old model.
+    """
     facts = check_keys(plan, only)
     experiments = [experiment_for(plan, f, settings) for f in facts]  # all checked first
     outcomes = []
     for fact, experiment in zip(facts, experiments, strict=True):
         folder = Path(out) / "runs" / fact.key
-        run_sweep(experiment, folder, workers=workers)
+        run_sweep(experiment, folder, workers=workers, force=force)
         _, rows = load_sweep(folder)
         measured = MEASURES[fact.key](fact, experiment, rows, Path(out) / "figures")
         outcomes.append(Outcome(fact, measured, judge(fact, measured)))
