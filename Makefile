@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 # the main job: every preset on leshan-mayday, same seeds, paired effects vs no police
-DEMO_ARGS := compare --scenario leshan-mayday --scale 0.25 --days 2 --replications 5 --workers 2
+DEMO_ARGS := compare --scenario leshan-mayday --scale 1.0 --days 2 --replications 10 --workers 2
 demo: $(STAMP)
 	$(BIN)/crowdsim $(DEMO_ARGS) --out out/demo
 	@echo "figures and tables: out/demo/ (effects_theft_rate.png, map_best_policy.png, summary.md)"
@@ -56,8 +56,8 @@ results: $(STAMP)
 	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 --force
 	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 --force
 	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force
-	$(BIN)/crowdsim $(CASE) --scale 0.5 --replications 5 --out results/case-study --force
-	$(BIN)/crowdsim $(CASE) --scale 0.15 --replications 4 --draws 12 \
+	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 10 --out results/case-study --force
+	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 4 --draws 12 \
 		--posterior results/calibration-leshan --out results/case-study-calibrated --force
 
 clean:

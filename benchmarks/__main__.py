@@ -34,11 +34,11 @@ DEMO_ARGS = [
     "--scenario",
     "leshan-mayday",
     "--scale",
-    "0.25",
+    "1.0",
     "--days",
     "2",
     "--replications",
-    "5",
+    "10",
     "--workers",
     "2",
 ]
