@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sim.model import CrowdPolicingModel
+from sim.model import CrowdPolicingModel, few_collections
 from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult, collect
 from sim.scenario import Scenario, load_scenario, with_overrides
@@ -40,6 +40,13 @@ def run(
         scenario = with_overrides(scenario, changes)
     if isinstance(policy, str):
         policy, policy_source = load_policy(policy), policy
+    with few_collections():  # the released model is collected on the way out
+        return _run_and_release(scenario, policy, seed, policy_source)
+
+
+def _run_and_release(
+    scenario: Scenario, policy: Policy | None, seed: int, policy_source: str
+) -> RunResult:
     model = CrowdPolicingModel(scenario, policy, seed=seed, policy_source=policy_source)
     try:
         model.run()
