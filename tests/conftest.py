@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,11 @@ def write_toml(tmp_path: Path):
         return path
 
     return write
+
+
+def made_by_an_older_model(folder: Path) -> None:
+    """Make an output folder's manifest say another model version wrote it."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["model_version"], manifest["fingerprint"] = "0.0.1+old", "0123456789abcdef"
+    path.write_text(json.dumps(manifest))

@@ -3,11 +3,10 @@ spaces (exit 2, nothing written)."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import made_by_an_older_model
 
 from sim.cli import main
 from sim.errors import ConfigError
@@ -137,9 +136,7 @@ def test_a_forced_study_over_another_model_starts_afresh(write_toml, tmp_path):
     )
     out = tmp_path / "out"
     optimise(space, out)
-    manifest = json.loads((out / "manifest.json").read_text())
-    manifest["fingerprint"], manifest["model_version"] = "older", "0.0.0+older"
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    made_by_an_older_model(out)
     with pytest.raises(ConfigError, match="another model version"):
         optimise(space, out)
     again = optimise(space, out, trials=2, force=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import made_by_an_older_model
 
 from sim.cli import main
 from sim.folder import LOCK, MANIFEST
@@ -137,9 +138,7 @@ def test_other_settings_in_a_folder_are_refused_without_force(tmp_path):
 def test_results_of_another_model_version_are_refused(tmp_path):
     out = tmp_path / "run"
     assert invoke(*RUN, "--out", str(out)).exit_code == 0
-    manifest = json.loads((out / MANIFEST).read_text())
-    manifest["model_version"], manifest["fingerprint"] = "0.0.1+old", "0123456789abcdef"
-    (out / MANIFEST).write_text(json.dumps(manifest))
+    made_by_an_older_model(out)
     refused = invoke(*RUN, "--out", str(out))
     assert refused.exit_code == 2
     assert "another model version" in refused.output

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 from click.testing import CliRunner
+from conftest import made_by_an_older_model
 
 from sim.cli import main
 from sim.errors import ConfigError
@@ -161,10 +161,7 @@ def test_validate_model_writes_to_out_and_never_silently_to_docs(tmp_path):
     assert "documented settings" in refused.output
     assert docs.read_bytes() == before
     # after a model change every fact's sweep folder holds runs of the old model
-    fact = out / "runs" / "concentration" / "manifest.json"
-    manifest = json.loads(fact.read_text())
-    manifest["fingerprint"], manifest["model_version"] = "older", "0.0.0+older"
-    fact.write_text(json.dumps(manifest))
+    made_by_an_older_model(out / "runs" / "concentration")
     assert CliRunner().invoke(main, args).exit_code == 2  # refused without --force
     forced = CliRunner().invoke(main, [*args, "--force"])
     assert forced.exit_code == 0, forced.output
