@@ -74,9 +74,13 @@ def run_python(code: str, tree: Path = ROOT) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def full_scale(repeats: int) -> dict:
-    """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory."""
-    runs = [run_python(FULL_SCALE.format(days=5, scale=1.0, warm=False)) for _ in range(repeats)]
+def full_scale(repeats: int, tree: Path = ROOT) -> dict:
+    """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory.
+
+    `tree` is the source tree to time (another revision's, for the ratio of designs).
+    """
+    code = FULL_SCALE.format(days=5, scale=1.0, warm=False)
+    runs = [run_python(code, tree) for _ in range(repeats)]
     return {
         "wall_s": statistics.median(r["wall_s"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
@@ -96,19 +100,11 @@ def previous_design(revision: str, repeats: int) -> dict:
             cwd=ROOT,
         )
         try:
-            code = FULL_SCALE.format(days=5, scale=1.0, warm=False)
-            runs = [run_python(code, tree) for _ in range(repeats)]
+            return {"revision": revision, **full_scale(repeats, tree)}
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(tree)], check=True, cwd=ROOT
             )
-    return {
-        "revision": revision,
-        "wall_s": statistics.median(r["wall_s"] for r in runs),
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "visitors": runs[0]["visitors"],
-        "repeats": repeats,
-    }
 
 
 def small_day(runs: int) -> dict:
