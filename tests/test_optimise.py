@@ -106,14 +106,14 @@ officer_hours_per_day = 300
     assert usage(load_space(space), result.best_policy)["officer_hours_per_day"] <= 300
 
 
+def count_space(write_toml, trials: int) -> str:
+    """A space searching only the number of posts."""
+    count = '"deploy.0.count" = { low = 1, high = 20, integer = true }'
+    return space_file(write_toml, f"trials = {trials}\n[params]\n{count}\n")
+
+
 def test_a_killed_study_resumes(write_toml, tmp_path):
-    space = space_file(
-        write_toml,
-        """trials = 2
-[params]
-"deploy.0.count" = { low = 1, high = 20, integer = true }
-""",
-    )
+    space = count_space(write_toml, trials=2)
     out = tmp_path / "out"
     optimise(space, out)
     study = open_study(load_space(space), out)
@@ -127,13 +127,7 @@ def test_a_killed_study_resumes(write_toml, tmp_path):
 
 def test_a_forced_study_over_another_model_starts_afresh(write_toml, tmp_path):
     """Trials scored by another model version (or other settings) are never reused."""
-    space = space_file(
-        write_toml,
-        """trials = 3
-[params]
-"deploy.0.count" = { low = 1, high = 20, integer = true }
-""",
-    )
+    space = count_space(write_toml, trials=3)
     out = tmp_path / "out"
     optimise(space, out)
     made_by_an_older_model(out)
