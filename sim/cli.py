@@ -513,6 +513,7 @@ def regress(
         threshold=threshold,
         response=experiment.response,
         tiers=tiers,
+        platform=regression.reference_platform(reference_dir, experiment),
     )
     click.echo(regression.report(drift))
     if drift.drifted:

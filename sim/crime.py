@@ -9,13 +9,13 @@ clearance from camera footage if the police investigate it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import portable
 from sim.ledger import Incident, Ledger
 
 if TYPE_CHECKING:
@@ -106,16 +106,16 @@ class CrimeEvents:
     def _aftermath(self, incident: Incident, offender: Pickpocket) -> Generator:
         """The victim notices, may report; a report brings a car and maybe the footage."""
         v, police, rng, env = self.victims, self.police, self.rng, self.model.env
-        notice = v.notice_median_min * math.exp(v.notice_sigma * rng.standard_normal())
+        notice = v.notice_median_min * portable.exp(v.notice_sigma * rng.standard_normal())
         reports = rng.random() < v.report_probability
-        call_delay = v.report_median_min * math.exp(v.report_sigma * rng.standard_normal())
+        call_delay = v.report_median_min * portable.exp(v.report_sigma * rng.standard_normal())
         footage = self.model.presence.has_camera(incident.location) and (
             rng.random() < police.cctv_clearance
         )
         investigation = (
             60.0
             * police.investigation_median_h
-            * math.exp(police.investigation_sigma * rng.standard_normal())
+            * portable.exp(police.investigation_sigma * rng.standard_normal())
         )
         yield env.timeout(notice)
         Ledger.notice(incident, env.now)

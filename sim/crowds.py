@@ -72,8 +72,12 @@ class Stays:
 
 
 def _by_location(loc: np.ndarray, time: np.ndarray, n_locations: int) -> np.ndarray:
-    """Order by location, then time (a stable sort on the smallest integer type: radix)."""
-    by_time = np.argsort(time)
+    """Order by location, then time (a stable sort on the smallest integer type: radix).
+
+    Both sorts are stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
+    dispatches, and the order of stays decides which party is drawn as a victim.
+    """
+    by_time = np.argsort(time, kind="stable")
     return by_time[np.argsort(loc[by_time].astype(np.min_scalar_type(n_locations)), kind="stable")]
 
 

@@ -2,9 +2,10 @@
 
 Every command that writes a folder claims it first. The claim refuses a folder another live
 process is writing (a lock file naming it; a crashed writer's lock on this machine is taken
-over), and a folder whose manifest records other settings or another model version, unless
-`--force`. The manifest records the command line, the resolved settings, the model and
-package versions and the start and end time.
+over, a live one is never joined, even with `--force`), and a folder whose manifest records
+other settings or another model version, unless `--force`. The manifest records the command
+line, the resolved settings, the model and package versions, the platform and the start and
+end time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from sim import machine
 from sim.errors import ConfigError
 from sim.output import atomic_write
 
@@ -36,6 +38,8 @@ def fingerprint(settings: Mapping[str, Any]) -> str:
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:  # not a process (and os.kill(-1, ...) would signal every process)
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,21 +62,45 @@ def _take_lock(folder: Path, name: str, force: bool) -> Path:
             except (OSError, ValueError):
                 holder = {}
             local = holder.get("host") == me["host"]
-            if force or (local and not _alive(int(holder.get("pid", -1)))):
-                lock.unlink(missing_ok=True)  # a crashed writer's (or --force): take it over
+            alive = _alive(_pid(holder)) if local else None  # another host's: unknowable
+            if (local and not alive) or (force and not local):
+                # a crashed writer's lock, or (--force) another host's that the user says is
+                # gone; a live writer on this machine is never joined, --force or not
+                lock.unlink(missing_ok=True)
                 continue
             where = "this machine" if local else f"host {holder.get('host', '?')}"
+            hint = (
+                "wait for it to finish or stop it; --force does not take over a live writer"
+                if local
+                else f"wait for it, or if that job is gone pass --force (or remove {lock})"
+            )
             raise ConfigError(
                 "--out",
                 str(folder),
                 f"is being written by process {holder.get('pid', '?')} on {where} since "
-                f"{holder.get('since', '?')}; wait for it, or if that job is gone remove "
-                f"{lock} (or pass --force)",
+                f"{holder.get('since', '?')}; {hint}",
             ) from None
         with os.fdopen(fd, "w") as fh:
             json.dump(me, fh)
         return lock
     raise ConfigError("--out", str(folder), f"could not take the lock {lock}")
+
+
+def _pid(holder: Mapping[str, Any]) -> int:
+    try:
+        return int(holder.get("pid", -1))
+    except (TypeError, ValueError):
+        return -1
+
+
+def _release(lock: Path) -> None:
+    """Remove the lock only if it is still this process's (never another writer's)."""
+    try:
+        holder = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(holder, dict) and holder.get("pid") == os.getpid():
+        lock.unlink(missing_ok=True)
 
 
 def _now() -> str:
@@ -127,6 +155,7 @@ def claim(
             "fingerprint": stamp,
             "model_version": model_version(),
             "versions": {p: version(p) for p in PACKAGES},
+            "platform": machine.fingerprint(),
             "host": socket.gethostname(),
             "started": _now(),
             "finished": None,
@@ -136,7 +165,7 @@ def claim(
         manifest["finished"] = _now()
         _write(manifest_path, manifest)
     finally:
-        lock.unlink(missing_ok=True)
+        _release(lock)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import portable
 from sim.agents.pickpocket import Pickpocket
 from sim.city.transit import MIN_PER_DAY
 from sim.crowd_forecast import crowd_forecast
@@ -47,8 +48,10 @@ class OffenderPool:
         self.params = p = model.scenario.offenders
         self.rng = model.streams.offenders
         city, transit = model.city, model.transit
-        radius = np.hypot(city.x - city.x.mean(), city.y - city.y.mean())
-        self.homes = np.argsort(-radius)[: max(1, int(p.home_edge_share * city.n_nodes))]
+        radius = portable.hypot(city.x - city.x.mean(), city.y - city.y.mean())
+        self.homes = np.argsort(-radius, kind="stable")[
+            : max(1, int(p.home_edge_share * city.n_nodes))
+        ]
         self.sites = city.visited
         self.n_sites = len(self.sites)
         self.n_choices = self.n_sites + len(transit.directions)
@@ -67,11 +70,20 @@ class OffenderPool:
         self.forecast = crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
         self._expected_hour = -1
         self._expected = np.zeros(self.n_choices)
+        self._nearness: dict[int, np.ndarray] = {}
         self.members: list[Pickpocket] = []
         self.in_town = np.zeros(0, dtype=bool)
         self.by_id: dict[int, Pickpocket] = {}
         self.working_at: dict[int, set[Pickpocket]] = {}
         self.days: list[OffenderDay] = []
+
+    def nearness(self, node: int) -> np.ndarray:
+        """exp(-decay x km) from `node` to every choice (the same for every offender there)."""
+        near = self._nearness.get(node)
+        if near is None:
+            km = self.model.city.distances_from(node)[self.approach] / 1000.0
+            near = self._nearness[node] = portable.exp(-self.params.distance_decay_per_km * km)
+        return near
 
     def expected_at_hour(self, hour: int) -> np.ndarray:
         """Expected crowd at every choice (sites, then bus vehicles) at this hour of day."""

@@ -5,6 +5,11 @@ equal the stored value. Tier 2 (statistical): every replication; a metric has dr
 a two-sample Mann-Whitney test rejects at `alpha` AND its mean moved by more than
 `threshold` (relative), or when the ranking of policies on the response metric changes.
 Seeds are fixed, so both tiers are deterministic: a check never flakes.
+
+The exact tier is made only when the reference was made on a platform that must give the
+same digits (`sim.machine.exact_key`: the same numpy, scipy, mesa, simpy and C library; the
+CPU's SIMD level does not matter). Otherwise it is skipped, saying why, and the statistical
+tier decides alone.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from scipy import stats
 
 from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.machine import exact_differences, fingerprint
 from sim.metrics import NAMES
 from sim.output import atomic_write, write_table
 from sim.sweep.design import Experiment, design
@@ -38,6 +44,9 @@ class Drift:
     tier1: list[str] = field(default_factory=list)
     tier2: list[str] = field(default_factory=list)
     ranking: list[str] = field(default_factory=list)
+    tiers_run: tuple[int, ...] = ()
+    skipped: list[str] = field(default_factory=list)  # why a tier was not made
+    checked: int = 0  # (policy, metric) pairs the statistical tier tested
 
     @property
     def drifted(self) -> bool:
@@ -95,7 +104,12 @@ def save_reference(folder: Path, experiment: Experiment, table: pd.DataFrame) ->
     """Store the metric table and what produced it."""
     path = reference_path(folder, experiment)
     write_table(table, path)
-    meta = {"experiment": to_raw(experiment), "model_version": model_version(), "runs": len(table)}
+    meta = {
+        "experiment": to_raw(experiment),
+        "model_version": model_version(),
+        "runs": len(table),
+        "platform": fingerprint(),
+    }
     atomic_write(
         path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n")
     )
@@ -121,6 +135,16 @@ def load_reference(folder: Path, experiment: Experiment) -> pd.DataFrame:
     return table
 
 
+def reference_platform(folder: Path, experiment: Experiment) -> dict[str, Any]:
+    """The platform the reference was made on ({} if its record does not say)."""
+    meta = reference_path(folder, experiment).with_suffix(".json")
+    try:
+        record = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return {}
+    return (record.get("platform") or {}) if isinstance(record, dict) else {}
+
+
 def compare(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -129,9 +153,22 @@ def compare(
     threshold: float,
     response: str,
     tiers: tuple[int, ...] = (1, 2),
+    platform: dict[str, Any] | None = None,
 ) -> Drift:
-    """Every difference between a stored reference and a new measurement."""
+    """Every difference between a stored reference and a new measurement.
+
+    `platform` is the reference's platform record: when it differs from this one in what
+    decides the digits, the exact tier is skipped and says why.
+    """
     drift = Drift()
+    if 1 in tiers and platform is not None and exact_differences(platform):
+        why = "; ".join(exact_differences(platform))
+        drift.skipped.append(
+            f"Tier 1 (exact) not made: the reference was made on another platform ({why}), "
+            "where the same seeds may give other digits; Tier 2 decides"
+        )
+        tiers = tuple(t for t in tiers if t != 1)
+    drift.tiers_run = tiers
     keep = current["replication"].max()
     reference = reference[reference["replication"] <= keep]
     metrics = [
@@ -144,7 +181,7 @@ def compare(
     if 1 in tiers:
         drift.tier1 = _exact(reference, current, metrics)
     if 2 in tiers:
-        drift.tier2 = _distributions(reference, current, metrics, alpha, threshold)
+        drift.tier2, drift.checked = _distributions(reference, current, metrics, alpha, threshold)
         drift.ranking = _ranking(reference, current, response, threshold)
     return drift
 
@@ -182,8 +219,8 @@ def _distributions(
     metrics: list[str],
     alpha: float,
     threshold: float,
-) -> list[str]:
-    lines = []
+) -> tuple[list[str], int]:
+    lines, checked = [], 0
     for label, ref in reference.groupby("label", sort=False):
         new = current[current["label"] == label]
         for metric in metrics:
@@ -191,6 +228,7 @@ def _distributions(
             b = new[metric].dropna().to_numpy(dtype=float)
             if len(a) < 2 or len(b) < 2 or (np.ptp(np.concatenate([a, b])) == 0):
                 continue
+            checked += 1
             p = stats.mannwhitneyu(a, b).pvalue
             scale = max(abs(a.mean()), 1e-12)
             rel = (b.mean() - a.mean()) / scale
@@ -199,7 +237,7 @@ def _distributions(
                     f"{label}: {metric} mean {a.mean():.4g} -> {b.mean():.4g} "
                     f"({rel:+.1%}, Mann-Whitney p = {p:.2g})"
                 )
-    return lines
+    return lines, checked
 
 
 def _ranking(
@@ -224,8 +262,8 @@ def _ranking(
 
 
 def report(drift: Drift) -> str:
-    """The human-readable verdict."""
-    parts = []
+    """The human-readable verdict: what was checked, what moved."""
+    parts = list(drift.skipped)
     for title, lines in (
         ("Tier 1 (exact, replication 0)", drift.tier1),
         ("Tier 2 (distributions)", drift.tier2),
@@ -236,4 +274,15 @@ def report(drift: Drift) -> str:
             parts += [f"  {line}" for line in lines[:50]]
             if len(lines) > 50:
                 parts.append(f"  ... and {len(lines) - 50} more")
-    return "\n".join(parts) if parts else "no drift: the outcomes match the reference"
+    ran = []
+    if 1 in drift.tiers_run and not drift.tier1:
+        ran.append("Tier 1 (exact, replication 0): every metric equal")
+    if 2 in drift.tiers_run and not (drift.tier2 or drift.ranking):
+        ran.append(
+            f"Tier 2 (statistical): ran on {drift.checked} policy-metric pairs and passed "
+            "(no shift in distribution, no ranking reversed)"
+        )
+    parts += ran
+    if not drift.drifted:
+        parts.append("no drift: the outcomes match the reference")
+    return "\n".join(parts)

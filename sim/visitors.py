@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import portable
 from sim.agents.tourist import Party, Tourist
 from sim.behaviour import HOURS
 from sim.city.transit import MIN_PER_DAY, Transit
@@ -111,7 +112,7 @@ class VisitorFlow:
 
     def _mean_party_size(self) -> float:
         w = np.asarray(self.params.party_size_weights, dtype=float)  # sum > 0: checked on load
-        return float((w / w.sum()) @ np.arange(1, len(w) + 1))
+        return math.fsum((w / w.sum()) * np.arange(1, len(w) + 1))  # BLAS dot differs by CPU
 
     def _choice_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """Choice weights over the sights per hour and origin, as one searchable array.
@@ -122,7 +123,7 @@ class VisitorFlow:
         city = self.model.city
         sights = city.attractions
         km = city.distance_matrix(self.visited, sights) / 1000.0
-        pull = np.exp(-self.params.distance_decay_per_km * km) * city.attractiveness[sights]
+        pull = portable.exp(-self.params.distance_decay_per_km * km) * city.attractiveness[sights]
         pull[self.visited[:, None] == sights[None, :]] = 0.0  # no "visiting" where one stands
         by_kind = self.params.hour_weights()
         hourly = np.array([by_kind[city.kind[s]] for s in sights]).T  # 24 x sights
@@ -212,8 +213,8 @@ class VisitorFlow:
         width = int(stops.max(initial=0)) + 2
         places = np.full((n, width), -1, dtype=np.int64)
         dwell = np.zeros((n, width))
-        leave_wait = median[entries] * np.exp(sigma * rng.standard_normal(n))
-        first_stay = median[entries] * np.exp(sigma * rng.standard_normal(n))
+        leave_wait = median[entries] * portable.exp(sigma * rng.standard_normal(n))
+        first_stay = median[entries] * portable.exp(sigma * rng.standard_normal(n))
         places[:, 0] = entries
         dwell[:, 0] = np.minimum(first_stay, np.maximum(day_end - times - leave_wait, 0.0))
         t = times + dwell[:, 0]
@@ -240,7 +241,7 @@ class VisitorFlow:
                 if not len(undecided):
                     break
             going, nxt = going[nxt >= 0], nxt[nxt >= 0]
-            stay = median[nxt] * np.exp(sigma * rng.standard_normal(len(going)))
+            stay = median[nxt] * portable.exp(sigma * rng.standard_normal(len(going)))
             arrive = t[going] + walk[here[going], nxt]
             latest_leave = day_end - leave_wait[going] - walk[nxt, entries[going]]
             fits = arrive < latest_leave

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import made_by_an_older_model
 
 from sim.cli import main
-from sim.folder import LOCK, MANIFEST
+from sim.folder import LOCK, MANIFEST, claim
 from sim.sweep.store import ResultStore
 
 EXPERIMENT = """
@@ -78,11 +78,32 @@ def test_a_second_writer_is_refused_while_the_first_lives(experiment, tmp_path):
         assert str(holder.pid) in refused.output
         assert not (out / "runs").exists()
         forced = invoke("sweep", str(experiment), "--out", str(out), "--force")
-        assert forced.exit_code == 0, forced.output
+        assert forced.exit_code == 2  # --force never joins a live writer
+        assert "does not take over a live writer" in forced.output
+        assert not (out / "runs").exists()
+        assert json.loads((out / LOCK).read_text())["pid"] == holder.pid
     finally:
         holder.kill()
         holder.wait()
+    outcome = invoke("sweep", str(experiment), "--out", str(out))
+    assert outcome.exit_code == 0, outcome.output  # the dead writer's lock is taken over
     assert not (out / LOCK).exists()  # released when the writer finished
+
+
+def test_a_writer_never_removes_a_lock_that_is_not_its_own(tmp_path):
+    """A writer whose lock was replaced (by hand, or on another host) leaves the new one."""
+    out = tmp_path / "out"
+    with claim(out, command="test", settings={}):
+        other = {"pid": 999999, "host": "node-3", "since": "now"}
+        (out / LOCK).write_text(json.dumps(other))
+    assert json.loads((out / LOCK).read_text()) == other
+
+
+def test_force_takes_over_another_hosts_lock(experiment, tmp_path):
+    out = tmp_path / "out"
+    write_lock(out, 1, host="node-17.cluster")
+    forced = invoke("sweep", str(experiment), "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
 
 
 def test_a_crashed_writers_lock_does_not_block(experiment, tmp_path):

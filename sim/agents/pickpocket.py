@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 import simpy
 
+from sim import portable
 from sim.behaviour import HOURS
 from sim.city.legs import Leg
 from sim.city.transit import MIN_PER_DAY, Trip
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from sim.ledger import Incident
     from sim.model import CrowdPolicingModel
 
-LN2 = math.log(2.0)
+LN2 = portable.log(2.0)
 
 
 class Memory:
@@ -47,15 +48,24 @@ class Memory:
 
     def get(self, choice: int, now: float) -> float:
         """What is left of the memory of `choice` at `now`."""
-        return float(self.level[choice] * math.exp(-self.rate * (now - self.since[choice])))
+        return float(self.level[choice] * portable.exp(-self.rate * (now - self.since[choice])))
 
     def at(self, choices: np.ndarray, now: float) -> np.ndarray:
         """What is left of the memories of `choices` at `now`."""
-        return self.level[choices] * np.exp(-self.rate * (now - self.since[choices]))
+        return _faded(self.level[choices], self.since[choices], self.rate, now)
 
     def all(self, now: float) -> np.ndarray:
         """What is left of every memory at `now`."""
-        return self.level * np.exp(-self.rate * (now - self.since))
+        return _faded(self.level, self.since, self.rate, now)
+
+
+def _faded(level: np.ndarray, since: np.ndarray, rate: float, now: float) -> np.ndarray:
+    """What is left of `level` set at `since`, fading at `rate`: exp only where held."""
+    out = np.zeros(len(level))
+    held = np.flatnonzero(level)
+    if len(held):
+        out[held] = level[held] * portable.exp(-rate * (now - since[held]))
+    return out
 
 
 class OffenderNetwork:
@@ -119,9 +129,12 @@ class Pickpocket(mesa.Agent):
         His own sighting while it is fresh, else what anyone would expect at this hour.
         """
         now = self.model.env.now
-        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS)
-        fresh = np.exp(-(now - self.seen_at) / self.params.crowd_memory_min)
-        return fresh * self.seen_crowd + (1.0 - fresh) * expected
+        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS).copy()
+        seen = np.flatnonzero(self.seen_at > -np.inf)
+        if len(seen):
+            fresh = portable.exp(-(now - self.seen_at[seen]) / self.params.crowd_memory_min)
+            expected[seen] = fresh * self.seen_crowd[seen] + (1.0 - fresh) * expected[seen]
+        return expected
 
     def look(self, choice: int, loc: int) -> None:
         """Size up where he works: the crowd, and any visible police."""
@@ -141,12 +154,11 @@ class Pickpocket(mesa.Agent):
         Weight: (expected gain + 1) x exp(-decay x km away) x exp(-aversion x risk).
         """
         pool = self.model.offenders
-        p = self.params
-        gain = self.expected_crowds() * pool.gain
-        km = self.model.city.distances_from(self.node)[pool.approach] / 1000.0
-        weight = (gain + 1.0) * np.exp(
-            -p.distance_decay_per_km * km - p.risk_aversion * self.perceived_risk()
-        )
+        weight = (self.expected_crowds() * pool.gain + 1.0) * pool.nearness(self.node)
+        risk = self.perceived_risk()
+        risky = np.flatnonzero(risk)
+        if len(risky):
+            weight[risky] *= portable.exp(-self.params.risk_aversion * risk[risky])
         cdf = np.cumsum(weight)
         return int(np.searchsorted(cdf, self.stream.random() * cdf[-1], side="right"))
 

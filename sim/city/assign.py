@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from sim import portable
 from sim.city.graph import City
 from sim.city.layout import (
     CityLayout,
@@ -51,7 +52,7 @@ def assign_places(city: City, rule: PlaceAssignment) -> City:
     """Return a copy of `city` whose nodes have kinds, attractiveness, cells and buses."""
     rng = np.random.default_rng(rule.seed)
     n = city.n_nodes
-    centre = int(np.argmin(np.hypot(city.x - city.x.mean(), city.y - city.y.mean())))
+    centre = int(np.argmin(portable.hypot(city.x - city.x.mean(), city.y - city.y.mean())))
     from_centre = city.distances_from(centre)
     if rule.attractions + rule.entries > n:
         raise ValueError(f"{rule.attractions + rule.entries} places do not fit on {n} nodes")
@@ -62,13 +63,13 @@ def assign_places(city: City, rule: PlaceAssignment) -> City:
         if len(chosen) == rule.attractions:
             break
         if all(
-            np.hypot(city.x[node] - city.x[c], city.y[node] - city.y[c]) >= rule.min_spacing_m
+            portable.hypot(city.x[node] - city.x[c], city.y[node] - city.y[c]) >= rule.min_spacing_m
             for c in chosen
         ):
             chosen.append(int(node))
     for rank, node in enumerate(chosen):
         kind[node] = rule.attraction_kinds[rank % len(rule.attraction_kinds)]
-        attractiveness[node] = float(np.exp(-from_centre[node] / rule.decay_m))
+        attractiveness[node] = portable.exp(float(-from_centre[node] / rule.decay_m))
     ring = ring_nodes(city.x, city.y, rule.entries) & (attractiveness == 0)
     for node in np.flatnonzero(ring):
         kind[node] = "station"

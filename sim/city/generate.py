@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import portable
 from sim.city.graph import ATTRACTION_KINDS, PLACE_KINDS, City
 from sim.city.layout import (
     CityLayout,
@@ -75,7 +76,7 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
     x = gx * h + rng.uniform(-spec.jitter, spec.jitter, rows * cols) * h
     y = gy * h + rng.uniform(-spec.jitter, spec.jitter, rows * cols) * h
     eu, ev = _grid_streets(rows, cols, spec.drop_street_share, rng)
-    length = np.hypot(x[eu] - x[ev], y[eu] - y[ev])
+    length = portable.hypot(x[eu] - x[ev], y[eu] - y[ev])
     n = rows * cols
 
     kind = ["street"] * n
@@ -83,8 +84,9 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
     capacity = np.zeros(n)
     centre = np.array([x.mean(), y.mean()])
     size = max(np.ptp(x), np.ptp(y))
-    dist_c = np.hypot(x - centre[0], y - centre[1])
-    central_w = np.exp(-0.5 * (dist_c / (spec.centre_pull * size)) ** 2)
+    dist_c = portable.hypot(x - centre[0], y - centre[1])
+    pull = dist_c / (spec.centre_pull * size)
+    central_w = portable.exp(-0.5 * pull * pull)
     free = np.ones(n, dtype=bool)
     counts = spec.place_counts()
     if sum(counts.values()) > n:
@@ -98,7 +100,8 @@ def generate_city(spec: GeneratedCitySpec, name: str = "synthetic") -> City:
         weight = np.where(free, weight + 1e-9, 0.0)
         chosen = rng.choice(n, size=count, replace=False, p=weight / weight.sum())
         free[chosen] = False
-        draw = rng.lognormal(0.0, spec.attractiveness_sigma, count)
+        # the same draws as rng.lognormal, whose exp is the C library's
+        draw = portable.exp(spec.attractiveness_sigma * rng.standard_normal(count))
         for node, a in zip(chosen, draw, strict=True):
             kind[node] = k
             attractiveness[node] = 0.0 if k == "police_station" else a

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from sim import portable
 from sim.city.graph import CAMERA_LEVELS, PLACE_KINDS, BusLine, City
 from sim.config import build, check_scalar
 from sim.errors import ConfigError
@@ -247,7 +248,7 @@ def _assemble(
         length = (
             _checked(path, f"edge ({u}, {v}).length", float, d["length"], {"low": 0})
             if "length" in d
-            else math.hypot(xs[a] - xs[b], ys[a] - ys[b])
+            else portable.hypot(xs[a] - xs[b], ys[a] - ys[b])
         )
         eu.append(a)
         ev.append(b)

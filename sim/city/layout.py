@@ -5,11 +5,13 @@ Shared by the synthetic generator and by the place assignment for loaded street 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.cluster.vq import kmeans2
 
+from sim import portable
 from sim.city.graph import BusLine, City
 from sim.params import param
 
@@ -71,8 +73,9 @@ def ring_nodes(x: np.ndarray, y: np.ndarray, count: int) -> np.ndarray:
     if count == 0:
         return flags
     cx, cy = x.mean(), y.mean()
-    angle = np.arctan2(y - cy, x - cx)
-    radius = np.hypot(x - cx, y - cy)
+    # the C library's atan2, element by element: numpy's SIMD arctan2 varies with the CPU
+    angle = np.array([math.atan2(dy, dx) for dy, dx in zip(y - cy, x - cx, strict=True)])
+    radius = portable.hypot(x - cx, y - cy)
     for sector in range(count):
         lo = -np.pi + 2 * np.pi * sector / count
         inside = np.flatnonzero((angle >= lo) & (angle < lo + 2 * np.pi / count) & ~flags)
@@ -88,12 +91,12 @@ def bus_lines_between_places(
     places = np.concatenate([city.entries, city.attractions])
     if count == 0 or len(places) < 2:
         return ()
-    ranked = places[np.argsort(-city.attractiveness[places])]
+    ranked = places[np.argsort(-city.attractiveness[places], kind="stable")]
     lines = []
     for i in range(count):
         start = int(ranked[i % len(ranked)])
         # far ends first, a different one for each round over the start places
-        by_distance = places[np.argsort(-city.distances_from(start)[places])]
+        by_distance = places[np.argsort(-city.distances_from(start)[places], kind="stable")]
         end = int(by_distance[(i // len(ranked)) % len(by_distance)])
         route = city.path(start, end)
         stops = tuple(

@@ -76,9 +76,9 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
             title=f"{space.name}: trade-off ({len(result.trials)} candidates)",
         )
     best = (
-        result.reevaluation.sort_values("fresh_mean").iloc[0]["trial"]
+        result.reevaluation.sort_values("fresh_mean", kind="stable").iloc[0]["trial"]
         if first.direction == "minimize"
-        else result.reevaluation.sort_values("fresh_mean").iloc[-1]["trial"]
+        else result.reevaluation.sort_values("fresh_mean", kind="stable").iloc[-1]["trial"]
     )
     mine = fresh[fresh["label"] == f"trial {int(best)}"]
     city = load_scenario(space.scenario).city_model()

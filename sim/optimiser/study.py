@@ -391,7 +391,7 @@ def _optimise(
     )
     first = reevaluation[reevaluation["metric"] == space.objectives[0].metric]
     pick = first.sort_values(
-        "fresh_mean", ascending=space.objectives[0].direction == "minimize"
+        "fresh_mean", ascending=space.objectives[0].direction == "minimize", kind="stable"
     ).iloc[0]
     trial = study.trials[int(pick["trial"])]
     overrides = dict(trial.params)

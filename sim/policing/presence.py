@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import portable
 from sim.behaviour import PoliceParams, VictimParams
 
 if TYPE_CHECKING:
@@ -82,14 +83,14 @@ class Presence:
         p = self.params
         reach = self.reach[loc]
         guards = self.crowds.guards
-        keep = (1.0 - p.deter_visible) ** (guards[loc] / reach)
+        keep = portable.power(1.0 - p.deter_visible, guards[loc] / reach)
         nearby = sum(guards[q] for q in self.neighbours[loc])
         if nearby:
-            keep *= (1.0 - p.deter_visible * p.deter_nearby_factor) ** (nearby / reach)
+            keep *= portable.power(1.0 - p.deter_visible * p.deter_nearby_factor, nearby / reach)
         if self.camera[loc]:
             keep *= 1.0 - p.deter_camera
         if self.drones[loc]:
-            keep *= (1.0 - p.deter_drone) ** self.drones[loc]
+            keep *= portable.power(1.0 - p.deter_drone, float(self.drones[loc]))
         if self.cooperating_bus(loc):
             keep *= 1.0 - p.transit_deterrence
         return 1.0 - keep
@@ -106,7 +107,7 @@ class Presence:
         if per_capacity == math.inf:
             return 0.0
         density = self.crowds.people(loc) * per_capacity
-        return self.bystander_notice * math.exp(-density / self.bystander_cover)
+        return self.bystander_notice * portable.exp(-density / self.bystander_cover)
 
     def detector(self, loc: int, rng: np.random.Generator) -> str:
         """Which police, if any, spot an attempt in progress at `loc` (first one wins)."""
@@ -115,11 +116,14 @@ class Presence:
         checks = (
             (
                 "plainclothes",
-                1.0 - (1.0 - p.detect_plainclothes) ** (self.plainclothes[loc] / reach),
+                1.0 - portable.power(1.0 - p.detect_plainclothes, self.plainclothes[loc] / reach),
             ),
-            ("uniformed", 1.0 - (1.0 - p.detect_uniformed) ** (self.crowds.guards[loc] / reach)),
+            (
+                "uniformed",
+                1.0 - portable.power(1.0 - p.detect_uniformed, self.crowds.guards[loc] / reach),
+            ),
             ("camera", p.detect_camera_active / reach if self.camera[loc] == ACTIVE else 0.0),
-            ("drone", 1.0 - (1.0 - p.detect_drone) ** self.drones[loc]),
+            ("drone", 1.0 - portable.power(1.0 - p.detect_drone, float(self.drones[loc]))),
         )
         for who, chance in checks:
             if chance > 0.0 and rng.random() < chance:

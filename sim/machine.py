@@ -1,0 +1,57 @@
+"""The platform a result was made on, and whether another platform must reproduce it exactly.
+
+The model's outcomes do not depend on the CPU's SIMD level (numpy's dispatch): sorts are
+stable and every exponential, logarithm and power in the model comes from `sim.portable`;
+`tests/test_cross_cpu.py` runs seeded runs under each SIMD level this CPU has and requires
+identical metrics. What can still change the same seed's results:
+- numpy's random generators (NumPy does not promise the same stream across versions) and
+  scipy, mesa and simpy versions;
+- the C library: numpy's random distributions (normal, exponential, Poisson, lognormal) call
+  its `exp` and `log` inside their C code, which this project cannot route elsewhere, and a
+  different libc (or libc version) may round a rare value differently.
+So exact comparisons (`crowdsim regress` tier 1) are made only between results whose
+`exact_key` matches; statistical comparisons always are.
+"""
+
+from __future__ import annotations
+
+import platform
+from functools import cache
+from importlib.metadata import version
+from typing import Any
+
+EXACT_PACKAGES = ("numpy", "scipy", "mesa", "simpy")
+
+
+@cache
+def fingerprint() -> dict[str, Any]:
+    """What this process runs on: CPU, SIMD level numpy dispatches, libc, library versions."""
+    from numpy._core._multiarray_umath import (  # noqa: PLC0415 - numpy's own record
+        __cpu_baseline__,
+        __cpu_dispatch__,
+        __cpu_features__,
+    )
+
+    libc, libc_version = platform.libc_ver()
+    return {
+        "machine": platform.machine(),
+        "simd_baseline": list(__cpu_baseline__),
+        "simd_dispatched": [t for t in __cpu_dispatch__ if __cpu_features__.get(t)],
+        "libc": f"{libc} {libc_version}".strip(),
+        "python": platform.python_version(),
+        **{name: version(name) for name in EXACT_PACKAGES},
+    }
+
+
+def exact_key(platform_record: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a fingerprint that two platforms must share to give identical results."""
+    return {k: platform_record.get(k) for k in ("machine", "libc", *EXACT_PACKAGES)}
+
+
+def exact_differences(reference: dict[str, Any] | None) -> list[str]:
+    """Why results made on `reference` may differ in their digits here ([] if they may not)."""
+    if not reference:
+        return ["the reference does not record its platform"]
+    here = exact_key(fingerprint())
+    there = exact_key(reference)
+    return [f"{k} {there[k]} there, {here[k]} here" for k in here if here[k] != there[k]]
