@@ -723,7 +723,14 @@ def viz(scenario: str, policy: str, port: int, host: str) -> None:
     except ImportError:
         raise ConfigError("viz", "extra", "the app needs: pip install 'crowdsim[viz]'") from None
     app = Path(__file__).parent / "viz" / "app.py"
-    env = {**os.environ, "CROWDSIM_SCENARIO": scenario, "CROWDSIM_POLICY": policy}
+    env = {
+        **os.environ,
+        "CROWDSIM_SCENARIO": scenario,
+        "CROWDSIM_POLICY": policy,
+        # Solara sends usage data to a third party and looks up the server's public IP
+        # unless told not to: the app makes no outside connection, whatever the environment
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    }
     cmd = [
         sys.executable,
         "-m",
@@ -736,6 +743,7 @@ def viz(scenario: str, policy: str, port: int, host: str) -> None:
         str(port),
         "--production",
         "--no-open",
+        "--no-check-version",  # else it asks PyPI for Solara's latest version
     ]
     sys.exit(subprocess.call(cmd, env=env))
 

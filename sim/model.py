@@ -8,6 +8,7 @@ advances the clock by a fixed interval so Mesa's DataCollector and visualisation
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -77,6 +78,7 @@ class CrowdPolicingModel(mesa.Model):
         self.policy = policy if policy is not None else Policy(name="none")
         self.seed = seed
         self.step_minutes = step_minutes
+        self._stop_at = math.inf  # where `run` ends, which need not be a step boundary
         self.env = simpy.Environment()
         self.horizon = scenario.days * MIN_PER_DAY
         self.streams = Streams.from_seed(seed)
@@ -139,17 +141,21 @@ class CrowdPolicingModel(mesa.Model):
         return self.env.now
 
     def step(self) -> None:
-        """Advance the clock by `step_minutes` (or to the horizon) and collect data."""
-        self.env.run(until=min(self.env.now + self.step_minutes, self.horizon))
+        """Advance the clock by `step_minutes` (or to the horizon, or `run`'s end) and collect."""
+        self.env.run(until=min(self.env.now + self.step_minutes, self.horizon, self._stop_at))
         self.datacollector.collect(self)
         self.running = self.env.now < self.horizon
 
     def run(self, until: float | None = None) -> None:
         """Step until `until` minutes (default: the scenario's last day ends)."""
         end = self.horizon if until is None else min(until, self.horizon)
-        with few_collections():
-            while self.running and self.env.now < end:
-                self.step()
+        self._stop_at = end  # the last step stops here, not at the next step boundary
+        try:
+            with few_collections():
+                while self.running and self.env.now < end:
+                    self.step()
+        finally:
+            self._stop_at = math.inf
 
     def release(self) -> None:
         """Drop this model's agents and Mesa's class-level reference to it.

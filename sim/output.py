@@ -1,16 +1,27 @@
-"""Writing run outputs: every file lands whole (temp file + rename) or not at all."""
+"""Writing run outputs: every file lands whole (temp file + rename) or not at all.
+
+Every parquet table carries a SHA-256 of its content in its own metadata, checked when it
+is read back (`read_table`): a flipped bit anywhere in the data or the schema, which
+parquet's footer check alone lets through, makes the file "damaged" instead of wrong
+numbers.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from sim.errors import ConfigError
 from sim.results import RunResult
 
 
@@ -39,9 +50,80 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+CHECKSUM_KEY = b"crowdsim.sha256"
+
+
+class DamagedTableError(ValueError):
+    """A stored table that cannot be read, or whose content no longer matches its checksum."""
+
+
+def _digest(table: pa.Table) -> str:
+    """SHA-256 of a table's column names, metadata and values (not of its bytes on disk).
+
+    Arrow types are left out: parquet renames a list's item field on the way back.
+    """
+    meta = sorted((k, v) for k, v in (table.schema.metadata or {}).items() if k != CHECKSUM_KEY)
+    h = hashlib.sha256(repr(meta).encode())
+    h.update(repr(table.column_names).encode())
+    h.update(json.dumps(table.to_pylist(), default=repr).encode())
+    return h.hexdigest()
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a parquet table atomically."""
-    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    """Write a parquet table atomically, with the checksum of its content."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[CHECKSUM_KEY] = _digest(table).encode()
+    table = table.replace_schema_metadata(meta)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, write_page_checksum=True))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table written by `write_table`, checked (DamagedTableError if it is not what was written).
+
+    Tables written before checksums were stored are read unchecked.
+    """
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+        stored = (table.schema.metadata or {}).get(CHECKSUM_KEY)
+        if stored is not None and stored.decode() != _digest(table):
+            raise DamagedTableError(f"{path}: its content does not match its checksum")
+        return table.to_pandas()
+    except DamagedTableError:
+        raise
+    except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
+        raise DamagedTableError(f"{path}: not a readable table ({exc})") from None
+
+
+def load_table(path: Path, remedy: str) -> pd.DataFrame:
+    """`read_table` for a file the user gave or a command shares: damage is bad input.
+
+    The message names the file and says what to do (`remedy`); nothing is deleted.
+    """
+    try:
+        return read_table(path)
+    except DamagedTableError as exc:
+        raise ConfigError(str(path), "", f"damaged ({exc}); {remedy}") from None
+
+
+def check_database(path: Path, remedy: str) -> None:
+    """Refuse (exit 2, naming the file) an SQLite database that is damaged; never delete it."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            verdict = con.execute("pragma quick_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        verdict = str(exc)
+    if verdict != "ok":
+        raise ConfigError(str(path), "", f"damaged database ({verdict}); {remedy}")
+
+
+def check_table(path: Path) -> bool:
+    """The table at `path` reads and matches its checksum."""
+    try:
+        read_table(path)
+    except DamagedTableError:
+        return False
+    return True
 
 
 def write_run(result: RunResult, out: Path) -> list[Path]:

@@ -98,4 +98,3 @@ def power(base: float, exponent: np.ndarray | float) -> np.ndarray | float:
 def hypot(dx: np.ndarray | float, dy: np.ndarray | float) -> np.ndarray | float:
     """sqrt(dx**2 + dy**2) from correctly rounded operations (the C library's hypot varies)."""
     return np.sqrt(dx * dx + dy * dy)
-

@@ -28,7 +28,7 @@ from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.machine import exact_differences, fingerprint
 from sim.metrics import NAMES
-from sim.output import atomic_write, write_table
+from sim.output import atomic_write, read_table, write_table
 from sim.sweep.design import Experiment, design
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
@@ -124,7 +124,7 @@ def load_reference(folder: Path, experiment: Experiment) -> pd.DataFrame:
             str(path), "", "no reference here; create one with `crowdsim regress --update`"
         )
     try:
-        table = pd.read_parquet(path)
+        table = read_table(path)
     except Exception as exc:  # pyarrow raises several kinds for a damaged file
         raise ConfigError(str(path), "", f"not a readable reference table: {exc}") from None
     missing = {"label", "replication", "seed"} - set(table.columns)

@@ -4,6 +4,7 @@ and carries the posterior into policy comparisons."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -344,3 +345,19 @@ def test_the_dask_sampler_runs_a_calibration(tmp_path):
     result = calibrate(path, tmp_path / "dask", workers=1, executor="dask", progress=False)
     assert len(result.generations) == 2
     assert len(result.posterior) == 8
+
+
+def test_a_damaged_database_is_refused_and_kept(fitted, tmp_path):
+    """A truncated abc.db is named with exit 2 and left on disk, never deleted."""
+    result, path = fitted
+    out = tmp_path / "damaged"
+    shutil.copytree(result.files[0].parent, out)
+    db = out / "abc.db"
+    db.write_bytes(db.read_bytes()[:3000])  # truncated, as by a full disk
+    before = db.read_bytes()
+    outcome = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(out)])
+    assert outcome.exit_code == 2, outcome.output
+    assert str(db) in outcome.output
+    assert "damaged database" in outcome.output
+    assert "Traceback" not in outcome.output
+    assert db.read_bytes() == before

@@ -117,8 +117,9 @@ def test_the_same_seed_plans_the_same_visitors_under_every_policy(town):
 def test_a_run_in_pieces_gives_the_same_results_as_one_run(town):
     whole = sim.run(town, "integrated", seed=4)
     model = CrowdPolicingModel(town, sim.policing.policy.load_policy("integrated"), seed=4)
-    for until in (300.0, 610.5, 1000.0):
+    for until in (90.0, 300.0, 610.5, 1000.0):
         model.run(until=until)
+        assert model.now == until  # `until` is honoured exactly, not rounded to a step
         model.agents_by_type  # looking at the agents changes nothing  # noqa: B018
     model.run()
     pieces = collect(model)

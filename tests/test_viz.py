@@ -156,3 +156,75 @@ def test_app_is_served_offline(tmp_path):
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
+
+
+SPY = """
+import os, socket
+LOG = os.environ["CROWDSIM_NET_LOG"]
+LOCAL = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+def _note(target):
+    with open(LOG, "a") as fh:
+        fh.write(repr(target) + "\\n")
+
+
+_getaddrinfo = socket.getaddrinfo
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if not str(host).startswith(LOCAL):
+        _note(host)
+        raise socket.gaierror("outside connections are blocked in this test")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+_connect = socket.socket.connect
+
+
+def connect(self, address):
+    if isinstance(address, tuple) and not str(address[0]).startswith(LOCAL):
+        _note(address)
+        raise OSError("outside connections are blocked in this test")
+    return _connect(self, address)
+
+
+socket.getaddrinfo = getaddrinfo
+socket.socket.connect = connect
+"""
+
+
+def test_the_app_makes_no_outside_connection(tmp_path):
+    """Serving the page and its assets looks up and connects to nothing beyond this machine."""
+    (tmp_path / "sitecustomize.py").write_text(SPY)
+    log = tmp_path / "outside.log"
+    port = free_port()
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+        "CROWDSIM_NET_LOG": str(log),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "True",  # a user's environment cannot turn it on
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        page = ""
+        deadline = time.time() + 90
+        while time.time() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "solara" in page.lower()
+        time.sleep(3)  # telemetry and version checks run in background threads
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+    assert not log.exists(), f"outside connections attempted: {log.read_text()}"

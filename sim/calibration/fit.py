@@ -28,11 +28,12 @@ from sim.calibration.targets import Prior, Targets, load_targets
 from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
-from sim.output import write_table
+from sim.output import check_database, load_table, write_table
 from sim.sweep.executors import EXECUTORS, choose, dask_client, mapper
 
 DATABASE = "abc.db"
 PREDICTIVE = "predictive.parquet"
+DAMAGED_REMEDY = "move {path} aside (it may hold finished generations), then run again"
 CHECK_SEED_OFFSET = 7_000_003
 """Posterior predictive runs use seeds spawned from seed + this, never a particle's."""
 
@@ -181,20 +182,22 @@ def _open(
 def _stored(path: Path) -> tuple[int, int]:
     """Generations stored in the database and the simulations they took.
 
-    A kill before the first generation was stored leaves a database with nothing to resume:
-    it is removed, and the calibration starts afresh.
+    A kill before the first generation was stored leaves a sound database with nothing to
+    resume: it is removed, and the calibration starts afresh. A damaged database is refused,
+    naming it, and left as it is: it may hold generations worth keeping.
     """
     if not path.exists():
         return 0, 0
+    check_database(path, DAMAGED_REMEDY.format(path=path))
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             done, simulations = con.execute(
                 "select count(*), coalesce(sum(nr_samples), 0) from populations where t >= 0"
             ).fetchone()
-    except sqlite3.Error:
-        done, simulations = 0, 0
+    except sqlite3.Error as exc:  # sound, but not a pyabc history
+        raise ConfigError(str(path), "", f"not a calibration database ({exc})") from None
     if not done:
-        _line(f"{path} holds no finished generation (or cannot be read): starting afresh")
+        _line(f"{path} holds no finished generation: starting afresh")
         path.unlink()
     return int(done), int(simulations)
 
@@ -292,7 +295,9 @@ def predictive_check(
     names = list(targets.params)
     draws = draw(posterior, names, targets.check_draws, targets.seed + CHECK_SEED_OFFSET)
     if path.exists():
-        stored = pd.read_parquet(path)
+        stored = load_table(
+            path, "move it away (or pass --force) and the check is made again from the posterior"
+        )
         if len(stored) == len(draws) and np.allclose(stored[names], draws[names]):
             return stored
     jobs = [

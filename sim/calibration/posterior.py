@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.calibration.fit import draw
 from sim.errors import ConfigError
+from sim.output import read_table
 
 POSTERIOR_SEED_OFFSET = 9_000_011
 """Draws for a comparison come from seed + this (not the predictive check's draws)."""
@@ -42,7 +43,7 @@ def load_posterior(folder: str | Path) -> Posterior:
     try:
         manifest = json.loads(manifest_path.read_text())
         targets = manifest["targets"]
-        particles = pd.read_parquet(table)
+        particles = read_table(table)
         names = tuple(targets["params"])
         scale = float(manifest["scale"])
     except (OSError, ValueError, KeyError, TypeError) as exc:

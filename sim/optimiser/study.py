@@ -27,6 +27,7 @@ from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
 from sim.optimiser.space import Space, load_space, policy_with, usage, violations
+from sim.output import check_database
 from sim.policing.policy import Policy, load_policy
 from sim.sweep.analysis import mean_ci, paired_effects
 from sim.sweep.executors import choose, runner
@@ -136,7 +137,10 @@ def open_study(space: Space, out: Path) -> Any:
         optuna.samplers.TPESampler if len(objectives) == 1 else optuna.samplers.NSGAIISampler
     )
     sampler = sampler_class(seed=space.sampler_seed)
-    storage = f"sqlite:///{(out / 'study.db').resolve()}"
+    path = out / "study.db"
+    if path.exists():
+        check_database(path, f"move {path} aside (it may hold finished trials), then run again")
+    storage = f"sqlite:///{path.resolve()}"
     study = optuna.create_study(
         study_name=space.name,
         storage=storage,

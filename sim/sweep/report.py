@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.config import build
 from sim.errors import ConfigError
-from sim.output import atomic_write
+from sim.output import atomic_write, load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
 from sim.sweep.design import SAMPLE_KEY, Experiment, describe, sensitivity_problem
@@ -62,9 +62,10 @@ def load_sweep(folder: Path) -> tuple[Experiment, pd.DataFrame]:
     experiment = replace(
         build(Experiment, json.loads(copy.read_text()), file=str(copy)), source_file=str(copy)
     )
-    manifest = pd.read_parquet(folder / MANIFEST)
+    remedy = "run the same `crowdsim sweep` again: it rebuilds this table from the run files"
+    manifest = load_table(folder / MANIFEST, remedy)
     results_file = folder / RESULTS
-    runs = pd.read_parquet(results_file) if results_file.exists() else ResultStore(folder).load()
+    runs = load_table(results_file, remedy) if results_file.exists() else ResultStore(folder).load()
     if runs.empty:
         raise ConfigError(str(folder), "", "no finished runs yet")
     shared = [c for c in runs.columns if c != "key" and c in manifest.columns]

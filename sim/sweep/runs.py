@@ -100,17 +100,28 @@ def model_files() -> list[Path]:
 
 
 @functools.cache
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    """The tree with every module, class and function docstring removed."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
 def model_version() -> str:
     """Package version plus a digest of the code and built-in data that decide a run.
 
-    Code counts by its syntax tree, so reformatting and comments do not change the
-    version; docstrings do.
+    Code counts by its syntax tree without docstrings, so reformatting, comments and
+    docstrings do not change the version: only what changes behaviour does.
     """
     digest = hashlib.sha256()
     for path in model_files():
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         if path.suffix == ".py":
-            digest.update(ast.dump(ast.parse(path.read_text())).encode())
+            digest.update(ast.dump(_without_docstrings(ast.parse(path.read_text()))).encode())
         else:
             digest.update(path.read_bytes())
     return f"{version('crowdsim')}+{digest.hexdigest()[:12]}"

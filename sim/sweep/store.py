@@ -1,7 +1,8 @@
 """Results on disk: one parquet file per run, written atomically.
 
-A restarted sweep skips runs already there; a run file that cannot be read (truncated or
-corrupted on disk) does not count as done, so it is run again. `consolidate` writes one
+A restarted sweep skips runs already there; a run file that cannot be read or whose content
+no longer matches its checksum (truncated or corrupted on disk) does not count as done, so
+it is run again. `consolidate` writes one
 table for the whole experiment.
 """
 
@@ -11,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
-from pyarrow import ArrowException
 
-from sim.output import atomic_write, write_table
+from sim.output import atomic_write, check_table, read_table, write_table
 
 RUNS_DIR = "runs"
 
@@ -31,12 +30,12 @@ class ResultStore:
         return self.runs / f"{key}.parquet"
 
     def done(self) -> set[str]:
-        """Content keys of the runs on disk whose file reads (its parquet footer checks out)."""
-        return {p.stem for p in self._files() if _readable(p)}
+        """Content keys of the runs on disk whose file reads and matches its checksum."""
+        return {p.stem for p in self._files() if check_table(p)}
 
     def damaged(self) -> list[Path]:
         """Run files on disk that cannot be read; the runs are done again on resume."""
-        return [p for p in self._files() if not _readable(p)]
+        return [p for p in self._files() if not check_table(p)]
 
     def _files(self) -> list[Path]:
         return sorted(self.runs.glob("*.parquet")) if self.runs.exists() else []
@@ -48,7 +47,7 @@ class ResultStore:
     def load(self, keys: list[str] | None = None) -> pd.DataFrame:
         """All stored rows (or those with the given keys), in key order."""
         keys = sorted(self.done()) if keys is None else keys
-        frames = [pd.read_parquet(self.path(k)) for k in keys]
+        frames = [read_table(self.path(k)) for k in keys]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def consolidate(self, keys: list[str], name: str = "results.parquet") -> Path:
@@ -61,13 +60,6 @@ class ResultStore:
         write_table(table, out)
         write_flat(table, out.with_suffix(".csv"))
         return out
-
-
-def _readable(path: Path) -> bool:
-    try:
-        return pq.read_metadata(path).num_rows == 1
-    except (ArrowException, OSError):
-        return False
 
 
 PER_RUN_LISTS = ("place_", "hourly_", "police_layout")

@@ -15,6 +15,7 @@ import matplotlib as mpl
 mpl.use("Agg")
 import numpy as np
 import solara
+import solara.server.settings
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
@@ -25,6 +26,10 @@ from sim.city.graph import City
 from sim.model import CrowdPolicingModel
 from sim.policing.policy import Policy, load_policy
 from sim.scenario import load_scenario
+
+# no usage data to a third party, however the app is served (`crowdsim viz` also sets it
+# before Solara starts, and turns off Solara's version check)
+solara.server.settings.telemetry.mixpanel_enable = False
 
 DEFAULT_SCALE = 0.1
 """A tenth of the visitors: the leshan-mayday city steps briskly in a browser."""
