@@ -48,13 +48,15 @@ SWEEPS := policy-comparison koper-dwell plainclothes-vs-uniformed offender-press
 results: $(STAMP)
 	$(BIN)/crowdsim regress --update --workers 2
 	for e in $(SWEEPS) power calibration-scale; do \
-		$(BIN)/crowdsim sweep experiments/$$e.toml --workers 2 --force || exit 1; done
+		$(BIN)/crowdsim sweep experiments/$$e.toml --workers 2 --out results/$$e --force || exit 1; done
 	for e in $(SWEEPS); do $(BIN)/crowdsim analyze results/$$e || exit 1; done
 	$(BIN)/python experiments/power_table.py
 	$(BIN)/python experiments/calibration_scale_table.py
-	$(BIN)/crowdsim validate-model --update-docs --force --workers 2
-	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 --force
-	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 --force
+	$(BIN)/crowdsim validate-model --update-docs --out results/validation --force --workers 2
+	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 \
+		--out results/optimise-leshan --force
+	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 \
+		--out results/calibration-leshan --force
 	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force
 	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 10 --out results/case-study --force
 	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 4 --draws 12 \

@@ -23,7 +23,7 @@ from sim.calibration import calibrate as run_calibration
 from sim.calibration import load_targets
 from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
-from sim.folder import claim
+from sim.folder import DEFAULT_OUT, claim
 from sim.optimiser import load_space
 from sim.optimiser import optimise as run_optimise
 from sim.output import write_run
@@ -366,7 +366,7 @@ def sweep(
 ) -> None:
     """Run an experiment's design; re-running resumes where it stopped."""
     experiment = load_experiment(experiment_file, scale=scale)
-    folder = out or Path("results") / experiment.name
+    folder = out or DEFAULT_OUT / experiment.name
     executor = executor_for(executor, scheduler)
     if only_status:
         report = sweep_status(experiment, folder)
@@ -551,7 +551,7 @@ def optimise(
     """Search the deployment space for the best policy within a budget (Optuna)."""
     executor = executor_for(executor, scheduler)
     space = load_space(space_file)
-    folder = out or Path("results") / space.name
+    folder = out or DEFAULT_OUT / space.name
     result = run_optimise(
         space,
         folder,
@@ -609,7 +609,7 @@ def calibrate(
     """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
     executor = executor_for(executor, scheduler)
     targets = load_targets(targets_file)
-    folder = out or Path("results") / targets.name
+    folder = out or DEFAULT_OUT / targets.name
     result = run_calibration(
         targets, folder, workers=workers, executor=executor, scheduler=scheduler, force=force
     )
@@ -633,7 +633,7 @@ def calibrate(
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results/validation"),
+    default=DEFAULT_OUT / "validation",
     show_default=True,
     help="Runs, figures, report.md and verdicts.csv (resumable).",
 )

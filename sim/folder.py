@@ -27,6 +27,8 @@ from sim.errors import ConfigError
 from sim.output import atomic_write
 
 MANIFEST = "manifest.json"
+DEFAULT_OUT = Path("out")
+"""Where commands write unless given --out: never into results/, the shipped record."""
 LOCK = ".crowdsim.lock"
 PACKAGES = ("crowdsim", "mesa", "simpy", "numpy", "scipy", "pandas")
 

@@ -91,7 +91,10 @@ def log(x: float) -> float:
 
 
 def power(base: float, exponent: np.ndarray | float) -> np.ndarray | float:
-    """base**exponent for 0 < base, the same bits on every CPU."""
+    """base**exponent for 0 <= base, the same bits on every CPU (0**0 is 1)."""
+    if base == 0.0:
+        zero = np.asarray(exponent) == 0
+        return np.where(zero, 1.0, 0.0) if isinstance(exponent, np.ndarray) else float(zero)
     return exp(exponent * log(base))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -225,3 +227,19 @@ def test_the_public_api_returns_dataframes_and_a_flat_csv(tmp_path):
     assert callable(sim.analyze)
     assert callable(sim.calibrate)
     assert sim.__version__
+
+
+def test_workers_in_a_plain_script_fail_at_once_saying_what_to_do(tmp_path):
+    """Spawned workers import the script again: without a __main__ guard, a clear error."""
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import sim\n"
+        'sim.compare("small-town", ["fixed-posts"], baseline="none", replications=2,'
+        " workers=2, days=1, scale=0.2)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr
+    assert "workers=1" in done.stderr

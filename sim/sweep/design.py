@@ -53,7 +53,7 @@ class SpaceSpec:
 class Experiment:
     """What to run: points = policies x factor levels x space samples; R replications each."""
 
-    name: str = param("experiment", doc="name; results go to results/<name>/ by default")
+    name: str = param("experiment", doc="name; results go to out/<name>/ by default")
     description: str = param("", doc="one line")
     scenario: str = param("small-town", doc="built-in scenario name or path")
     policies: tuple[str, ...] = param(("none",), doc="policy names or paths")

@@ -8,8 +8,10 @@ order and the caller stores each as it comes, so nothing finished is lost on a c
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
@@ -65,10 +67,38 @@ def run_all(
         yield from _dask(batches(specs, batch_size), workers, scheduler)
 
 
+UNGUARDED = (
+    "a worker process, importing your script again, reached a call that starts worker "
+    'processes: put the calls of your script under `if __name__ == "__main__":` '
+    "(spawned workers import the script that started them), or use workers=1"
+)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool, refused inside a worker that is importing an unguarded script."""
+    if multiprocessing.parent_process() is not None and __import__("__main__").__name__ == (
+        "__mp_main__"
+    ):
+        sys.exit(UNGUARDED)  # the worker's own message; its parent explains below
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(START_METHOD)
+    )
+
+
+@contextmanager
+def _explained_breakage() -> Iterator[None]:
+    """A pool whose workers died at start-up, as they do over an unguarded script."""
+    try:
+        yield
+    except BrokenProcessPool:
+        raise ConfigError(
+            "workers", "processes", f"the worker processes died; {UNGUARDED}"
+        ) from None
+
+
 def _processes(groups: list[list[RunSpec]], workers: int) -> Iterator[dict[str, Any]]:
     """A local process pool; at most 2 x workers tasks in flight, so rows stream back."""
-    context = multiprocessing.get_context(START_METHOD)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _explained_breakage(), _pool(workers) as pool:
         pending = set()
         queue = iter(groups)
         for group in queue:
@@ -139,8 +169,7 @@ def mapper(
     if executor == "serial":
         yield lambda function, items: [function(i) for i in items]
     elif executor == "process":
-        context = multiprocessing.get_context(START_METHOD)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with _explained_breakage(), _pool(workers) as pool:
             yield lambda function, items: list(pool.map(function, items))
     else:
         client, cluster = dask_client(workers, scheduler)

@@ -99,18 +99,17 @@ def model_files() -> list[Path]:
     return sorted(seen) + sorted(data)
 
 
-@functools.cache
 def _without_docstrings(tree: ast.Module) -> ast.Module:
     """The tree with every module, class and function docstring removed."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(getattr(first.value, "value", 0), str):
+                node.body = node.body[1:] or [ast.Pass()]
     return tree
 
 
+@functools.cache
 def model_version() -> str:
     """Package version plus a digest of the code and built-in data that decide a run.
 

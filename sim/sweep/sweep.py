@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config import to_raw
-from sim.folder import LOCK, claim
+from sim.folder import DEFAULT_OUT, LOCK, claim
 from sim.output import atomic_write, write_table
 from sim.sizes import check_total
 from sim.sweep.design import Experiment, design, load_experiment, run_visitor_days, shard
@@ -126,7 +126,7 @@ def run_experiment(
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment, scale=scale)
-    folder = Path(out) if out is not None else Path("results") / experiment.name
+    folder = Path(out) if out is not None else DEFAULT_OUT / experiment.name
     run_sweep(
         experiment,
         folder,
