@@ -247,3 +247,12 @@ def test_a_damaged_results_table_is_named_by_analyze(experiment, tmp_path):
     assert outcome.exit_code == 2, outcome.output
     assert str(results) in outcome.output
     assert "Traceback" not in outcome.output
+
+
+def test_the_manifest_records_the_platform(tmp_path):
+    with claim(tmp_path / "out", command="test", settings={}) as manifest:
+        pass
+    platform = manifest["platform"]
+    assert {"machine", "simd_dispatched", "libc", "numpy", "scipy", "mesa"} <= set(platform)
+    written = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert written["platform"] == platform

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.regress import compare
+from sim.regress import compare, report
 
 REDUCED = ["regress", "--replications", "10"]
 
@@ -91,3 +91,32 @@ def test_update_writes_a_reference_that_then_passes(tmp_path):
     )
     assert "moved since the last reference" in moved.output
     assert "thefts_occurred" in moved.output
+
+
+def test_the_exact_tier_waits_for_the_same_platform():
+    """A reference made with another numpy (or C library) is compared by distribution only."""
+    from sim.machine import fingerprint  # noqa: PLC0415
+
+    ref = pd.DataFrame(
+        {"label": ["a", "a"], "replication": [0, 1], "seed": [1, 2], "rate": [1.0, 2.0]}
+    )
+    moved = ref.assign(rate=[1.5, 2.0])
+    here = compare(ref, moved, alpha=0.5, threshold=0.1, response="rate", platform=fingerprint())
+    assert here.tier1, "same platform: the exact tier runs and sees the change"
+    other = {**fingerprint(), "numpy": "1.0.0"}
+    there = compare(ref, moved, alpha=0.5, threshold=0.1, response="rate", platform=other)
+    assert not there.tier1
+    assert there.tiers_run == (2,)
+    assert "numpy 1.0.0 there" in report(there)
+    unknown = compare(ref, moved, alpha=0.5, threshold=0.1, response="rate", platform={})
+    assert "does not record its platform" in report(unknown)
+
+
+def test_the_report_says_the_statistical_tier_ran():
+    assert "Tier 2 (statistical): ran on" in regress().output
+
+
+def test_the_simd_level_does_not_decide_the_exact_tier():
+    from sim.machine import exact_differences, fingerprint  # noqa: PLC0415
+
+    assert not exact_differences({**fingerprint(), "simd_dispatched": []})
