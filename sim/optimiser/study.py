@@ -92,7 +92,7 @@ def run_specs(
 
 def _stored(run: Any, store: ResultStore, specs: list[RunSpec]) -> pd.DataFrame:
     """Rows of `specs`, from the store where a run is done, else run now and stored."""
-    done = store.done()
+    done = store.done([s.key() for s in specs])
     todo = [s for s in specs if s.key() not in done]
     for row in run(todo):
         store.save(row)

@@ -283,7 +283,7 @@ def _run(
     specs: list[RunSpec], out: Path | None, executor: str, workers: int, progress: bool | None
 ) -> pd.DataFrame:
     store = ResultStore(out) if out else None
-    done = store.done() if store else set()
+    done = store.done([s.key() for s in specs]) if store else set()
     todo = [s for s in specs if s.key() not in done]
     fresh = []
     with Progress(

@@ -24,18 +24,31 @@ class ResultStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.runs = self.root / RUNS_DIR
+        self._checked: dict[Path, tuple[int, int, bool]] = {}  # path: (mtime, size, sound)
 
     def path(self, key: str) -> Path:
         """Where the run with this content key is (or will be) stored."""
         return self.runs / f"{key}.parquet"
 
-    def done(self) -> set[str]:
-        """Content keys of the runs on disk whose file reads and matches its checksum."""
-        return {p.stem for p in self._files() if check_table(p)}
+    def done(self, keys: list[str] | None = None) -> set[str]:
+        """Keys of the runs on disk (of `keys`, if given) whose file matches its checksum."""
+        files = self._files() if keys is None else [self.path(k) for k in keys]
+        return {p.stem for p in files if self._sound(p)}
 
     def damaged(self) -> list[Path]:
         """Run files on disk that cannot be read; the runs are done again on resume."""
-        return [p for p in self._files() if not check_table(p)]
+        return [p for p in self._files() if not self._sound(p)]
+
+    def _sound(self, path: Path) -> bool:
+        """The file exists and matches its checksum (checked once while it is unchanged)."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        known = self._checked.get(path)
+        if known is None or known[:2] != (stat.st_mtime_ns, stat.st_size):
+            known = self._checked[path] = (stat.st_mtime_ns, stat.st_size, check_table(path))
+        return known[2]
 
     def _files(self) -> list[Path]:
         return sorted(self.runs.glob("*.parquet")) if self.runs.exists() else []
