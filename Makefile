@@ -49,7 +49,7 @@ results: $(STAMP)
 	$(BIN)/crowdsim regress --update --workers 2
 	for e in $(SWEEPS) power calibration-scale; do \
 		$(BIN)/crowdsim sweep experiments/$$e.toml --workers 2 --out results/$$e --force || exit 1; done
-	for e in $(SWEEPS); do $(BIN)/crowdsim analyze results/$$e || exit 1; done
+	for e in $(SWEEPS); do $(BIN)/crowdsim analyze results/$$e --force || exit 1; done
 	$(BIN)/python experiments/power_table.py
 	$(BIN)/python experiments/calibration_scale_table.py
 	$(BIN)/crowdsim validate-model --update-docs --out results/validation --force --workers 2

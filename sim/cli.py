@@ -398,17 +398,24 @@ def sweep(
 
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the tables and figures go (default: FOLDER/analysis/).",
+)
+@click.option("--force", is_flag=True, help="Replace the analysis of a shipped results/ folder.")
 @reports_bad_input
-def analyze(folder: Path) -> None:
+def analyze(folder: Path, out: Path | None, force: bool) -> None:
     """Summarise a sweep folder: CIs, paired effects, factor effects, displacement."""
-    result = analyze_sweep(folder)
+    result = analyze_sweep(folder, out, force=force)
     shown = result.summary[result.summary["metric"] == "theft_rate_per_1000_visitors"]
     click.echo(shown[["label", "mean", "ci_low", "ci_high", "n"]].to_markdown(index=False))
     if not result.displacement.empty:
         click.echo("\ndisplacement (weighted displacement quotient vs baseline):")
         cols = ["policy", "setting", "wdq", "wdq_ci_low", "wdq_ci_high", "reading"]
         click.echo(result.displacement[cols].to_markdown(index=False))
-    click.echo(f"\nwrote {len(result.files)} files to {folder}/analysis/")
+    click.echo(f"\nwrote {len(result.files)} files to {out or folder / 'analysis'}/")
 
 
 @main.command()

@@ -33,6 +33,23 @@ LOCK = ".crowdsim.lock"
 PACKAGES = ("crowdsim", "mesa", "simpy", "numpy", "scipy", "pandas")
 
 
+SHIPPED = Path(__file__).resolve().parents[1] / "results"
+"""The shipped reference results of a source checkout (absent from an installed package)."""
+
+
+def refuse_shipped(folder: Path, force: bool, what: str = "--out") -> None:
+    """Refuse to replace files in the shipped results/ unless --force (as make results does)."""
+    target = Path(folder).resolve()
+    inside = target == SHIPPED or SHIPPED in target.parents
+    if inside and target.exists() and any(target.iterdir()) and not force:
+        raise ConfigError(
+            what,
+            str(folder),
+            "is part of the shipped results/ (the record the docs cite): write elsewhere "
+            "(--out), or pass --force to replace it on purpose, as `make results` does",
+        )
+
+
 def fingerprint(settings: Mapping[str, Any]) -> str:
     """A short digest of a command's settings (what decides its results)."""
     text = json.dumps(settings, sort_keys=True, default=str)
@@ -127,6 +144,7 @@ def claim(
     from sim.sweep.runs import model_version  # noqa: PLC0415 - the run layer imports this
 
     folder = Path(folder)
+    refuse_shipped(folder, force)
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
     stamp = fingerprint({**settings, "model_version": model_version()})

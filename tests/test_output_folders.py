@@ -256,3 +256,24 @@ def test_the_manifest_records_the_platform(tmp_path):
     assert {"machine", "simd_dispatched", "libc", "numpy", "scipy", "mesa"} <= set(platform)
     written = json.loads((tmp_path / "out" / MANIFEST).read_text())
     assert written["platform"] == platform
+
+
+def test_shipped_results_are_replaced_only_with_force(experiment, tmp_path, monkeypatch):
+    """Following an example never rewrites the shipped results/; make results passes --force."""
+    import sim.folder  # noqa: PLC0415
+
+    shipped = tmp_path / "results"
+    monkeypatch.setattr(sim.folder, "SHIPPED", shipped)
+    out = shipped / "tiny"
+    out.mkdir(parents=True)
+    (out / "keep.txt").write_text("the record")
+    refused = invoke("sweep", str(experiment), "--out", str(out))
+    assert refused.exit_code == 2
+    assert "shipped results/" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert invoke("sweep", str(experiment), "--out", str(out), "--force").exit_code == 0
+    assert invoke("analyze", str(out)).exit_code == 2  # its analysis would be replaced
+    elsewhere = invoke("analyze", str(out), "--out", str(tmp_path / "mine"))
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (tmp_path / "mine" / "summary.csv").exists()
+    assert invoke("analyze", str(out), "--force").exit_code == 0

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.config import build
 from sim.errors import ConfigError
+from sim.folder import refuse_shipped
 from sim.output import atomic_write, load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
@@ -91,11 +92,15 @@ def _scenario_factors(experiment: Experiment) -> list[str]:
     return sorted(names)
 
 
-def analyze(folder: Path) -> Analysis:
-    """Write the analysis of a sweep folder to `folder/analysis/`."""
+def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> Analysis:
+    """Write the analysis of a sweep folder to `out` (default `folder/analysis/`).
+
+    Nothing is written into a shipped folder of results/ without `force`.
+    """
     folder = Path(folder)
+    refuse_shipped(folder if out is None else Path(out), force, "analyze")
+    out = Path(out) if out is not None else folder / "analysis"
     experiment, rows = load_sweep(folder)
-    out = folder / "analysis"
     metrics = [m for m in METRICS if m in rows.columns]
     summary = summarize(rows, metrics, by="label")
     paired = _paired_by_setting(rows, metrics, experiment.baseline_policy)
