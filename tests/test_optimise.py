@@ -211,3 +211,17 @@ def test_the_package_says_its_version_and_offers_optimise():
 
     assert sim.__version__
     assert sim.optimise is optimise
+
+
+def test_a_damaged_study_database_is_refused_and_kept(write_toml, tmp_path):
+    space = count_space(write_toml, trials=2)
+    out = tmp_path / "out"
+    optimise(space, out)
+    db = out / "study.db"
+    db.write_bytes(db.read_bytes()[:2048])  # truncated, as by a full disk
+    before = db.read_bytes()
+    outcome = CliRunner().invoke(main, ["optimise", str(space), "--out", str(out)])
+    assert outcome.exit_code == 2, outcome.output
+    assert "damaged database" in outcome.output
+    assert str(db) in outcome.output
+    assert db.read_bytes() == before
