@@ -39,7 +39,7 @@ NOT_RUN_HERE = {
     "crowdsim calibrate experiments/calibrate-leshan.toml": "make results (10 min on 2 cores)",
     "crowdsim optimise experiments/optimise-leshan.toml": "make results; tests/test_optimise.py",
     "crowdsim viz": "a server; tests/test_viz.py serves it and loads the page",
-    "python experiments/calibration_scale_table.py": "make results (rewrites docs/calibration.md)",
+    "python experiments/calibration_scale_table.py": "make results (writes into results/)",
 }
 
 
