@@ -271,6 +271,8 @@ def _displacement(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
         pairs = group.set_index("replication")["place_thefts"].to_dict()
         before = base.set_index("replication")["place_thefts"].to_dict()
         reps = sorted(set(pairs) & set(before))
+        if not reps:  # no run of this point has its baseline run yet (a shard, a resume)
+            continue
         counts = np.array(
             [[_sum(pairs[r], m) for m in areas] + [_sum(before[r], m) for m in areas] for r in reps]
         )

@@ -296,6 +296,8 @@ def lorenz(
             (observed, "thefts (simulated)", "-"),
             (expected, "null: thefts in proportion to person-hours", "--"),
         ):
+            if not counts.sum():  # no thefts at all (a tiny run): nothing to draw
+                continue
             share = np.sort(counts)[::-1].cumsum() / counts.sum() * 100
             x = np.arange(1, len(share) + 1) / len(share) * 100
             ax.plot(np.concatenate([[0], x]), np.concatenate([[0], share]), style, label=label)
