@@ -770,8 +770,15 @@ def list_builtins() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @reports_bad_input
 def validate(file: Path) -> None:
-    """Check a scenario, policy, experiment or calibration targets file (exit 2 if bad)."""
+    """Check a scenario, policy, experiment, space or calibration targets file (exit 2 if bad)."""
     raw = read_toml(file)
+    if "params" in raw and "observed" not in raw:  # a search space (targets have observed)
+        space = load_space(file)
+        click.echo(
+            f"{file}: valid optimisation space {space.name!r}: {len(space.params)} fields "
+            f"searched over {space.trials} trials"
+        )
+        return
     if "observed" in raw:
         targets = load_targets(file)
         click.echo(
