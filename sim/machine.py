@@ -26,12 +26,13 @@ EXACT_PACKAGES = ("numpy", "scipy", "mesa", "simpy")
 @cache
 def fingerprint() -> dict[str, Any]:
     """What this process runs on: CPU, SIMD level numpy dispatches, libc, library versions."""
-    from numpy._core._multiarray_umath import (  # noqa: PLC0415 - numpy's own record
-        __cpu_baseline__,
-        __cpu_dispatch__,
-        __cpu_features__,
-    )
+    try:  # numpy's own record of what it dispatches (numpy.core before numpy 2)
+        from numpy._core import _multiarray_umath as umath  # noqa: PLC0415
+    except ImportError:
+        from numpy.core import _multiarray_umath as umath  # noqa: PLC0415
 
+    __cpu_baseline__, __cpu_dispatch__ = umath.__cpu_baseline__, umath.__cpu_dispatch__
+    __cpu_features__ = umath.__cpu_features__
     libc, libc_version = platform.libc_ver()
     return {
         "machine": platform.machine(),

@@ -136,21 +136,29 @@ def python_source(body: str, tmp: Path) -> str:
     small = re.sub(r'out="([^"]+)"', lambda m: f'out="{tmp / m.group(1)}"', small)
     for folder in ("experiments/", "results/"):
         small = small.replace(f'"{folder}', f'"{ROOT}/{folder}')
-    tiny = tmp / "tiny-targets.toml"
-    text = (ROOT / "experiments/calibrate-leshan.toml").read_text()
-    text = re.sub(r"(?m)^population = \d+", "population = 3", text)
-    text = re.sub(r"(?m)^generations = \d+", "generations = 1", text)
-    text = re.sub(r"(?m)^check_draws = \d+", "check_draws = 2", text)
-    text = re.sub(r"(?m)^days = \d+", "days = 1", text)
-    tiny.write_text(text.replace("scale = 1.0\n", "scale = 0.05\n", 1))
-    small = small.replace(f'"{ROOT / "experiments/calibrate-leshan.toml"}"', f'"{tiny}"')
-    space = tmp / "tiny-space.toml"
-    text = (ROOT / "experiments/optimise-leshan.toml").read_text()
-    text = re.sub(r"(?m)^trials = \d+", "trials = 2", text)
-    text = re.sub(r"(?m)^search_replications = \d+", "search_replications = 1", text)
-    text = re.sub(r"(?m)^top = \d+", "top = 1", text)
-    space.write_text(re.sub(r"(?m)^scale = [0-9.]+", "scale = 0.02", text))
-    return small.replace(f'"{ROOT / "experiments/optimise-leshan.toml"}"', f'"{space}"')
+    small_files = {
+        "experiments/calibrate-leshan.toml": {
+            "population": "3",
+            "generations": "1",
+            "check_draws": "2",
+            "days": "1",
+            "scale": "0.05",
+        },
+        "experiments/optimise-leshan.toml": {
+            "trials": "2",
+            "search_replications": "1",
+            "top": "1",
+            "scale": "0.02",
+        },
+    }
+    for name, values in small_files.items():
+        text = (ROOT / name).read_text()
+        for key, value in values.items():  # the first line that sets each key
+            text = re.sub(rf"(?m)^{key} = [0-9.]+", f"{key} = {value}", text, count=1)
+        small_file = tmp / Path(name).name
+        small_file.write_text(text)
+        small = small.replace(f'"{ROOT / name}"', f'"{small_file}"')
+    return small
 
 
 PYTHON_DOCS = sorted({doc for doc, _ in blocks("python")})

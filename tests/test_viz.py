@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -126,10 +128,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_app_is_served_offline(tmp_path):
-    """`crowdsim viz` serves the page and every script and style sheet itself."""
+@contextmanager
+def served(env: dict[str, str]) -> Iterator[tuple[int, str]]:
+    """`crowdsim viz` running in its own session: (port, the page it serves)."""
     port = free_port()
-    env = {**os.environ, "HOME": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -147,15 +149,21 @@ def test_app_is_served_offline(tmp_path):
             except OSError:
                 time.sleep(0.5)
         assert "solara" in page.lower()
+        yield port, page
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+
+
+def test_app_is_served_offline(tmp_path):
+    """`crowdsim viz` serves the page and every script and style sheet itself."""
+    with served({**os.environ, "HOME": str(tmp_path)}) as (port, page):
         assets = re.findall(r'(?:src|href)="(/_solara/cdn/[^"]+)"', page)
         assert assets, "the page loads its libraries through solara's local asset route"
         for asset in assets:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{asset}", timeout=10) as r:
                 assert r.status == 200
                 assert len(r.read()) > 1000
-    finally:
-        os.killpg(proc.pid, 9)
-        proc.wait()
 
 
 SPY = """
@@ -198,7 +206,6 @@ def test_the_app_makes_no_outside_connection(tmp_path):
     """Serving the page and its assets looks up and connects to nothing beyond this machine."""
     (tmp_path / "sitecustomize.py").write_text(SPY)
     log = tmp_path / "outside.log"
-    port = free_port()
     env = {
         **os.environ,
         "HOME": str(tmp_path),
@@ -206,25 +213,6 @@ def test_the_app_makes_no_outside_connection(tmp_path):
         "CROWDSIM_NET_LOG": str(log),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "True",  # a user's environment cannot turn it on
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        page = ""
-        deadline = time.time() + 90
-        while time.time() < deadline and not page:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    page = r.read().decode()
-            except OSError:
-                time.sleep(0.5)
-        assert "solara" in page.lower()
+    with served(env):
         time.sleep(3)  # telemetry and version checks run in background threads
-    finally:
-        os.killpg(proc.pid, 9)
-        proc.wait()
     assert not log.exists(), f"outside connections attempted: {log.read_text()}"
