@@ -31,13 +31,12 @@ def fingerprint() -> dict[str, Any]:
     except ImportError:
         from numpy.core import _multiarray_umath as umath  # noqa: PLC0415
 
-    __cpu_baseline__, __cpu_dispatch__ = umath.__cpu_baseline__, umath.__cpu_dispatch__
-    __cpu_features__ = umath.__cpu_features__
+    has = umath.__cpu_features__
     libc, libc_version = platform.libc_ver()
     return {
         "machine": platform.machine(),
-        "simd_baseline": list(__cpu_baseline__),
-        "simd_dispatched": [t for t in __cpu_dispatch__ if __cpu_features__.get(t)],
+        "simd_baseline": list(umath.__cpu_baseline__),
+        "simd_dispatched": [t for t in umath.__cpu_dispatch__ if has.get(t)],
         "libc": f"{libc} {libc_version}".strip(),
         "python": platform.python_version(),
         **{name: version(name) for name in EXACT_PACKAGES},

@@ -85,14 +85,13 @@ def read_table(path: Path) -> pd.DataFrame:
     """
     try:
         table = pq.read_table(path, page_checksum_verification=True)
-        stored = (table.schema.metadata or {}).get(CHECKSUM_KEY)
-        if stored is not None and stored.decode() != _digest(table):
-            raise DamagedTableError(f"{path}: its content does not match its checksum")
-        return table.to_pandas()
-    except DamagedTableError:
-        raise
+        frame = table.to_pandas()
     except Exception as exc:  # pyarrow and pandas raise many kinds for a damaged file
         raise DamagedTableError(f"{path}: not a readable table ({exc})") from None
+    stored = (table.schema.metadata or {}).get(CHECKSUM_KEY)
+    if stored is not None and stored != _digest(table).encode():
+        raise DamagedTableError(f"{path}: its content does not match its checksum")
+    return frame
 
 
 def load_table(path: Path, remedy: str) -> pd.DataFrame:
@@ -115,15 +114,6 @@ def check_database(path: Path, remedy: str) -> None:
         verdict = str(exc)
     if verdict != "ok":
         raise ConfigError(str(path), "", f"damaged database ({verdict}); {remedy}")
-
-
-def check_table(path: Path) -> bool:
-    """The table at `path` reads and matches its checksum."""
-    try:
-        read_table(path)
-    except DamagedTableError:
-        return False
-    return True
 
 
 def write_run(result: RunResult, out: Path) -> list[Path]:

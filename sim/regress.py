@@ -28,7 +28,7 @@ from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.machine import exact_differences, fingerprint
 from sim.metrics import NAMES
-from sim.output import atomic_write, read_table, write_table
+from sim.output import atomic_write, load_table, write_table
 from sim.sweep.design import Experiment, design
 from sim.sweep.executors import choose, run_all
 from sim.sweep.progress import Progress
@@ -123,10 +123,7 @@ def load_reference(folder: Path, experiment: Experiment) -> pd.DataFrame:
         raise ConfigError(
             str(path), "", "no reference here; create one with `crowdsim regress --update`"
         )
-    try:
-        table = read_table(path)
-    except Exception as exc:  # pyarrow raises several kinds for a damaged file
-        raise ConfigError(str(path), "", f"not a readable reference table: {exc}") from None
+    table = load_table(path, "make a new reference with `crowdsim regress --update`")
     missing = {"label", "replication", "seed"} - set(table.columns)
     if missing:
         raise ConfigError(
@@ -161,8 +158,9 @@ def compare(
     decides the digits, the exact tier is skipped and says why.
     """
     drift = Drift()
-    if 1 in tiers and platform is not None and exact_differences(platform):
-        why = "; ".join(exact_differences(platform))
+    differences = exact_differences(platform) if platform is not None else []
+    if 1 in tiers and differences:
+        why = "; ".join(differences)
         drift.skipped.append(
             f"Tier 1 (exact) not made: the reference was made on another platform ({why}), "
             "where the same seeds may give other digits; Tier 2 decides"

@@ -277,3 +277,15 @@ def test_shipped_results_are_replaced_only_with_force(experiment, tmp_path, monk
     assert elsewhere.exit_code == 0, elsewhere.output
     assert (tmp_path / "mine" / "summary.csv").exists()
     assert invoke("analyze", str(out), "--force").exit_code == 0
+
+
+def test_a_run_file_must_hold_one_row(tmp_path):
+    """A sound table that is not one run's row (two rows, none) is not a finished run."""
+    from sim.output import write_table  # noqa: PLC0415
+
+    store = ResultStore(tmp_path)
+    write_table(pd.DataFrame({"key": ["a"], "x": [1.0]}), store.path("a"))
+    write_table(pd.DataFrame({"key": ["b", "b"], "x": [1.0, 2.0]}), store.path("b"))
+    write_table(pd.DataFrame({"key": pd.Series([], dtype=str)}), store.path("c"))
+    assert store.done() == {"a"}
+    assert sorted(p.stem for p in store.damaged()) == ["b", "c"]

@@ -76,9 +76,8 @@ UNGUARDED = (
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     """A process pool, refused inside a worker that is importing an unguarded script."""
-    if multiprocessing.parent_process() is not None and __import__("__main__").__name__ == (
-        "__mp_main__"
-    ):
+    main_module = sys.modules["__main__"].__name__
+    if multiprocessing.parent_process() is not None and main_module == "__mp_main__":
         sys.exit(UNGUARDED)  # the worker's own message; its parent explains below
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context(START_METHOD)

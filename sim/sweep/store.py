@@ -1,9 +1,9 @@
 """Results on disk: one parquet file per run, written atomically.
 
-A restarted sweep skips runs already there; a run file that cannot be read or whose content
-no longer matches its checksum (truncated or corrupted on disk) does not count as done, so
-it is run again. `consolidate` writes one
-table for the whole experiment.
+A restarted sweep skips runs already there; a run file that cannot be read, whose content
+no longer matches its checksum, or that does not hold one row (truncated or corrupted on
+disk) does not count as done, so it is run again. `consolidate` writes one table for the
+whole experiment.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.output import atomic_write, check_table, read_table, write_table
+from sim.output import DamagedTableError, atomic_write, read_table, write_table
 
 RUNS_DIR = "runs"
 
@@ -40,14 +40,14 @@ class ResultStore:
         return [p for p in self._files() if not self._sound(p)]
 
     def _sound(self, path: Path) -> bool:
-        """The file exists and matches its checksum (checked once while it is unchanged)."""
+        """The file holds one run's row and matches its checksum (checked once while unchanged)."""
         try:
             stat = path.stat()
         except OSError:
             return False
         known = self._checked.get(path)
         if known is None or known[:2] != (stat.st_mtime_ns, stat.st_size):
-            known = self._checked[path] = (stat.st_mtime_ns, stat.st_size, check_table(path))
+            known = self._checked[path] = (stat.st_mtime_ns, stat.st_size, _one_run(path))
         return known[2]
 
     def _files(self) -> list[Path]:
@@ -73,6 +73,13 @@ class ResultStore:
         write_table(table, out)
         write_flat(table, out.with_suffix(".csv"))
         return out
+
+
+def _one_run(path: Path) -> bool:
+    try:
+        return len(read_table(path)) == 1
+    except DamagedTableError:
+        return False
 
 
 PER_RUN_LISTS = ("place_", "hourly_", "police_layout")
