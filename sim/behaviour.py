@@ -155,6 +155,7 @@ class OffenderParams:
         20.0,
         unit="active offenders per 100,000 visitors of the day",
         low=0,
+        high=100_000,
         doc="expected pickpockets at work on a day, scaled with that day's visitors",
         source="assumption: not reported in the case; gives tens of thefts a day",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from sim.calibration import calibrate as run_calibration
 from sim.calibration import load_targets
 from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
-from sim.folder import DEFAULT_OUT, claim
+from sim.folder import DEFAULT_OUT, check_writable, claim, default_folder
 from sim.optimiser import load_space
 from sim.optimiser import optimise as run_optimise
 from sim.output import write_run
@@ -55,6 +56,28 @@ SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
 
 EXIT_BAD_INPUT = 2
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+EXIT_CANNOT_WRITE = 3
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG)
+"""The machine refused a write (a full disk, a quota, a read-only or forbidden folder)."""
+
+
+class OutFolder(click.Path):
+    """An --out folder; the empty path is refused (it would write into the current folder)."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        """Refuse '' before click turns it into '.'."""
+        if isinstance(value, str) and not value.strip():
+            self.fail(
+                "an empty path would write into the current folder: name a folder", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
+OUT_FOLDER = OutFolder()
 
 workers_option = click.option(
     "--workers",
@@ -93,17 +116,6 @@ def executor_for(executor: str | None, scheduler: str | None) -> str | None:
     return "dask" if scheduler else executor
 
 
-def check_out(out: Path) -> None:
-    """An --out folder must be a folder we can write in (or create): else exit 2, now."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--out", str(out), "is a file, not a folder")
-    existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(
-            "--out", str(out), f"cannot be written: {existing} is not a writable folder"
-        )
-
-
 def reports_bad_input(command: Callable) -> Callable:
     """Turn a ConfigError into one clear line on stderr and exit code 2 (no traceback)."""
 
@@ -111,11 +123,22 @@ def reports_bad_input(command: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             if kwargs.get("out") is not None:
-                check_out(Path(kwargs["out"]))
+                check_writable(Path(kwargs["out"]))
             return command(*args, **kwargs)
         except ConfigError as exc:
             click.echo(f"crowdsim: error: {blame_option(exc, kwargs)}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:
+            if exc.errno not in WRITE_ERRORS:
+                raise
+            where = exc.filename or kwargs.get("out") or "output"
+            click.echo(
+                f"crowdsim: error: {where}: cannot write: {exc.strerror}; the folder is "
+                "incomplete (its manifest.json has no finish time); make room and run the "
+                "command again (sweeps, comparisons, calibrations and studies resume)",
+                err=True,
+            )
+            sys.exit(EXIT_CANNOT_WRITE)
 
     return wrapper
 
@@ -168,7 +191,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of run metrics.")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
     help="Write metrics, tables (parquet) and figures (PNG, SVG) here.",
 )
@@ -252,7 +275,7 @@ def run(
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
     help="Write runs, summary (CSV, markdown) and figures here; resumes if re-run.",
 )
@@ -345,9 +368,9 @@ def compare_policies(
 @click.option("--scale", type=float, default=None, help="Override the experiment's scale.")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
-    help="Results folder (default: results/<experiment name>).",
+    help="Results folder (default: out/<experiment name>).",
 )
 @click.option("--status", "only_status", is_flag=True, help="Only show done / missing runs.")
 @force_option
@@ -366,7 +389,7 @@ def sweep(
 ) -> None:
     """Run an experiment's design; re-running resumes where it stopped."""
     experiment = load_experiment(experiment_file, scale=scale)
-    folder = out or DEFAULT_OUT / experiment.name
+    folder = out or default_folder(experiment.name, str(experiment_file))
     executor = executor_for(executor, scheduler)
     if only_status:
         report = sweep_status(experiment, folder)
@@ -400,7 +423,7 @@ def sweep(
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
     help="Where the tables and figures go (default: FOLDER/analysis/).",
 )
@@ -531,9 +554,9 @@ def regress(
 @click.argument("space_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
-    help="Study folder (default: results/<space name>); re-running resumes the study.",
+    help="Study folder (default: out/<space name>); re-running resumes the study.",
 )
 @click.option(
     "--trials",
@@ -558,7 +581,7 @@ def optimise(
     """Search the deployment space for the best policy within a budget (Optuna)."""
     executor = executor_for(executor, scheduler)
     space = load_space(space_file)
-    folder = out or DEFAULT_OUT / space.name
+    folder = out or default_folder(space.name, str(space_file))
     result = run_optimise(
         space,
         folder,
@@ -596,9 +619,9 @@ def optimise(
 @click.argument("targets_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=None,
-    help="Calibration folder (default: results/<targets name>); re-running resumes it.",
+    help="Calibration folder (default: out/<targets name>); re-running resumes it.",
 )
 @workers_option
 @executor_option
@@ -616,7 +639,7 @@ def calibrate(
     """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
     executor = executor_for(executor, scheduler)
     targets = load_targets(targets_file)
-    folder = out or DEFAULT_OUT / targets.name
+    folder = out or default_folder(targets.name, str(targets_file))
     result = run_calibration(
         targets, folder, workers=workers, executor=executor, scheduler=scheduler, force=force
     )
@@ -639,7 +662,7 @@ def calibrate(
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_FOLDER,
     default=DEFAULT_OUT / "validation",
     show_default=True,
     help="Runs, figures, report.md and verdicts.csv (resumable).",
@@ -718,13 +741,37 @@ def validate_model(
 @main.command()
 @click.option("--scenario", default="small-town", show_default=True)
 @click.option("--policy", default="integrated", show_default=True)
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on; one other than this machine's own needs --public.",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Allow a --host that other machines can reach (the app has no login: anyone who "
+    "reaches it can run simulations on this machine).",
+)
 @reports_bad_input
-def viz(scenario: str, policy: str, port: int, host: str) -> None:
+def viz(scenario: str, policy: str, port: int, host: str, public: bool) -> None:
     """Start the interactive app (needs the [viz] extra); Ctrl-C stops it."""
     load_scenario(scenario)  # bad input fails here, with exit code 2
     load_policy(policy)
+    if host not in LOOPBACK:
+        if not public:
+            raise ConfigError(
+                "--host",
+                host,
+                "serves the app beyond this machine, and the app has no login: pass --public "
+                "to do so on purpose, or leave --host at 127.0.0.1",
+            )
+        click.echo(
+            f"warning: serving on {host}:{port} with --public: anyone who can reach this "
+            "address can use the app and run simulations on this machine",
+            err=True,
+        )
     try:
         import solara  # noqa: F401, PLC0415 - optional extra
     except ImportError:
@@ -741,7 +788,7 @@ def viz(scenario: str, policy: str, port: int, host: str) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "solara",
+        "sim.viz.serve",  # `solara run`, junk websocket frames dropped
         "run",
         str(app),
         "--host",

@@ -28,8 +28,16 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(str(path), "", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "", "is a folder, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), "", f"is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot be read: {exc.strerror}") from None
 
 
 def build(cls: type[T], data: Mapping[str, Any], *, file: str, prefix: str = "") -> T:

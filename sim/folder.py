@@ -10,6 +10,7 @@ end time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,11 +31,43 @@ MANIFEST = "manifest.json"
 DEFAULT_OUT = Path("out")
 """Where commands write unless given --out: never into results/, the shipped record."""
 LOCK = ".crowdsim.lock"
+UNREADABLE = "unreadable"
+"""The fingerprint given to a manifest that cannot be read."""
 PACKAGES = ("crowdsim", "mesa", "simpy", "numpy", "scipy", "pandas")
 
 
 SHIPPED = Path(__file__).resolve().parents[1] / "results"
 """The shipped reference results of a source checkout (absent from an installed package)."""
+
+
+def check_writable(out: Path, what: str = "--out") -> None:
+    """An output folder must be a folder we can write in (or create): else exit 2, now."""
+    out = Path(out)
+    if out.is_symlink():
+        try:
+            out.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling, or a loop
+            raise ConfigError(
+                what, str(out), "is a symbolic link that leads to no folder (dangling or a loop)"
+            ) from None
+    if out.exists() and not out.is_dir():
+        raise ConfigError(what, str(out), "is a file, not a folder")
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(what, str(out), f"cannot be written: {existing} is not a writable folder")
+
+
+def default_folder(name: str, source: str) -> Path:
+    """`out/<name>` for a file's `name` field: a plain folder name, never a path."""
+    if not name.strip() or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ConfigError(
+            source,
+            "name",
+            f"{name!r} is not a plain folder name (it names out/<name>): no slashes, not . or ..",
+        )
+    folder = DEFAULT_OUT / name
+    check_writable(folder, f"{source}: name")
+    return folder
 
 
 def refuse_shipped(folder: Path, force: bool, what: str = "--out") -> None:
@@ -152,6 +185,13 @@ def claim(
     try:
         previous = _read(manifest_path)  # a manifest of a crowdsim before 0.2 has no fingerprint
         if "fingerprint" in previous and previous["fingerprint"] != stamp and not force:
+            if previous["fingerprint"] == UNREADABLE:
+                raise ConfigError(
+                    "--out",
+                    str(manifest_path),
+                    "cannot be read (damaged or not a crowdsim manifest), so what made this "
+                    "folder is unknown: choose another --out, or pass --force to write into it",
+                )
             what = (
                 "another model version"
                 if previous.get("model_version") != model_version()
@@ -181,7 +221,13 @@ def claim(
             "finished": None,
         }
         _write(manifest_path, manifest)
-        yield manifest
+        try:
+            yield manifest
+        except BaseException as exc:  # the folder is incomplete: say so, and why, if we can
+            manifest["failed"] = f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(OSError):
+                _write(manifest_path, manifest)
+            raise
         manifest["finished"] = _now()
         _write(manifest_path, manifest)
     finally:
@@ -194,8 +240,8 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {"fingerprint": "unreadable"}
-    return data if isinstance(data, dict) else {"fingerprint": "unreadable"}
+        return {"fingerprint": UNREADABLE}
+    return data if isinstance(data, dict) else {"fingerprint": UNREADABLE}
 
 
 def _write(path: Path, manifest: Mapping[str, Any]) -> None:

@@ -7,6 +7,7 @@ built-in name or a path; every field is described by its `param` metadata and ch
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,20 @@ class Scenario:
         """The scenario's city, loaded or generated once per process and then shared."""
         base = Path(self.source_file).parent if self.source_file else Path.cwd()
         key = (repr(self.city), str(base))
-        city = _CITY_CACHE.get(key)
+        city = _CITY_CACHE.pop(key, None)
         if city is None:
-            city = _CITY_CACHE[key] = _build_city(self.city, base, self.source_file)
+            city = _build_city(self.city, base, self.source_file)
+        _CITY_CACHE[key] = city  # the most recently used last
+        while len(_CITY_CACHE) > CITY_CACHE_SIZE:
+            _CITY_CACHE.popitem(last=False)
         return city
 
 
-_CITY_CACHE: dict[tuple[str, str], City] = {}
-"""Cities by (spec, base folder): a sweep loads or generates each city once per process."""
+CITY_CACHE_SIZE = 8
+"""Cities kept per process: a sweep over a city field makes a new city at every point."""
+_CITY_CACHE: OrderedDict[tuple[str, str], City] = OrderedDict()
+"""Cities by (spec, base folder), least recently used first: each is built once per process
+while it is in use, and the memory of many is bounded."""
 
 
 def _build_city(spec: CitySpec, base: Path, source: str) -> City:
@@ -70,9 +77,13 @@ def _build_city(spec: CitySpec, base: Path, source: str) -> City:
         path = Path(spec.file)
         city = load_city(path if path.is_absolute() else Path(base) / path)
     else:
-        city = generate_city(spec.generate, name=Path(source).stem or "synthetic")
+        g = spec.generate
+        g.check_fits(g.rows * g.cols, sum(g.place_counts().values()), source, "city.generate")
+        city = generate_city(g, name=Path(source).stem or "synthetic")
     if spec.assign is not None:
-        city = assign_places(city, spec.assign)
+        a = spec.assign
+        a.check_fits(city.n_nodes, a.attractions + a.entries, source, "city.assign")
+        city = assign_places(city, a)
     if len(city.entries) == 0 or len(city.attractions) == 0:
         raise ConfigError(
             source,
@@ -108,6 +119,7 @@ def check_consistency(scenario: Scenario, file: str) -> None:
     for field_name, weights in (
         ("visitors.party_size_weights", v.party_size_weights),
         ("visitors.arrival_profile", v.arrival_profile),
+        *((f"visitors.kind_hour_weights.{k}", w) for k, w in (v.kind_hour_weights or {}).items()),
     ):
         if sum(weights) <= 0:
             raise ConfigError(file, field_name, "needs at least one weight above 0")

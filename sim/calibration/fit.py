@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.calibration.simulate import Simulator, particle_seed, simulate
+from sim.calibration.simulate import (
+    UNDEFINED_NOTE,
+    Simulator,
+    UndefinedStatisticError,
+    particle_seed,
+    simulate,
+    undefined_note,
+)
 from sim.calibration.targets import Prior, Targets, load_targets
 from sim.config import to_raw
 from sim.errors import ConfigError
@@ -116,16 +123,25 @@ def fit(
         with tqdm(
             total=settings.generations, initial=done, disable=not show, unit="generation"
         ) as bar:
-            while done < settings.generations and not (
-                done and simulations >= settings.max_simulations
-            ):
+            while done < settings.generations:
+                remaining = settings.max_simulations - simulations
+                if remaining < settings.population:  # not enough left for a generation
+                    _line(f"{simulations} simulations of at most {settings.max_simulations}; done")
+                    break
                 abc = _open(pyabc, targets, path, executor=executor, workers=workers, dask=dask)
                 # pyabc draws from numpy's global generator; seeding it per generation makes one
                 # worker's posterior the same whether or not the run was interrupted
                 np.random.seed(_generation_seed(targets.seed, done))  # noqa: NPY002
-                abc.run(max_nr_populations=1, min_acceptance_rate=settings.min_acceptance)
-                if _stored(path)[0] == done:  # acceptance fell below the minimum: pyabc stopped
-                    _line(f"generation {done}: acceptance below {settings.min_acceptance}; stopped")
+                # pyabc stops a generation after population / rate evaluations: the larger of
+                # the minimum acceptance and what the simulations left allow
+                rate = max(settings.min_acceptance, settings.population / remaining)
+                _run_generation(abc, rate, out / UNDEFINED_NOTE)
+                if _stored(path)[0] == done:  # the generation hit its evaluation limit
+                    _line(
+                        f"generation {done}: fewer than {settings.population} particles accepted "
+                        f"within {math.floor(settings.population / rate)} simulations "
+                        f"(acceptance below {rate:.3g}); stopped"
+                    )
                     break
                 done, simulations = _stored(path)
                 bar.update()
@@ -142,6 +158,25 @@ def fit(
             targets.source_file, "abc", "no generation was accepted (see min_acceptance)"
         )
     return pyabc.History(f"sqlite:///{path.resolve()}", _id=1)
+
+
+def _run_generation(abc: Any, min_acceptance: float, note: Path) -> None:
+    """One pyabc generation; a statistic that cannot be computed stops it with exit 2.
+
+    In one process the simulator's UndefinedStatisticError arrives as it is; from worker
+    processes only as a failed worker, with the reason in the note the worker left.
+    """
+    note.unlink(missing_ok=True)
+    try:
+        abc.run(max_nr_populations=1, min_acceptance_rate=min_acceptance)
+    except UndefinedStatisticError:
+        note.unlink(missing_ok=True)
+        raise
+    except Exception:
+        reason = undefined_note(note)
+        if reason is None:
+            raise
+        raise reason from None
 
 
 def _open(
@@ -162,7 +197,7 @@ def _open(
     else:
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=dask[0] if dask else None)
     abc = pyabc.ABCSMC(
-        Simulator(targets),
+        Simulator(targets, path.parent / UNDEFINED_NOTE),
         prior_distribution(targets),
         pyabc.PNormDistance(p=1, fixed_weights={o.name: 1.0 / o.scale for o in targets.observed}),
         population_size=targets.abc.population,

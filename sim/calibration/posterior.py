@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.calibration.fit import draw
 from sim.errors import ConfigError
 from sim.output import read_table
+from sim.scenario import Scenario, with_overrides
 
 POSTERIOR_SEED_OFFSET = 9_000_011
 """Draws for a comparison come from seed + this (not the predictive check's draws)."""
@@ -49,8 +51,35 @@ def load_posterior(folder: str | Path) -> Posterior:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError("--posterior", str(folder), f"unreadable calibration: {exc}") from None
     missing = [n for n in (*names, "weight") if n not in particles.columns]
-    if missing or particles.empty or not (particles["weight"] >= 0).all():
+    if missing or particles.empty:
         raise ConfigError(
-            "--posterior", str(table), f"not a posterior table (missing {missing or 'weights'})"
+            "--posterior", str(table), f"not a posterior table (missing {missing or 'particles'})"
+        )
+    for column in (*names, "weight"):
+        values = particles[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise ConfigError(
+                "--posterior", f"{table}: {column}", f"holds {values.dtype} values, not numbers"
+            )
+        if not np.isfinite(values.to_numpy(dtype=float)).all():
+            raise ConfigError(
+                "--posterior", f"{table}: {column}", "holds values that are not finite"
+            )
+    weights = particles["weight"].to_numpy(dtype=float)
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise ConfigError(
+            "--posterior", f"{table}: weight", "weights must be at least 0 and not all 0"
         )
     return Posterior(folder, str(targets["scenario"]), scale, particles, names)
+
+
+def check_draws(posterior: Posterior, drawn: pd.DataFrame, scenario: Scenario) -> None:
+    """Every drawn parameter set must be a valid scenario: a bad value names the posterior."""
+    source = str(posterior.folder / "posterior.parquet")
+    for i, values in enumerate(drawn.drop_duplicates().to_dict("records")):
+        try:
+            with_overrides(scenario, values)
+        except ConfigError as exc:
+            raise ConfigError(
+                "--posterior", source, f"draw {i}: {exc.field}: {exc.message}"
+            ) from None

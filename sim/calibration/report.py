@@ -27,8 +27,9 @@ def write_outputs(
         out / "generations.csv",
         out / "predictive.parquet",
         out / "manifest.json",
-        out / "summary.md",
     ]
+    summary_md = out / "summary.md"
+    files.append(summary_md)
     write_table(result.posterior, files[0])
     atomic_write(files[1], lambda tmp: result.summary.to_csv(tmp, index=False))
     atomic_write(files[2], lambda tmp: result.generations.to_csv(tmp, index=False))
@@ -55,7 +56,8 @@ def write_outputs(
     files += posterior_marginals(
         result.posterior, priors, out / "posterior_marginals", title=caption
     )
-    files += posterior_pairs(result.posterior, priors, out / "posterior_pairs", title=caption)
+    if len(priors) > 1:  # one parameter has no pairs: its marginal is the whole picture
+        files += posterior_pairs(result.posterior, priors, out / "posterior_pairs", title=caption)
     observed = {o.name: float(o.value) for o in targets.observed}
     files += predictive_check(
         result.check,
@@ -64,7 +66,7 @@ def write_outputs(
         title=f"{targets.name}: posterior predictive check ({len(result.check)} fresh runs "
         f"at posterior draws, scale {run_scale(targets):g})",
     )
-    atomic_write(files[5], lambda tmp: tmp.write_text(summary(result)))
+    atomic_write(summary_md, lambda tmp: tmp.write_text(summary(result)))
     return files
 
 
@@ -164,7 +166,9 @@ def summary(result: Calibration) -> str:
     ]
     lines += [
         "",
-        "Figures: `posterior_marginals.png`, `posterior_pairs.png`, `predictive_check.png`. "
+        "Figures: `posterior_marginals.png`, "
+        + ("`posterior_pairs.png`, " if len(result.targets.params) > 1 else "")
+        + "`predictive_check.png`. "
         "Tables: `posterior.parquet` (particles and weights), `summary.csv`, "
         "`generations.csv`, `predictive.parquet`; pyabc's database: `abc.db`.",
     ]

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import struct
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.api import run
 from sim.calibration.targets import DERIVED, Observed, RunSet, Targets
+from sim.errors import ConfigError
 from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 from sim.sweep.runs import replication_seeds
+
+UNDEFINED_IN_A_ROW = 10
+"""Draws in a row (in one process) whose statistic cannot be computed before the fit stops.
+
+A statistic that is undefined (a response time where no car responded, a reduction from a
+before-value of 0) gives pyabc a distance it can never accept: without this bound a
+generation would sample until its evaluation limit, hours at full scale."""
+UNDEFINED_NOTE = ".undefined-statistic.json"
+"""Where a worker process leaves the reason it stopped, for the parent to report."""
 
 
 def particle_seed(base: int, values: Mapping[str, float]) -> int:
@@ -97,13 +109,55 @@ def _statistic(
     return 1.0 - value / before if before else math.nan
 
 
-class Simulator:
-    """The model pyabc calls: parameter values in, the observed statistics out."""
+class UndefinedStatisticError(ConfigError):
+    """A statistic could not be computed in UNDEFINED_IN_A_ROW draws in a row."""
 
-    def __init__(self, targets: Targets) -> None:
+
+class Simulator:
+    """The model pyabc calls: parameter values in, the observed statistics out.
+
+    It stops the fit (UndefinedStatisticError, and a note in `note` for a parent process) when
+    one statistic has been undefined in UNDEFINED_IN_A_ROW draws in a row.
+    """
+
+    def __init__(self, targets: Targets, note: Path | None = None) -> None:
         self.targets = targets
+        self.note = note
+        self.undefined_in_a_row = {o.name: 0 for o in targets.observed}
 
     def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
         """Run a particle's runs at its values, seeded by them."""
         values = {name: float(parameter[name]) for name in self.targets.params}
-        return simulate(self.targets, values, particle_seed(self.targets.seed, values))
+        statistics = simulate(self.targets, values, particle_seed(self.targets.seed, values))
+        for name, value in statistics.items():
+            self.undefined_in_a_row[name] = (
+                self.undefined_in_a_row[name] + 1 if math.isnan(value) else 0
+            )
+            if self.undefined_in_a_row[name] >= UNDEFINED_IN_A_ROW:
+                self._stop(name, values)
+        return statistics
+
+    def _stop(self, name: str, values: Mapping[str, float]) -> None:
+        index = [o.name for o in self.targets.observed].index(name)
+        error = UndefinedStatisticError(
+            self.targets.source_file,
+            f"observed[{index}]",
+            f"the statistic {name!r} could not be computed in {UNDEFINED_IN_A_ROW} draws in a "
+            f"row (the last at {dict(values)}): its runs have nothing to measure (no response, "
+            "or a reduction from 0); choose another statistic, policy or prior",
+        )
+        if self.note is not None:
+            text = json.dumps({"file": error.file, "field": error.field, "message": error.message})
+            self.note.write_text(text)
+        raise error
+
+
+def undefined_note(path: Path) -> ConfigError | None:
+    """The reason a worker stopped the fit, if it left one (the note is removed)."""
+    if not path.exists():
+        return None
+    try:
+        note = json.loads(path.read_text())
+    finally:
+        path.unlink(missing_ok=True)
+    return ConfigError(note["file"], note["field"], note["message"])

@@ -10,6 +10,7 @@ schema refuses exits 2 naming the file and the field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,7 +82,12 @@ class Abc:
 
     population: int = param(40, low=2, doc="accepted particles per generation")
     generations: int = param(4, low=1, doc="at most this many generations")
-    max_simulations: int = param(1000, low=1, doc="stop after a generation past this many")
+    max_simulations: int = param(
+        1000,
+        low=1,
+        doc="simulations in all, at most: a generation that would need more is stopped "
+        "and not kept",
+    )
     min_acceptance: float = param(
         0.02, low=0, high=1, doc="stop when a generation's acceptance rate falls below this"
     )
@@ -157,6 +163,8 @@ def load_targets(path: str | Path) -> Targets:
         raise ConfigError(file, "observed", "give at least one observed statistic")
     base = size_overrides(targets.days, targets.scale)
     _load(file, "scenario", lambda: load_scenario(targets.scenario, base))
+    if load_scenario(targets.scenario, base).scale == 0:
+        raise ConfigError(file, "scale", "must be above 0: a run at scale 0 has no visitors")
     _load(file, "policy", lambda: load_policy(targets.policy))
     for key, prior in targets.params.items():
         _check_prior(targets, key, prior, base)
@@ -183,7 +191,7 @@ def _load(file: str, where: str, load: Callable[[], Any]) -> None:
     try:
         load()
     except ConfigError as exc:
-        raise ConfigError(file, where, f"{exc.file}: {exc.field}: {exc.message}") from None
+        raise ConfigError(file, where, str(exc)) from None
 
 
 def _check_prior(targets: Targets, key: str, prior: Prior, base: dict[str, Any]) -> None:
@@ -197,6 +205,13 @@ def _check_prior(targets: Targets, key: str, prior: Prior, base: dict[str, Any])
     if prior.distribution == "normal":
         if prior.mean is None or prior.sd is None or prior.sd <= 0:
             raise ConfigError(file, where, "a normal prior needs mean and sd > 0")
+        if _normal_mass(prior) < MIN_PRIOR_MASS:
+            raise ConfigError(
+                file,
+                where,
+                f"the normal prior (mean {prior.mean:g}, sd {prior.sd:g}) has almost no mass "
+                f"between low {prior.low:g} and high {prior.high:g}: move the mean or widen them",
+            )
     elif prior.mean is not None or prior.sd is not None:
         raise ConfigError(
             file, where, f"mean and sd belong to a normal prior, not {prior.distribution}"
@@ -206,6 +221,33 @@ def _check_prior(targets: Targets, key: str, prior: Prior, base: dict[str, Any])
             load_scenario(targets.scenario, base | {key: value})
         except ConfigError as exc:
             raise ConfigError(file, where, f"{value!r}: {exc.field}: {exc.message}") from None
+
+
+MIN_PRIOR_MASS = 1e-6
+"""A normal prior cut to its bounds needs at least this share of its mass between them."""
+
+
+def _normal_mass(prior: Prior) -> float:
+    """The share of a normal prior's mass between its low and high bounds."""
+
+    def cdf(x: float) -> float:
+        return 0.5 * math.erfc(-(x - prior.mean) / (prior.sd * math.sqrt(2.0)))
+
+    return cdf(prior.high) - cdf(prior.low)
+
+
+def _check_responding_cars(file: str, where: str, metric: str, source: str) -> None:
+    """A response-time statistic needs a car that answers calls under the policy."""
+    if metric not in BY_NAME or "over responses" not in BY_NAME[metric].aggregation:
+        return
+    policy = load_policy(source)
+    if not any(d.unit == "patrol_car" and d.count > 0 and d.responds for d in policy.deploy):
+        raise ConfigError(
+            file,
+            where,
+            f"{metric} is measured over car responses, and policy {source!r} has no patrol car "
+            "that answers calls: the statistic could never be computed",
+        )
 
 
 def _check_observed(targets: Targets, i: int, o: Observed, base: dict[str, Any]) -> None:
@@ -238,9 +280,11 @@ def _check_observed(targets: Targets, i: int, o: Observed, base: dict[str, Any])
         if not o.versus:
             raise ConfigError(file, f"{where}.versus", "a reduction needs the before policy")
         _load(file, f"{where}.versus", lambda: load_policy(o.versus))
+        _check_responding_cars(file, f"{where}.versus", o.metric, o.versus)
     elif o.versus:
         raise ConfigError(file, f"{where}.versus", "only a reduction compares two policies")
     _load(file, f"{where}.policy", lambda: load_policy(o.policy))
+    _check_responding_cars(file, f"{where}.policy", o.metric, o.policy)
     fixed = dict(o.set or {})
     days = {} if o.days is None else {"days": o.days}
     _load(file, f"{where}.set", lambda: load_scenario(targets.scenario, base | fixed | days))

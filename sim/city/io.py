@@ -57,11 +57,15 @@ class BusLineFields:
 NODE_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(NodeFields)}
 """Values given to node attributes a city file leaves out (label defaults to the node id)."""
 EARTH_RADIUS_M = 6_371_008.8
+MAX_COORDINATE_M = 1e8
+"""Projected coordinates beyond this (250 times the Earth's circumference) are a mistake."""
 
 
 def load_city(path: str | Path) -> City:
     """Load a city from `.graphml` or `.geojson`, by file extension."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(str(path), "", "is a folder, not a city file")
     if path.suffix == ".graphml":
         return read_graphml(path)
     if path.suffix in (".geojson", ".json"):
@@ -109,11 +113,15 @@ def read_geojson(path: str | Path) -> City:
     """Read a GeoJSON city: Point features are nodes, LineString features with u/v are streets."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "", f"is not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(str(path), "", f"malformed JSON: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot be read: {exc.strerror}") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ConfigError(str(path), "type", "a GeoJSON city is a FeatureCollection")
     features = data.get("features", [])
@@ -183,8 +191,13 @@ def _coordinates(path: str, nodes: list[tuple[str, dict]], lonlat: bool) -> tupl
                 f"has no coordinates; every node needs {xkey} and {ykey} "
                 "(an edge may name a node that the file does not define)",
             )
-        xs[i] = _checked(path, f"node {nid!r}.{xkey}", float, d[xkey], {})
-        ys[i] = _checked(path, f"node {nid!r}.{ykey}", float, d[ykey], {})
+        xbound, ybound = (180.0, 90.0) if lonlat else (MAX_COORDINATE_M, MAX_COORDINATE_M)
+        xs[i] = _checked(
+            path, f"node {nid!r}.{xkey}", float, d[xkey], {"low": -xbound, "high": xbound}
+        )
+        ys[i] = _checked(
+            path, f"node {nid!r}.{ykey}", float, d[ykey], {"low": -ybound, "high": ybound}
+        )
     if lonlat:  # local equirectangular projection, metres from the centroid
         lat0 = math.radians(float(ys.mean()))
         xs = np.radians(xs - xs.mean()) * EARTH_RADIUS_M * math.cos(lat0)
@@ -232,12 +245,22 @@ def _assemble(
     edges: list[tuple[str, str, dict]],
     bus_lines: list[dict[str, Any]],
 ) -> City:
-    if not nodes:
-        raise ConfigError(path, "nodes", "the city has no nodes")
+    if len(nodes) < 2:
+        raise ConfigError(
+            path, "nodes", f"the city has {len(nodes)} node(s): it needs streets between places"
+        )
     index = {nid: i for i, (nid, _) in enumerate(nodes)}
     lonlat = _is_lonlat(crs, nodes)
     xs, ys = _coordinates(path, nodes, lonlat)
     attrs = {key: [_node_attr(path, nid, d, key) for nid, d in nodes] for key in NODE_DEFAULTS}
+    for (nid, _), cell in zip(nodes, attrs["cell"], strict=True):
+        if cell >= len(nodes):
+            raise ConfigError(
+                path,
+                f"node {nid!r}.cell",
+                f"{cell} is out of range: cells are numbered from 0, at most one per node "
+                f"(below {len(nodes)})",
+            )
     eu, ev, el = [], [], []
     for u, v, d in edges:
         for end in (u, v):

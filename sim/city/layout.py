@@ -13,7 +13,10 @@ from scipy.cluster.vq import kmeans2
 
 from sim import portable
 from sim.city.graph import BusLine, City
+from sim.errors import ConfigError
 from sim.params import param
+
+MAX_BUS_LINES = 1000
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,25 @@ class CityLayout:
     Shared by the synthetic generator and the place assignment for loaded street networks.
     """
 
+    def check_fits(self, nodes: int, places: int, source: str, where: str) -> None:
+        """Refuse more places or patrol cells than the city has nodes.
+
+        Patrol points and checkpoints are taken up to their count, whatever the city's size.
+        """
+        for name, count in (("places", places), ("n_cells", self.n_cells)):
+            if count > nodes:
+                field_name = where if name == "places" else f"{where}.{name}"
+                raise ConfigError(
+                    source,
+                    field_name,
+                    f"{count:,} {name.removeprefix('n_').replace('_', ' ')} do not fit on a city "
+                    f"of {nodes:,} nodes",
+                )
+
     n_cells: int = param(4, low=1, doc="patrol cells (k-means clusters of intersections)")
     n_patrol_points: int = param(40, low=0, doc="mandatory patrol points")
     n_checkpoints: int = param(4, low=0, doc="checkpoints on the outer ring")
-    n_bus_lines: int = param(2, low=0, doc="bus lines between far-apart places")
+    n_bus_lines: int = param(2, low=0, high=MAX_BUS_LINES, doc="bus lines between far-apart places")
     bus_headway_min: float = param(10.0, unit="min", low=1, doc="bus headway")
     bus_stop_every: int = param(
         3,

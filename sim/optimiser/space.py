@@ -109,13 +109,20 @@ def load_space(path: str | Path) -> Space:
     )
     if not space.params:
         raise ConfigError(file, "params", "name at least one policy field to vary")
+    if not space.objectives:
+        raise ConfigError(file, "objectives", "name at least one objective (a metric to minimise)")
     scenario_overrides = size_overrides(space.days, space.scale)
-    try:
-        load_scenario(space.scenario, scenario_overrides)
-        base = load_policy(space.policy)
-        load_policy(space.reference)
-    except ConfigError as exc:
-        raise ConfigError(file, exc.field or "scenario", f"{exc.file}: {exc.message}") from None
+    loaded = {}
+    for where, load in (
+        ("scenario", lambda: load_scenario(space.scenario, scenario_overrides)),
+        ("policy", lambda: load_policy(space.policy)),
+        ("reference", lambda: load_policy(space.reference)),
+    ):
+        try:
+            loaded[where] = load()
+        except ConfigError as exc:
+            raise ConfigError(file, where, str(exc)) from None
+    base = loaded["policy"]
     for i, objective in enumerate(space.objectives):
         if objective.metric not in NAMES:
             raise ConfigError(
@@ -133,7 +140,7 @@ def load_space(path: str | Path) -> Space:
     raw = to_raw(base)
     for key, spec in space.params.items():
         _check_parameter(file, key, spec, raw)
-    _check_budget_can_be_met(space, raw)
+    _check_candidates(space, raw)
     return space
 
 
@@ -212,31 +219,34 @@ def random_candidate(space: Space, rng: np.random.Generator) -> dict[str, Any]:
     return out
 
 
-def _check_budget_can_be_met(space: Space, raw: dict) -> None:
-    """Some candidate (the lowest corner, or a random one) must meet every limit."""
-    if not any(
-        v is not None
-        for v in (
-            space.budget.officer_hours_per_day,
-            space.budget.cars,
-            space.budget.drones,
-            space.budget.cost_per_day,
-        )
-    ):
-        return
+def _check_candidates(space: Space, raw: dict) -> None:
+    """Some candidate (the lowest corner, or a random one) must be a valid policy within budget.
+
+    Values valid one by one can still combine into an invalid policy (a shift from 22 h to
+    22 h); the search skips such candidates, but a space with none valid is refused here.
+    """
     lowest = {
         k: (s.choices[0] if s.choices else int(s.low) if s.integer else s.low)
         for k, s in space.params.items()
     }
     rng = np.random.default_rng(0)
     candidates = [lowest] + [random_candidate(space, rng) for _ in range(FEASIBILITY_SAMPLES)]
+    first_error, valid = None, 0
     for candidate in candidates:
-        policy = policy_with(raw, candidate, space.source_file)
+        try:
+            policy = policy_with(raw, candidate, space.source_file)
+        except ConfigError as exc:
+            first_error = first_error or exc
+            continue
+        valid += 1
         if all(v <= 0 for v in violations(space, policy).values()):
             return
-    raise ConfigError(
-        space.source_file,
-        "budget",
-        "no candidate of the space meets the budget "
-        f"(tried the lowest corner and {FEASIBILITY_SAMPLES} random candidates)",
-    )
+    tried = f"tried the lowest corner and {FEASIBILITY_SAMPLES} random candidates"
+    if not valid:
+        raise ConfigError(
+            space.source_file,
+            "params",
+            f"no candidate of the space is a valid policy ({tried}; e.g. {first_error.field}: "
+            f"{first_error.message})",
+        )
+    raise ConfigError(space.source_file, "budget", f"no candidate meets the budget ({tried})")

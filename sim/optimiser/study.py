@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ FRESH_SEED_OFFSET = 1_000_003
 """Fresh seeds are spawned from seed + this, and checked to share none with the search."""
 MAX_INFEASIBLE_IN_A_ROW = 2000
 MAX_UNDEFINED_IN_A_ROW = 20
+MAX_INVALID_IN_A_ROW = 200
+"""Candidates in a row whose values combine into an invalid policy before the study stops."""
 REFERENCE_ON_SEARCH = "reference, search seeds"
 PENALTY = 1e12
 
@@ -195,11 +197,17 @@ def search(
         runner(executor, workers, scheduler) as run,
         tqdm(total=target, initial=min(done, target), disable=not show, unit="trial") as bar,
     ):
-        infeasible = undefined = 0
+        streaks = Streaks(space.source_file)
         while done < target:
             trial = study.ask()
             overrides = _suggest(trial, space)
-            policy = policy_with(base, overrides, space.source_file)
+            try:
+                policy = policy_with(base, overrides, space.source_file)
+            except ConfigError as exc:  # valid values that combine into an invalid policy
+                trial.set_user_attr("invalid", f"{exc.field}: {exc.message}")
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                streaks.add("invalid", f"{exc.field}: {exc.message}")
+                continue
             over = violations(space, policy)
             for name, amount in (over or {"none": 0.0}).items():
                 trial.set_constraint(name, amount)  # the sampler learns where the budget lies
@@ -208,41 +216,20 @@ def search(
             if any(v > 0 for v in over.values()):
                 trial.set_user_attr("feasible", False)
                 study.tell(trial, worst)
-                infeasible += 1
-                if infeasible >= MAX_INFEASIBLE_IN_A_ROW:
-                    raise ConfigError(
-                        space.source_file,
-                        "budget",
-                        f"the sampler found no candidate within the budget in {infeasible} tries",
-                    )
+                streaks.add("infeasible")
                 continue
-            infeasible = 0
             rows = _stored(
                 run,
                 store,
                 run_specs(space, space.policy, overrides, seeds, f"trial {trial.number}"),
             )
-            values = []
-            for objective in space.objectives:
-                column = rows[objective.metric].to_numpy(dtype=float)
-                values.append(float(np.nanmean(column)) if np.isfinite(column).any() else math.nan)
-                trial.set_user_attr(
-                    f"sd:{objective.metric}",
-                    float(np.nanstd(column, ddof=1)) if np.isfinite(column).sum() > 1 else math.nan,
-                )
+            values = _objective_values(trial, rows, space)
             trial.set_user_attr("feasible", True)
             if any(math.isnan(v) for v in values):  # e.g. no response at all: undefined
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                undefined += 1
-                if undefined >= MAX_UNDEFINED_IN_A_ROW:
-                    raise ConfigError(
-                        space.source_file,
-                        "objectives",
-                        f"an objective was undefined in {undefined} candidates in a row "
-                        "(e.g. a response time where no car responds): choose another metric",
-                    )
+                streaks.add("undefined")
                 continue
-            undefined = 0
+            streaks.reset()
             study.tell(trial, values)
             done += 1
             bar.update()
@@ -254,6 +241,63 @@ def search(
             if not show:
                 print(line, file=sys.stderr, flush=True)
     return study
+
+
+class Streaks:
+    """Candidates in a row stopped at each stage (invalid, over budget, undefined objective).
+
+    A candidate that passes a stage ends that stage's streak; a streak too long stops the
+    study.
+
+    A space whose sampler keeps proposing invalid policies, candidates over the budget or
+    candidates whose objective is undefined would otherwise search for ever.
+    """
+
+    LIMITS: ClassVar[dict[str, tuple[int, str, str]]] = {
+        "invalid": (MAX_INVALID_IN_A_ROW, "params", "were invalid policies"),
+        "infeasible": (MAX_INFEASIBLE_IN_A_ROW, "budget", "were over the budget"),
+        "undefined": (
+            MAX_UNDEFINED_IN_A_ROW,
+            "objectives",
+            "had an undefined objective (e.g. a response time where no car responds): "
+            "choose another metric",
+        ),
+    }
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.length = dict.fromkeys(self.LIMITS, 0)
+
+    def add(self, kind: str, detail: str = "") -> None:
+        """One more candidate stopped at `kind` (the stages before it passed)."""
+        for stage in self.LIMITS:
+            if stage == kind:
+                break
+            self.length[stage] = 0
+        self.length[kind] += 1
+        limit, field_name, words = self.LIMITS[kind]
+        if self.length[kind] >= limit:
+            last = f" (the last: {detail})" if detail else ""
+            raise ConfigError(
+                self.source, field_name, f"{self.length[kind]} candidates in a row {words}{last}"
+            )
+
+    def reset(self) -> None:
+        """A candidate passed every stage and was scored."""
+        self.length = dict.fromkeys(self.LIMITS, 0)
+
+
+def _objective_values(trial: Any, rows: pd.DataFrame, space: Space) -> list[float]:
+    """Each objective's mean over the search seeds (NaN if no seed defined it), sd recorded."""
+    values = []
+    for objective in space.objectives:
+        column = rows[objective.metric].to_numpy(dtype=float)
+        values.append(float(np.nanmean(column)) if np.isfinite(column).any() else math.nan)
+        trial.set_user_attr(
+            f"sd:{objective.metric}",
+            float(np.nanstd(column, ddof=1)) if np.isfinite(column).sum() > 1 else math.nan,
+        )
+    return values
 
 
 def _best_value(study: Any, space: Space) -> float:

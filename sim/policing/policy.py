@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.city.transit import MIN_PER_DAY
 from sim.config import apply_overrides, build, read_toml, resolve
 from sim.errors import ConfigError
 from sim.params import param
@@ -41,13 +42,22 @@ DISPATCH_RULES = ("nearest", "own_cell")
 """Which free car answers: the nearest anywhere, or one of the incident's cell (else nearest)."""
 
 
+MAX_UNITS = 10_000
+"""Units in one deployment group (and cameras, circuit places): more would be no police force
+the tool can speak to, and each unit's events scale a run's work."""
+MAX_OFFICERS_PER_UNIT = 100
+MINUTES_PER_DAY = int(MIN_PER_DAY)
+
+
 @dataclass(frozen=True)
 class Deployment:
     """A group of identical units deployed the same way."""
 
     unit: str = param("uniformed", choices=UNITS, doc="kind of unit")
-    count: int = param(1, low=0, doc="number of units (posts, teams, cars, drones)")
-    officers: int = param(1, low=0, doc="officers per unit (cost; visible presence)")
+    count: int = param(1, low=0, high=MAX_UNITS, doc="number of units (posts, teams, cars, drones)")
+    officers: int = param(
+        1, low=0, high=MAX_OFFICERS_PER_UNIT, doc="officers per unit (cost; visible presence)"
+    )
     where: str = param("top_crowded", choices=WHERE, doc="placement rule")
     places: tuple[str, ...] = param((), doc="labels or node ids, for where = 'places'")
     movement: str = param("static", choices=MOVEMENT, doc="how the unit moves")
@@ -63,6 +73,7 @@ class Deployment:
         3,
         unit="places",
         low=1,
+        high=MAX_UNITS,
         doc="places per unit on a circuit or random walk, for "
         "placement by rank (top_crowded, top_thefts), random "
         "circuits and shared named places",
@@ -81,7 +92,12 @@ class Deployment:
         high=24,
         doc="daily shift start and end; an end before the start runs overnight",
     )
-    sorties_per_day: int = param(4, low=0, doc="drone flights per day (drones only)")
+    sorties_per_day: int = param(
+        4,
+        low=0,
+        high=MINUTES_PER_DAY,
+        doc="drone flights per day (drones only); their flight time must fit in a day",
+    )
     flight_min: float = param(25.0, unit="min", low=1, doc="drone flight time per sortie")
     responds: bool = param(True, doc="patrol cars answer dispatches (cars only)")
 
@@ -121,7 +137,9 @@ class CameraSpec:
     monitoring: str = param(
         "passive", choices=MONITORING, doc="what becomes of the city's existing cameras"
     )
-    extra_top_crowded: int = param(0, low=0, doc="extra cameras at the k most crowded places")
+    extra_top_crowded: int = param(
+        0, low=0, high=MAX_UNITS, doc="extra cameras at the k most crowded places"
+    )
     extra_monitoring: str = param(
         "active", choices=("passive", "active"), doc="monitoring of the extra cameras"
     )
@@ -138,7 +156,10 @@ class Policy:
     cameras: CameraSpec = param(CameraSpec(), doc="cameras")
     checkpoints: bool = param(False, doc="staff the city's ring-road checkpoints")
     checkpoint_officers: int = param(
-        2, low=0, doc="officers at each staffed checkpoint, around the clock (cost)"
+        2,
+        low=0,
+        high=MAX_OFFICERS_PER_UNIT,
+        doc="officers at each staffed checkpoint, around the clock (cost)",
     )
     transit_cooperation: bool = param(
         False, doc="police-transit cooperation: briefings, anti-pickpocket video on buses"
@@ -192,6 +213,13 @@ def check_policy(policy: Policy, source: str) -> None:
                 source,
                 f"deploy[{i}].movement",
                 "'patrol_points' tours a cell's mandatory points: it needs where = 'cells'",
+            )
+        if dep.unit == "drone" and dep.sorties_per_day * dep.flight_min > MINUTES_PER_DAY:
+            raise ConfigError(
+                source,
+                f"deploy[{i}].sorties_per_day",
+                f"{dep.sorties_per_day} sorties of {dep.flight_min:g} min do not fit in a day "
+                f"({MINUTES_PER_DAY} min)",
             )
         if dep.sample_of and dep.where != "top_crowded":
             raise ConfigError(

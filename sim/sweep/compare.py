@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.posterior import load_posterior
+from sim.calibration.posterior import check_draws, load_posterior
 from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
@@ -170,8 +170,18 @@ def compare(
     draw's mean as one unit, and effects carry both parameter and run-to-run uncertainty.
     """
     executor = choose(executor, workers)
+    if not [p for p in policies if p != baseline]:
+        raise ConfigError(
+            "--policies",
+            ",".join(policies),
+            f"name at least one policy besides the baseline {baseline!r}",
+        )
     if baseline not in policies:
         policies = [baseline, *policies]
+    one_run = load_scenario(scenario, size_overrides(days, scale))
+    check_run(one_run, "--scale" if scale is not None else scenario, "scale")
+    runs = len(policies) * replications * (1 if posterior is None else draws)
+    check_total(runs, visitor_days(one_run), "--draws" if posterior else "--replications", "runs")
     drawn = None
     if posterior is not None:
         fitted = load_posterior(posterior)
@@ -182,10 +192,7 @@ def compare(
                 f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
             )
         drawn = fitted.draws(draws, seed)
-    one_run = load_scenario(scenario, size_overrides(days, scale))
-    check_run(one_run, "--scale" if scale is not None else scenario, "scale")
-    runs = len(policies) * replications * (1 if drawn is None else len(drawn))
-    check_total(runs, visitor_days(one_run), "--replications", "runs")
+        check_draws(fitted, drawn, one_run)
     specs = specs_for(
         scenario,
         policies,

@@ -117,6 +117,15 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
                 str(path), f"space.ranges.{key}", "a path starts with 'scenario.' or 'policy.'"
             )
         check_range(str(path), f"space.ranges.{key}", low, high)
+    if experiment.space:
+        ranges = experiment.space.ranges or {}
+        for i, key in enumerate(experiment.space.integers):
+            if key not in ranges:
+                raise ConfigError(
+                    str(path),
+                    f"space.integers[{i}]",
+                    f"{key!r} is not a path of space.ranges; allowed: {', '.join(ranges)}",
+                )
     _check_size(experiment)
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
@@ -146,7 +155,7 @@ def _check_size(experiment: Experiment) -> None:
             experiment.scenario, size_overrides(experiment.days, experiment.scale)
         )
     except ConfigError as exc:
-        raise ConfigError(file, "scenario", f"{exc.file}: {exc.field}: {exc.message}") from None
+        raise ConfigError(file, "scenario", str(exc)) from None
     check_run(scenario, file, "scale")
 
 

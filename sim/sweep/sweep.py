@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config import to_raw
-from sim.folder import DEFAULT_OUT, LOCK, claim
+from sim.folder import LOCK, claim, default_folder
 from sim.output import atomic_write, write_table
 from sim.sizes import check_total
 from sim.sweep.design import Experiment, design, load_experiment, run_visitor_days, shard
@@ -122,11 +122,13 @@ def run_experiment(
     """Run (or resume) an experiment file's design; the finished runs, one row per run.
 
     What `crowdsim sweep` does, from Python (`sim.sweep(...)`): results go to `out`
-    (default `results/<name>`), and `sim.analyze(out)` summarises them.
+    (default `out/<name>`), and `sim.analyze(out)` summarises them.
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment, scale=scale)
-    folder = Path(out) if out is not None else DEFAULT_OUT / experiment.name
+    folder = (
+        Path(out) if out is not None else default_folder(experiment.name, experiment.source_file)
+    )
     run_sweep(
         experiment,
         folder,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.city.graph import City
 from sim.results import RunResult
+from sim.output import atomic_write
 
 STYLE = {
     "figure.dpi": 110,
@@ -54,9 +55,17 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    for path in paths:  # no date stamps: regenerated figures are byte-stable
-        fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
-    plt.close(fig)
+    try:
+        for path in paths:  # no date stamps: regenerated figures are byte-stable
+            metadata = {"Date": None} if path.suffix == ".svg" else None
+            atomic_write(
+                path,
+                lambda tmp, path=path, metadata=metadata: fig.savefig(
+                    tmp, format=path.suffix[1:], metadata=metadata
+                ),
+            )
+    finally:
+        plt.close(fig)
     return paths
 
 
