@@ -245,13 +245,13 @@ def _assemble(
     edges: list[tuple[str, str, dict]],
     bus_lines: list[dict[str, Any]],
 ) -> City:
-    if len(nodes) < 2:
-        raise ConfigError(
-            path, "nodes", f"the city has {len(nodes)} node(s): it needs streets between places"
-        )
+    if not nodes:
+        raise ConfigError(path, "nodes", "the city has no nodes")
     index = {nid: i for i, (nid, _) in enumerate(nodes)}
     lonlat = _is_lonlat(crs, nodes)
     xs, ys = _coordinates(path, nodes, lonlat)
+    if len(nodes) < 2:
+        raise ConfigError(path, "nodes", "the city has 1 node: it needs streets between places")
     attrs = {key: [_node_attr(path, nid, d, key) for nid, d in nodes] for key in NODE_DEFAULTS}
     for (nid, _), cell in zip(nodes, attrs["cell"], strict=True):
         if cell >= len(nodes):

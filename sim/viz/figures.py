@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
-from sim.results import RunResult
 from sim.output import atomic_write
+from sim.results import RunResult
 
 STYLE = {
     "figure.dpi": 110,
