@@ -470,8 +470,8 @@ scale = 0.2
 [params]
 "deploy.0.count" = { low = 0, high = 4, integer = true }
 """
-targets_case = _file_case(TARGETS, "t.toml", ("validate", "{t.toml}"))
-space_case = _file_case(SPACE, "o.toml", ("validate", "{o.toml}"))
+targets_case = _file_case(TARGETS, "t.toml", ("calibrate", "{t.toml}"))
+space_case = _file_case(SPACE, "o.toml", ("optimise", "{o.toml}"))
 LATIN1 = 'name = "caf\xe9"\n'.encode("latin-1")
 ZERO_DAY = "[" + ", ".join(["0.0"] * 24) + "]"
 
@@ -518,7 +518,6 @@ CALIBRATE_CASES = [
     ),
     targets_case("name-escapes", 'name = "t1"', 'name = "../t.toml"', "name"),
 ]
-CALIBRATE_CASES = [Case(c.id, ("calibrate", "{t.toml}"), c.names, c.files) for c in CALIBRATE_CASES]
 OPTIMISE_CASES = [
     space_case("objectives-empty", "[params]", "objectives = []\n[params]", "objectives"),
     space_case("unknown-policy", 'policy = "integrated"', 'policy = "nopolicy"', "policy"),
@@ -533,7 +532,6 @@ OPTIMISE_CASES = [
         "deploy[0].hours",
     ),
 ]
-OPTIMISE_CASES = [Case(c.id, ("optimise", "{o.toml}"), c.names, c.files) for c in OPTIMISE_CASES]
 SIZE_CASES = [
     option_case(
         "count-huge",

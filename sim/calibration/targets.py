@@ -14,18 +14,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sim.config import build, read_toml
 from sim.errors import ConfigError
 from sim.metrics import BY_NAME
 from sim.params import param
-from sim.policing.policy import load_policy
+from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.design import beside, check_range
 
+T = TypeVar("T")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")
 STATISTICS = ("full_city", "value", "reduction")
 
@@ -162,13 +163,13 @@ def load_targets(path: str | Path) -> Targets:
     if not targets.observed:
         raise ConfigError(file, "observed", "give at least one observed statistic")
     base = size_overrides(targets.days, targets.scale)
-    _load(file, "scenario", lambda: load_scenario(targets.scenario, base))
-    if load_scenario(targets.scenario, base).scale == 0:
+    scenario = _load(file, "scenario", lambda: load_scenario(targets.scenario, base))
+    if scenario.scale == 0:
         raise ConfigError(file, "scale", "must be above 0: a run at scale 0 has no visitors")
     _load(file, "policy", lambda: load_policy(targets.policy))
     for key, prior in targets.params.items():
         _check_prior(targets, key, prior, base)
-    _check_size(targets, base)
+    _check_size(targets, scenario)
     names = [o.name for o in targets.observed]
     for i, o in enumerate(targets.observed):
         _check_observed(targets, i, o, base)
@@ -177,19 +178,19 @@ def load_targets(path: str | Path) -> Targets:
     return targets
 
 
-def _check_size(targets: Targets, base: dict[str, Any]) -> None:
+def _check_size(targets: Targets, scenario: Scenario) -> None:
     """The calibration's runs must fit in memory and finish (at most its simulation budget)."""
     file = targets.source_file
-    scenario = load_scenario(targets.scenario, base)
     check_run(scenario, file, "scale")
     particles = max(targets.abc.max_simulations, targets.abc.population) + targets.check_draws
     runs = particles * len(targets.runs()) * targets.replications
     check_total(runs, visitor_days(scenario), file, "abc.max_simulations")
 
 
-def _load(file: str, where: str, load: Callable[[], Any]) -> None:
+def _load(file: str, where: str, load: Callable[[], T]) -> T:
+    """What `load` returns; its ConfigError is reported as this file's field `where`."""
     try:
-        load()
+        return load()
     except ConfigError as exc:
         raise ConfigError(file, where, str(exc)) from None
 
@@ -236,11 +237,10 @@ def _normal_mass(prior: Prior) -> float:
     return cdf(prior.high) - cdf(prior.low)
 
 
-def _check_responding_cars(file: str, where: str, metric: str, source: str) -> None:
+def _check_responding_cars(file: str, where: str, metric: str, source: str, policy: Policy) -> None:
     """A response-time statistic needs a car that answers calls under the policy."""
     if metric not in BY_NAME or "over responses" not in BY_NAME[metric].aggregation:
         return
-    policy = load_policy(source)
     if not any(d.unit == "patrol_car" and d.count > 0 and d.responds for d in policy.deploy):
         raise ConfigError(
             file,
@@ -279,12 +279,12 @@ def _check_observed(targets: Targets, i: int, o: Observed, base: dict[str, Any])
     if o.statistic == "reduction":
         if not o.versus:
             raise ConfigError(file, f"{where}.versus", "a reduction needs the before policy")
-        _load(file, f"{where}.versus", lambda: load_policy(o.versus))
-        _check_responding_cars(file, f"{where}.versus", o.metric, o.versus)
+        versus = _load(file, f"{where}.versus", lambda: load_policy(o.versus))
+        _check_responding_cars(file, f"{where}.versus", o.metric, o.versus, versus)
     elif o.versus:
         raise ConfigError(file, f"{where}.versus", "only a reduction compares two policies")
-    _load(file, f"{where}.policy", lambda: load_policy(o.policy))
-    _check_responding_cars(file, f"{where}.policy", o.metric, o.policy)
+    policy = _load(file, f"{where}.policy", lambda: load_policy(o.policy))
+    _check_responding_cars(file, f"{where}.policy", o.metric, o.policy, policy)
     fixed = dict(o.set or {})
     days = {} if o.days is None else {"days": o.days}
     _load(file, f"{where}.set", lambda: load_scenario(targets.scenario, base | fixed | days))

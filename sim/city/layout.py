@@ -26,21 +26,6 @@ class CityLayout:
     Shared by the synthetic generator and the place assignment for loaded street networks.
     """
 
-    def check_fits(self, nodes: int, places: int, source: str, where: str) -> None:
-        """Refuse more places or patrol cells than the city has nodes.
-
-        Patrol points and checkpoints are taken up to their count, whatever the city's size.
-        """
-        for name, count in (("places", places), ("n_cells", self.n_cells)):
-            if count > nodes:
-                field_name = where if name == "places" else f"{where}.{name}"
-                raise ConfigError(
-                    source,
-                    field_name,
-                    f"{count:,} {name.removeprefix('n_').replace('_', ' ')} do not fit on a city "
-                    f"of {nodes:,} nodes",
-                )
-
     n_cells: int = param(4, low=1, doc="patrol cells (k-means clusters of intersections)")
     n_patrol_points: int = param(40, low=0, doc="mandatory patrol points")
     n_checkpoints: int = param(4, low=0, doc="checkpoints on the outer ring")
@@ -60,6 +45,21 @@ class CityLayout:
         source="assumption",
         doc="a place's capacity is this times its attractiveness",
     )
+
+    def check_fits(self, nodes: int, places: int, source: str, where: str) -> None:
+        """Refuse more places or patrol cells than the city has nodes.
+
+        Patrol points and checkpoints are taken up to their count, whatever the city's size.
+        """
+        for name, count in (("places", places), ("n_cells", self.n_cells)):
+            if count > nodes:
+                field_name = where if name == "places" else f"{where}.{name}"
+                raise ConfigError(
+                    source,
+                    field_name,
+                    f"{count:,} {name.removeprefix('n_').replace('_', ' ')} do not fit on a city "
+                    f"of {nodes:,} nodes",
+                )
 
 
 def cells_by_kmeans(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -130,7 +130,7 @@ def load_space(path: str | Path) -> Space:
                 f"objectives[{i}].metric",
                 f"{objective.metric!r} is not a run metric (see sim/metrics.py or docs/usage.md)",
             )
-    one_run = load_scenario(space.scenario, scenario_overrides)
+    one_run = loaded["scenario"]
     check_run(one_run, file, "scale")
     runs = (
         space.trials * space.search_replications

@@ -246,11 +246,9 @@ def search(
 class Streaks:
     """Candidates in a row stopped at each stage (invalid, over budget, undefined objective).
 
-    A candidate that passes a stage ends that stage's streak; a streak too long stops the
+    A sampler that keeps proposing candidates stopped at one stage would search for ever: a
+    candidate that passes a stage ends that stage's streak, and too long a streak stops the
     study.
-
-    A space whose sampler keeps proposing invalid policies, candidates over the budget or
-    candidates whose objective is undefined would otherwise search for ever.
     """
 
     LIMITS: ClassVar[dict[str, tuple[int, str, str]]] = {
