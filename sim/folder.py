@@ -57,14 +57,19 @@ def check_writable(out: Path, what: str = "--out") -> None:
         raise ConfigError(what, str(out), f"cannot be written: {existing} is not a writable folder")
 
 
-def default_folder(name: str, source: str) -> Path:
-    """`out/<name>` for a file's `name` field: a plain folder name, never a path."""
+def check_name(name: str, source: str) -> None:
+    """A file's `name` names out/<name>: a plain folder name, never a path (checked at load)."""
     if not name.strip() or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise ConfigError(
             source,
             "name",
             f"{name!r} is not a plain folder name (it names out/<name>): no slashes, not . or ..",
         )
+
+
+def default_folder(name: str, source: str) -> Path:
+    """`out/<name>` for a file's `name` field, when no --out is given."""
+    check_name(name, source)
     folder = DEFAULT_OUT / name
     check_writable(folder, f"{source}: name")
     return folder

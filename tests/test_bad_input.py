@@ -67,10 +67,11 @@ class Case:
 def _file_case(good: str, name: str, args: tuple[str, ...]):
     """A maker of cases that break one line of a good file (or add one) and run `args`."""
 
-    def make(id_: str, old: str, new: str, field_name: str) -> Case:
+    def make(id_: str, old: str, new: str, *named: str) -> Case:
+        """`named`: the field, and any further words the message must hold."""
         text = good.replace(old, new) if old else good + new
         assert text != good, id_
-        return Case(id_, args, (f"{{{name}}}", field_name), {name: text})
+        return Case(id_, args, (f"{{{name}}}", *named), {name: text})
 
     return make
 
@@ -135,6 +136,7 @@ POLICY_CASES = [
 ]
 
 EXPERIMENT_CASES = [
+    experiment_case("name-escapes", 'name = "e"', 'name = "../e"', "name", "plain folder name"),
     experiment_case("unknown-factor", "", '[factors]\n"policy.deploy.0.cuont" = [1, 2]\n', "cuont"),
     experiment_case(
         "factor-prefix", "", '[factors]\n"visitors.per_day" = [1, 2]\n', "visitors.per_day"
@@ -499,7 +501,7 @@ FILE_KIND_CASES = [
         "targets-scenario-folder",
         ("calibrate", "{t.toml}"),
         ("{t.toml}", "scenario", "folder"),
-        {"t.toml": TARGETS.replace('"small-town"', '"sc"'), "sc": None},
+        {"t.toml": TARGETS.replace('"small-town"', '"sc.toml"'), "sc.toml": None},
     ),
 ]
 CALIBRATE_CASES = [
@@ -527,9 +529,10 @@ OPTIMISE_CASES = [
     space_case(
         "never-a-valid-policy",
         "[params]",
-        '[params]\n"deploy.0.hours.0" = { choices = [22.0] }\n'
-        '"deploy.0.hours.1" = { choices = [22.0] }',
-        "deploy[0].hours",
+        '[params]\n"deploy.0.hours.0" = { choices = [10.0] }\n'
+        '"deploy.0.hours.1" = { choices = [10.0] }',
+        "params",
+        "no candidate of the space is a valid policy",
     ),
 ]
 SIZE_CASES = [
@@ -635,9 +638,7 @@ CITY_CASES += [
     city_case("geojson-cell", "geojson", _geojson(_set_point("cell", 10**12)), "cell"),
 ]
 
-NOT_YET = {"targets-scenario-folder", "name-escapes", "name-absolute", "never-a-valid-policy"}
-"""Cases of #30 that still fail: names are checked only when no --out is given, and a space
-whose every candidate is invalid is not yet refused at load (see the note on #30)."""
+NOT_YET: set[str] = set()
 FILE_KIND_CASES = [c for c in FILE_KIND_CASES if c.id not in NOT_YET]
 CALIBRATE_CASES = [c for c in CALIBRATE_CASES if c.id not in NOT_YET]
 OPTIMISE_CASES = [c for c in OPTIMISE_CASES if c.id not in NOT_YET]

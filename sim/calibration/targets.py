@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sim.config import build, read_toml
 from sim.errors import ConfigError
+from sim.folder import check_name
 from sim.metrics import BY_NAME
 from sim.params import param
 from sim.policing.policy import Policy, load_policy
@@ -144,10 +145,12 @@ def load_targets(path: str | Path) -> Targets:
     path = Path(path)
     file = str(path)
     targets = build(Targets, read_toml(path), file=file)
+    check_name(targets.name, file)
     here = path.parent
     targets = replace(
         targets,
         source_file=file,
+        scenario=beside(here, targets.scenario),
         policy=beside(here, targets.policy),
         observed=tuple(
             replace(

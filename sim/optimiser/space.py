@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.config import apply_overrides, build, read_toml, to_raw
 from sim.errors import ConfigError
+from sim.folder import check_name
 from sim.metrics import NAMES
 from sim.params import param
 from sim.policing.cost import car_hours_per_day, officer_hours_per_day
@@ -100,10 +101,12 @@ def load_space(path: str | Path) -> Space:
     path = Path(path)
     file = str(path)
     space = build(Space, read_toml(path), file=file)
+    check_name(space.name, file)
     here = path.parent
     space = replace(
         space,
         source_file=file,
+        scenario=beside(here, space.scenario),
         policy=beside(here, space.policy),
         reference=beside(here, space.reference),
     )

@@ -24,6 +24,7 @@ from scipy.stats import qmc
 
 from sim.config import build, read_toml
 from sim.errors import ConfigError
+from sim.folder import check_name
 from sim.params import param
 from sim.policing.policy import Policy
 from sim.scenario import Scenario, load_scenario
@@ -89,6 +90,7 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     """Read and validate an experiment file; `scale` overrides the file's (for quick runs)."""
     raw = read_toml(Path(path))
     experiment = replace(build(Experiment, raw, file=str(path)), source_file=str(path))
+    check_name(experiment.name, str(path))
     here = Path(path).parent
     experiment = replace(
         experiment,
