@@ -361,3 +361,92 @@ def test_a_damaged_database_is_refused_and_kept(fitted, tmp_path):
     assert "damaged database" in outcome.output
     assert "Traceback" not in outcome.output
     assert db.read_bytes() == before
+
+
+ONE_PARAMETER = """name = "one"
+scenario = "small-town"
+policy = "none"
+days = 1
+scale = 0.3
+seed = 4
+check_draws = 2
+
+[params."offenders.per_100k_visitors"]
+low = 100.0
+high = 900.0
+
+[[observed]]
+name = "thefts"
+metric = "thefts_occurred"
+value = 20
+scale = 5
+source = "made up"
+
+[abc]
+population = {population}
+generations = {generations}
+max_simulations = {max_simulations}
+"""
+
+
+def test_a_one_parameter_calibration_completes_and_feeds_compare(tmp_path):
+    path = tmp_path / "one.toml"
+    path.write_text(ONE_PARAMETER.format(population=6, generations=2, max_simulations=1000))
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert (out / "summary.md").is_file()
+    assert load_posterior(out).names == ("offenders.per_100k_visitors",)
+    assert not list(out.glob("*pairs*"))  # one parameter has no pairs to draw
+
+
+def test_max_simulations_is_a_hard_limit(tmp_path):
+    path = tmp_path / "capped.toml"
+    path.write_text(ONE_PARAMETER.format(population=6, generations=10, max_simulations=20))
+    result = calibrate(path, tmp_path / "out", progress=False)
+    assert result.generations["simulations"].sum() <= 20
+    assert len(result.generations) < 10  # stopped by the limit, not the generations
+
+
+UNDEFINED = """name = "undefined"
+scenario = "small-town"
+policy = "fixed-posts"
+days = 1
+scale = 0.2
+check_draws = 2
+
+[params."offenders.per_100k_visitors"]
+low = 0.0
+high = 0.000001
+
+[[observed]]
+name = "reduction"
+metric = "thefts_occurred"
+statistic = "reduction"
+versus = "none"
+value = 0.3
+scale = 0.1
+source = "made up"
+
+[abc]
+population = 20
+generations = 2
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_statistic_never_defined_stops_the_fit_with_exit_2(tmp_path, workers):
+    """No offenders, so no thefts before: the reduction 1 - 0/0 is never defined."""
+    path = tmp_path / "undefined.toml"
+    path.write_text(UNDEFINED)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    outcome = CliRunner().invoke(
+        main, ["calibrate", str(path), "--out", str(out), "--workers", str(workers)]
+    )
+    assert outcome.exit_code == 2, outcome.output
+    assert "Traceback" not in outcome.output
+    assert "'reduction' could not be computed" in outcome.output
+    assert time.monotonic() - started < 120
+    assert not (out / "summary.md").exists()
+    assert not (out / ".undefined-statistic.json").exists()
