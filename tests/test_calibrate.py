@@ -450,3 +450,35 @@ def test_a_statistic_never_defined_stops_the_fit_with_exit_2(tmp_path, workers):
     assert time.monotonic() - started < 120
     assert not (out / "summary.md").exists()
     assert not (out / ".undefined-statistic.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda p: p.assign(weight=0.0), "weight"),
+        (lambda p: p.assign(weight=np.inf), "weight"),
+        (lambda p: p.assign(weight="heavy"), "weight"),
+        (lambda p: p.assign(**{"victims.report_probability": True}), "report_probability"),
+        (lambda p: p.assign(**{"victims.report_probability": 5.0}), "report_probability"),
+    ],
+    ids=["weights-zero", "weights-inf", "weights-strings", "booleans", "out-of-range"],
+)
+def test_a_damaged_posterior_is_refused_naming_its_table(fitted, tmp_path, damage, named):
+    from sim.output import write_table  # noqa: PLC0415
+
+    result, _ = fitted
+    folder = tmp_path / "posterior"
+    shutil.copytree(result.files[0].parent, folder)
+    table = folder / "posterior.parquet"
+    write_table(damage(pd.read_parquet(table)), table)
+    out = tmp_path / "cmp"
+    outcome = CliRunner().invoke(
+        main,
+        ["compare", "--scenario", "small-town", "--posterior", str(folder), "--draws", "2"]
+        + ["--policies", "fixed-posts", "--days", "1", "--out", str(out)],
+    )
+    assert outcome.exit_code == 2, outcome.output
+    assert "Traceback" not in outcome.output
+    assert str(table) in outcome.output
+    assert named in outcome.output
+    assert not out.exists()

@@ -225,3 +225,29 @@ def test_a_damaged_study_database_is_refused_and_kept(write_toml, tmp_path):
     assert "damaged database" in outcome.output
     assert str(db) in outcome.output
     assert db.read_bytes() == before
+
+
+def test_candidates_that_combine_into_an_invalid_policy_are_pruned_with_the_reason(
+    write_toml, tmp_path
+):
+    """Each value is valid alone; a shift from 14 h to 14 h is not: skipped, never exit 2."""
+    space = space_file(
+        write_toml,
+        "trials = 4\n[params]\n"
+        '"deploy.0.hours.0" = { choices = [8.0, 14.0] }\n'
+        '"deploy.0.hours.1" = { choices = [14.0, 22.0] }\n',
+    )
+    out = tmp_path / "out"
+    result = optimise(space, out)
+    assert len(result.trials) == 4
+    trials = open_study(load_space(space), out).trials
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
+    assert pruned, "the sampler never proposed [14, 14] in this seed: choose another"
+    for trial in pruned:
+        assert trial.params["deploy.0.hours.0"] == trial.params["deploy.0.hours.1"] == 14.0
+        assert "hours" in trial.user_attrs["invalid"]
+    assert not any(
+        t.params["deploy.0.hours.0"] == t.params["deploy.0.hours.1"]
+        for t in trials
+        if t.state.name == "COMPLETE"
+    )
