@@ -472,11 +472,9 @@ def test_a_damaged_posterior_is_refused_naming_its_table(fitted, tmp_path, damag
     table = folder / "posterior.parquet"
     write_table(damage(pd.read_parquet(table)), table)
     out = tmp_path / "cmp"
-    outcome = CliRunner().invoke(
-        main,
-        ["compare", "--scenario", "small-town", "--posterior", str(folder), "--draws", "2"]
-        + ["--policies", "fixed-posts", "--days", "1", "--out", str(out)],
-    )
+    args = ["compare", "--scenario", "small-town", "--posterior", str(folder), "--draws", "2"]
+    args += ["--policies", "fixed-posts", "--days", "1", "--out", str(out)]
+    outcome = CliRunner().invoke(main, args)
     assert outcome.exit_code == 2, outcome.output
     assert "Traceback" not in outcome.output
     assert str(table) in outcome.output
