@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.cpu import burn
-from sim.sweep.executors import run_all
-from sim.sweep.runs import RunSpec
+from sim.batch.executors import run_all
+from sim.batch.runs import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = {"<=": operator.le, ">=": operator.ge}
@@ -270,9 +270,9 @@ def calibrate_rate(particles: int) -> dict:
     processes, as pyabc's multicore sampler does; the projection is the file's simulation
     budget plus the predictive check at that rate.
     """
+    from sim.batch.executors import mapper  # noqa: PLC0415
     from sim.calibration import load_targets  # noqa: PLC0415 - optional [calibrate] extra
     from sim.calibration.fit import prior_distribution, simulate_job  # noqa: PLC0415
-    from sim.sweep.executors import mapper  # noqa: PLC0415
 
     targets = load_targets(ROOT / "experiments" / "calibrate-leshan.toml")
     prior = prior_distribution(targets)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.output import atomic_write
+from sim.files import atomic_write
 
 FOLDER = Path(__file__).resolve().parents[1] / "results" / "calibration-scale"
 SCALE = "f:scenario.scale"

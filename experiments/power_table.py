@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.output import atomic_write
+from sim.files import atomic_write
 from sim.sweep.analysis import replications_for
 
 FOLDER = Path(__file__).resolve().parents[1] / "results" / "power"

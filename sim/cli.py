@@ -16,41 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-import matplotlib
 
-from sim import regress as regression
-from sim.api import run as run_model
-from sim.calibration import calibrate as run_calibration
-from sim.calibration import load_targets
+from sim.batch.executors import EXECUTORS
 from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
-from sim.folder import DEFAULT_OUT, check_writable, claim, default_folder
-from sim.optimiser import load_space
-from sim.optimiser import optimise as run_optimise
-from sim.output import write_run
-from sim.paramdoc import config_reference, parameter_table
+from sim.folder import DEFAULT_OUT, check_writable
 from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
 from sim.scenario import Scenario, load_scenario, scenario_names
-from sim.sizes import check_run, size_overrides
-from sim.sweep.compare import compare
-from sim.sweep.design import design, load_experiment
-from sim.sweep.executors import EXECUTORS
-from sim.sweep.report import analyze as analyze_sweep
-from sim.sweep.runs import validate as validate_spec
-from sim.sweep.sweep import run_sweep
-from sim.sweep.sweep import status as sweep_status
-from sim.validation import (
-    DEFAULT_PLAN,
-    Settings,
-    check_keys,
-    load_plan,
-    require_documented,
-    run_validation,
-    tally,
-    write_outputs,
-)
-from sim.validation import update_docs as validation_docs
-from sim.viz.figures import run_figures
+from sim.validation.plan import DEFAULT_PLAN
 
 SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
@@ -166,6 +139,8 @@ def blame_option(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
 @click.version_option(package_name="crowdsim")
 def main() -> None:
     """Agent-based simulation of policing crowded places."""
+    import matplotlib
+
     matplotlib.use("Agg")  # the command line only writes figures; a notebook keeps its backend
 
 
@@ -209,6 +184,12 @@ def run(
     force: bool,
 ) -> None:
     """Run one simulation and print its metrics."""
+    from sim.api import run as run_model
+    from sim.folder import claim
+    from sim.output import write_run
+    from sim.sizes import check_run, size_overrides
+    from sim.viz.figures import run_figures
+
     scenario_set, policy_set = split_overrides(assignments)
     resolved = load_scenario(scenario, scenario_set | size_overrides(days, scale))
     source = (
@@ -310,6 +291,8 @@ def compare_policies(
     force: bool,
 ) -> None:
     """Run every policy with the same seeds and compare them against a baseline."""
+    from sim.sweep.compare import compare
+
     names = [p.strip() for p in policies.split(",") if p.strip()]
     result = compare(
         scenario,
@@ -388,6 +371,11 @@ def sweep(
     force: bool,
 ) -> None:
     """Run an experiment's design; re-running resumes where it stopped."""
+    from sim.folder import default_folder
+    from sim.sweep.design import load_experiment
+    from sim.sweep.sweep import run_sweep
+    from sim.sweep.sweep import status as sweep_status
+
     experiment = load_experiment(experiment_file, scale=scale)
     folder = out or default_folder(experiment.name, str(experiment_file))
     executor = executor_for(executor, scheduler)
@@ -431,6 +419,8 @@ def sweep(
 @reports_bad_input
 def analyze(folder: Path, out: Path | None, force: bool) -> None:
     """Summarise a sweep folder: CIs, paired effects, factor effects, displacement."""
+    from sim.sweep.report import analyze as analyze_sweep
+
     result = analyze_sweep(folder, out, force=force)
     shown = result.summary[result.summary["metric"] == "theft_rate_per_1000_visitors"]
     click.echo(shown[["label", "mean", "ci_low", "ci_high", "n"]].to_markdown(index=False))
@@ -504,6 +494,10 @@ def regress(
     update: bool,
 ) -> None:
     """Check simulated outcomes against a stored reference (exit 0 same, 1 drifted)."""
+    from sim import regress as regression
+    from sim.batch.runs import validate as validate_spec
+    from sim.sweep.design import load_experiment
+
     experiment = load_experiment(experiment_file)
     if seed is not None:
         experiment = replace(experiment, seed=seed)
@@ -579,6 +573,10 @@ def optimise(
     force: bool,
 ) -> None:
     """Search the deployment space for the best policy within a budget (Optuna)."""
+    from sim.folder import default_folder
+    from sim.optimiser import load_space
+    from sim.optimiser import optimise as run_optimise
+
     executor = executor_for(executor, scheduler)
     space = load_space(space_file)
     folder = out or default_folder(space.name, str(space_file))
@@ -637,6 +635,10 @@ def calibrate(
     force: bool,
 ) -> None:
     """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
+    from sim.calibration import calibrate as run_calibration
+    from sim.calibration import load_targets
+    from sim.folder import default_folder
+
     executor = executor_for(executor, scheduler)
     targets = load_targets(targets_file)
     folder = out or default_folder(targets.name, str(targets_file))
@@ -709,6 +711,18 @@ def validate_model(
     force: bool,
 ) -> None:
     """Measure the stylised facts and judge each by its rule (results/validation/)."""
+    from sim.folder import claim
+    from sim.validation import (
+        Settings,
+        check_keys,
+        load_plan,
+        require_documented,
+        run_validation,
+        tally,
+        write_outputs,
+    )
+    from sim.validation import update_docs as validation_docs
+
     plan = load_plan(plan_file)
     documented = Settings.documented(plan)
     settings = Settings(
@@ -773,7 +787,7 @@ def viz(scenario: str, policy: str, port: int, host: str, public: bool) -> None:
             err=True,
         )
     try:
-        import solara  # noqa: F401, PLC0415 - optional extra
+        import solara  # noqa: F401 - optional extra
     except ImportError:
         raise ConfigError("viz", "extra", "the app needs: pip install 'crowdsim[viz]'") from None
     app = Path(__file__).parent / "viz" / "app.py"
@@ -818,6 +832,10 @@ def list_builtins() -> None:
 @reports_bad_input
 def validate(file: Path) -> None:
     """Check a scenario, policy, experiment, space or calibration targets file (exit 2 if bad)."""
+    from sim.calibration import load_targets
+    from sim.optimiser import load_space
+    from sim.sweep.design import design, load_experiment
+
     raw = read_toml(file)
     if "params" in raw and "observed" not in raw:  # a search space (targets have observed)
         space = load_space(file)
@@ -868,6 +886,8 @@ def validate(file: Path) -> None:
 )
 def params(all_fields: bool) -> None:
     """Print the parameter table (markdown) that docs/model.md embeds."""
+    from sim.paramdoc import config_reference, parameter_table
+
     click.echo(config_reference() if all_fields else parameter_table())
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from sim import machine
 from sim.errors import ConfigError
-from sim.output import atomic_write
+from sim.files import atomic_write
 
 MANIFEST = "manifest.json"
 DEFAULT_OUT = Path("out")
@@ -179,7 +179,7 @@ def claim(
     with the end time, when the work finishes. Its `replaces` is the fingerprint of the other
     settings a forced claim took the folder from (None otherwise).
     """
-    from sim.sweep.runs import model_version  # noqa: PLC0415 - the run layer imports this
+    from sim.batch.runs import model_version  # noqa: PLC0415 - the run layer imports this
 
     folder = Path(folder)
     refuse_shipped(folder, force)

@@ -24,15 +24,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.batch.executors import choose, run_all
+from sim.batch.runs import RunSpec, model_version
+from sim.batch.work import rows_for
 from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.files import atomic_write
 from sim.machine import exact_differences, fingerprint
 from sim.metrics import NAMES
-from sim.output import atomic_write, load_table, write_table
+from sim.output import load_table, write_table
 from sim.sweep.design import Experiment, design
-from sim.sweep.executors import choose, run_all
-from sim.sweep.progress import Progress
-from sim.sweep.runs import RunSpec, model_version
 
 ABS_TOLERANCE = 1e-9
 
@@ -77,12 +78,9 @@ def specs_for(
 def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
     """Run the specs; one row each, in design order."""
     executor = choose(None, workers)
-    rows = {}
-    with Progress(len(specs), label="regress") as bar:
-        for row in run_all(specs, executor=executor, workers=workers):
-            rows[row["key"]] = row
-            bar.update()
-    table = pd.DataFrame([rows[s.key()] for s in specs])
+    table = rows_for(
+        specs, lambda todo: run_all(todo, executor=executor, workers=workers), label="regress"
+    )
     return table[
         [
             "label",

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import made_by_an_older_model
 
+from sim.batch.store import ResultStore
 from sim.cli import main
 from sim.folder import LOCK, MANIFEST, claim
-from sim.sweep.store import ResultStore
 
 EXPERIMENT = """
 name = "tiny"

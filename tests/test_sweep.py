@@ -20,14 +20,14 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
+from sim.batch import runs as runs_module
+from sim.batch.progress import Progress
+from sim.batch.runs import execute
 from sim.cli import main
 from sim.errors import ConfigError
-from sim.sweep import runs as runs_module
 from sim.sweep.analysis import replications_for
 from sim.sweep.design import design, load_experiment, points, shard
-from sim.sweep.progress import Progress
 from sim.sweep.report import analyze, wdq, wdq_interval
-from sim.sweep.runs import execute
 from sim.sweep.sweep import RESULTS, run_sweep
 
 EXPERIMENT = """
@@ -299,7 +299,7 @@ def test_model_version_covers_what_a_run_imports_and_nothing_else():
         "offenders.py",
         "city/legs.py",
         "policing/stops.py",
-        "sweep/runs.py",
+        "batch/runs.py",
         "policies/none.toml",
         "scenarios/leshan-mayday.graphml",
     ):
@@ -327,17 +327,15 @@ def test_batch_jobs_get_progress_lines_not_a_bar(capsys):
 
 def test_the_dask_executor_opens_no_dashboard():
     pytest.importorskip("dask.distributed")
-    from sim.sweep.executors import dask_client  # noqa: PLC0415
+    from sim.batch.executors import dask_client  # noqa: PLC0415
 
-    client, cluster = dask_client(1, None)
-    try:  # the scheduler's HTTP server answers health checks; the dashboard pages are off
+    with dask_client(1, None) as client:
+        # the scheduler's HTTP server answers health checks; the dashboard pages are off
         port = client.scheduler_info()["services"]["dashboard"]
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10)
         assert refused.value.code == 404
-    finally:
-        client.close()
-        cluster.close()
+    assert client.status == "closed"  # the cluster it started is torn down with it
 
 
 def test_factor_paths_read_as_words_with_units():

@@ -10,19 +10,20 @@ posterior is then the same in distribution only (docs/calibration.md).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sqlite3
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from sim.batch.executors import check_executor, choose, dask_client, mapper
+from sim.batch.progress import Progress
 from sim.calibration.simulate import (
     UNDEFINED_NOTE,
     Simulator,
@@ -36,7 +37,6 @@ from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
 from sim.output import check_database, load_table, write_table
-from sim.sweep.executors import EXECUTORS, choose, dask_client, mapper
 
 DATABASE = "abc.db"
 PREDICTIVE = "predictive.parquet"
@@ -107,52 +107,43 @@ def fit(
     """
     pyabc = _pyabc()
     executor = choose(executor, workers, scheduler)
-    if executor not in EXECUTORS:
-        raise ConfigError(
-            "--executor",
-            "executor",
-            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
-        )
+    check_executor(executor)
     settings = targets.abc
     path = out / DATABASE
-    show = sys.stderr.isatty() if progress is None else progress
-    started = time.monotonic()
-    dask = dask_client(workers, scheduler) if executor == "dask" else None
-    try:
-        done, simulations = _stored(path)
-        with tqdm(
-            total=settings.generations, initial=done, disable=not show, unit="generation"
-        ) as bar:
-            while done < settings.generations:
-                remaining = settings.max_simulations - simulations
-                if remaining < settings.population:  # not enough left for a generation
-                    _line(f"{simulations} simulations of at most {settings.max_simulations}; done")
-                    break
-                abc = _open(pyabc, targets, path, executor=executor, workers=workers, dask=dask)
-                # pyabc draws from numpy's global generator; seeding it per generation makes one
-                # worker's posterior the same whether or not the run was interrupted
-                np.random.seed(_generation_seed(targets.seed, done))  # noqa: NPY002
-                # pyabc stops a generation after population / rate evaluations: the larger of
-                # the minimum acceptance and what the simulations left allow
-                rate = max(settings.min_acceptance, settings.population / remaining)
-                _run_generation(abc, rate, out / UNDEFINED_NOTE)
-                if _stored(path)[0] == done:  # the generation hit its evaluation limit
-                    _line(
-                        f"generation {done}: fewer than {settings.population} particles accepted "
-                        f"within {math.floor(settings.population / rate)} simulations "
-                        f"(acceptance below {rate:.3g}); stopped"
-                    )
-                    break
-                done, simulations = _stored(path)
-                bar.update()
-                if not show:
-                    _line(_generation_line(abc.history, settings, started))
-    finally:
-        if dask is not None:
-            client, cluster = dask
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    done, simulations = _stored(path)
+    with contextlib.ExitStack() as stack:
+        dask = stack.enter_context(dask_client(workers, scheduler)) if executor == "dask" else None
+        bar = stack.enter_context(
+            Progress(
+                settings.generations,
+                label=f"calibrate {targets.name}",
+                unit="generation",
+                initial=done,
+                show_bar=progress,
+            )
+        )
+        while done < settings.generations:
+            remaining = settings.max_simulations - simulations
+            if remaining < settings.population:  # not enough left for a generation
+                _line(f"{simulations} simulations of at most {settings.max_simulations}; done")
+                break
+            abc = _open(pyabc, targets, path, executor=executor, workers=workers, dask=dask)
+            # pyabc draws from numpy's global generator; seeding it per generation makes one
+            # worker's posterior the same whether or not the run was interrupted
+            np.random.seed(_generation_seed(targets.seed, done))  # noqa: NPY002
+            # pyabc stops a generation after population / rate evaluations: the larger of
+            # the minimum acceptance and what the simulations left allow
+            rate = max(settings.min_acceptance, settings.population / remaining)
+            _run_generation(abc, rate, out / UNDEFINED_NOTE)
+            if _stored(path)[0] == done:  # the generation hit its evaluation limit
+                _line(
+                    f"generation {done}: fewer than {settings.population} particles accepted "
+                    f"within {math.floor(settings.population / rate)} simulations "
+                    f"(acceptance below {rate:.3g}); stopped"
+                )
+                break
+            done, simulations = _stored(path)
+            bar.update(detail=_generation_line(abc.history))
     if not done:
         raise ConfigError(
             targets.source_file, "abc", "no generation was accepted (see min_acceptance)"
@@ -186,7 +177,7 @@ def _open(
     *,
     executor: str,
     workers: int,
-    dask: tuple[Any, Any] | None,
+    dask: Any,
 ) -> Any:
     """An ABCSMC on the database: a new calibration, or the stored one to continue."""
     resuming = _stored(path)[0] > 0
@@ -195,7 +186,7 @@ def _open(
     elif executor == "process":
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
     else:
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=dask[0] if dask else None)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=dask)
     abc = pyabc.ABCSMC(
         Simulator(targets, path.parent / UNDEFINED_NOTE),
         prior_distribution(targets),
@@ -237,15 +228,14 @@ def _stored(path: Path) -> tuple[int, int]:
     return int(done), int(simulations)
 
 
-def _generation_line(history: Any, settings: Any, started: float) -> str:
-    pops = history.get_all_populations()
-    last = pops.iloc[-1]
+def _generation_line(history: Any) -> str:
+    """The last generation: its tolerance, acceptance, particles and the simulations so far."""
+    last = history.get_all_populations().iloc[-1]
     particles = history.get_nr_particles_per_population().iloc[-1]
     rate = particles / last["samples"] if last["samples"] else math.nan
     return (
-        f"generation {int(last['t']) + 1}/{settings.generations}: epsilon {last['epsilon']:.4g}, "
-        f"acceptance {rate:.3f}, {particles} particles, {history.total_nr_simulations} "
-        f"simulations, {time.monotonic() - started:.0f} s"
+        f"epsilon {last['epsilon']:.4g}, acceptance {rate:.3f}, {particles} particles, "
+        f"{history.total_nr_simulations} simulations"
     )
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 from sim.calibration.fit import CHECK_SEED_OFFSET, Calibration
 from sim.calibration.simulate import run_scale
 from sim.config import to_raw
-from sim.output import atomic_write, write_table
+from sim.files import atomic_write
+from sim.output import write_table
 from sim.viz.figures import posterior_marginals, posterior_pairs, predictive_check
 
 

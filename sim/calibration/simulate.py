@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from sim.api import run
+from sim.batch.runs import replication_seeds
 from sim.calibration.targets import DERIVED, Observed, RunSet, Targets
 from sim.errors import ConfigError
 from sim.policing.policy import Policy, load_policy
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
-from sim.sweep.runs import replication_seeds
 
 UNDEFINED_IN_A_ROW = 10
 """Draws in a row (in one process) whose statistic cannot be computed before the fit stops.

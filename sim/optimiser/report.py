@@ -13,9 +13,10 @@ import pandas as pd
 import tomli_w
 
 from sim.config import to_raw
+from sim.files import atomic_write
 from sim.optimiser.space import usage
 from sim.optimiser.study import REFERENCE_ON_SEARCH, Optimisation, fresh_seeds, search_seeds
-from sim.output import atomic_write, write_table
+from sim.output import write_table
 from sim.scenario import load_scenario
 from sim.viz.figures import city_map, optimisation_history, pareto_front
 

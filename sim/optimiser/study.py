@@ -13,16 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from sim.batch.executors import choose, runner
+from sim.batch.progress import Progress
+from sim.batch.runs import RunSpec, replication_seeds
+from sim.batch.store import ResultStore
+from sim.batch.work import rows_for
 from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
@@ -30,9 +32,6 @@ from sim.optimiser.space import Space, load_space, policy_with, usage, violation
 from sim.output import check_database
 from sim.policing.policy import Policy, load_policy
 from sim.sweep.analysis import mean_ci, paired_effects
-from sim.sweep.executors import choose, runner
-from sim.sweep.runs import RunSpec, replication_seeds
-from sim.sweep.store import ResultStore
 
 FRESH_SEED_OFFSET = 1_000_003
 """Fresh seeds are spawned from seed + this, and checked to share none with the search."""
@@ -93,13 +92,8 @@ def run_specs(
 
 
 def _stored(run: Any, store: ResultStore, specs: list[RunSpec]) -> pd.DataFrame:
-    """Rows of `specs`, from the store where a run is done, else run now and stored."""
-    done = store.done([s.key() for s in specs])
-    todo = [s for s in specs if s.key() not in done]
-    for row in run(todo):
-        store.save(row)
-    frame = store.load([s.key() for s in specs])
-    return frame.assign(label=[s.label for s in specs])
+    """Rows of `specs` (stored, or run now), labelled as the specs are."""
+    return rows_for(specs, run, store=store).assign(label=[s.label for s in specs])
 
 
 def _optuna() -> Any:
@@ -189,13 +183,17 @@ def search(
     seeds = search_seeds(space)
     store = ResultStore(out)
     executor = choose(executor, workers, scheduler)
-    show = sys.stderr.isatty() if progress is None else progress
-    started = time.monotonic()
     done = len(simulated(study))
     worst = [PENALTY if o.direction == "minimize" else -PENALTY for o in space.objectives]
     with (
         runner(executor, workers, scheduler) as run,
-        tqdm(total=target, initial=min(done, target), disable=not show, unit="trial") as bar,
+        Progress(
+            target,
+            label=f"optimise {space.name}",
+            unit="trial",
+            initial=min(done, target),
+            show_bar=progress,
+        ) as bar,
     ):
         streaks = Streaks(space.source_file)
         while done < target:
@@ -232,14 +230,8 @@ def search(
             streaks.reset()
             study.tell(trial, values)
             done += 1
-            bar.update()
             best = _best_value(study, space)
-            line = (
-                f"trial {done}/{target}: {space.objectives[0].metric} {values[0]:.4g} "
-                f"(best {best:.4g}); {time.monotonic() - started:.0f} s"
-            )
-            if not show:
-                print(line, file=sys.stderr, flush=True)
+            bar.update(detail=f"{space.objectives[0].metric} {values[0]:.4g} (best {best:.4g})")
     return study
 
 

@@ -11,21 +11,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch.executors import choose, run_all
+from sim.batch.runs import RunSpec, replication_seeds, validate
+from sim.batch.store import ResultStore, write_flat
+from sim.batch.work import rows_for
 from sim.calibration.posterior import check_draws, load_posterior
 from sim.config import to_raw
 from sim.errors import ConfigError
+from sim.files import atomic_write
 from sim.folder import claim
 from sim.metrics import BY_NAME
-from sim.output import atomic_write, write_table
+from sim.output import write_table
 from sim.policing.cost import budget_overrides
 from sim.policing.policy import load_policy
 from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.analysis import paired_effects, posterior_effects, separation, summarize
-from sim.sweep.executors import choose, run_all
-from sim.sweep.progress import Progress
-from sim.sweep.runs import RunSpec, replication_seeds, validate
-from sim.sweep.store import ResultStore, write_flat
 from sim.viz.figures import city_map, effects, time_series
 
 RATE = "theft_rate_per_1000_visitors"
@@ -289,23 +290,13 @@ def _draw_means(rows: pd.DataFrame) -> pd.DataFrame:
 def _run(
     specs: list[RunSpec], out: Path | None, executor: str, workers: int, progress: bool | None
 ) -> pd.DataFrame:
-    store = ResultStore(out) if out else None
-    done = store.done([s.key() for s in specs]) if store else set()
-    todo = [s for s in specs if s.key() not in done]
-    fresh = []
-    with Progress(
-        len(specs), label="compare", initial=len(specs) - len(todo), show_bar=progress
-    ) as bar:
-        for row in run_all(todo, executor=executor, workers=workers):
-            if store:
-                store.save(row)
-            fresh.append(row)
-            bar.update()
-    keys = [s.key() for s in specs]
-    if store:
-        return store.load(keys)
-    by_key = {r["key"]: r for r in fresh}
-    return pd.DataFrame([by_key[k] for k in keys])
+    return rows_for(
+        specs,
+        lambda todo: run_all(todo, executor=executor, workers=workers),
+        store=ResultStore(out) if out else None,
+        label="compare",
+        show_bar=progress,
+    )
 
 
 FEW_UNITS = 5

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from sim.batch.runs import RunSpec, replication_seeds, validate
 from sim.config import build, read_toml
 from sim.errors import ConfigError
 from sim.folder import check_name
@@ -29,7 +30,6 @@ from sim.params import param
 from sim.policing.policy import Policy
 from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
-from sim.sweep.runs import RunSpec, replication_seeds, validate
 
 PREFIXES = ("scenario.", "policy.")
 

@@ -15,14 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.batch.store import ResultStore
 from sim.config import build
 from sim.errors import ConfigError
+from sim.files import atomic_write
 from sim.folder import refuse_shipped
-from sim.output import atomic_write, load_table
+from sim.output import load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
 from sim.sweep.design import SAMPLE_KEY, Experiment, describe, sensitivity_problem
-from sim.sweep.store import ResultStore
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
 

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.batch.executors import choose, run_all
+from sim.batch.progress import Progress
+from sim.batch.store import ResultStore
 from sim.config import to_raw
+from sim.files import atomic_write
 from sim.folder import LOCK, claim, default_folder
-from sim.output import atomic_write, write_table
+from sim.output import write_table
 from sim.sizes import check_total
 from sim.sweep.design import Experiment, design, load_experiment, run_visitor_days, shard
-from sim.sweep.executors import choose, run_all
-from sim.sweep.progress import Progress
-from sim.sweep.store import ResultStore
 
 MANIFEST = "design.parquet"
 EXPERIMENT_COPY = "experiment.json"

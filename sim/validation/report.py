@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.config import build
 from sim.errors import ConfigError
-from sim.output import atomic_write
+from sim.files import atomic_write
 from sim.sweep.design import Experiment, beside
 from sim.sweep.report import load_sweep
 from sim.sweep.sweep import run_sweep

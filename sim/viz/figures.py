@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
-from sim.output import atomic_write
+from sim.files import atomic_write
 from sim.results import RunResult
 
 STYLE = {

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.output import DamagedTableError, atomic_write, read_table, write_table
+from sim.files import atomic_write
+from sim.output import DamagedTableError, read_table, write_table
 
 RUNS_DIR = "runs"
 

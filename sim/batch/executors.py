@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ConfigError
-from sim.sweep.runs import RunSpec, execute, execute_batch
+
+if TYPE_CHECKING:
+    from sim.batch.runs import RunSpec
 
 EXECUTORS = ("serial", "process", "dask")
 START_METHOD = "spawn"
@@ -36,6 +38,16 @@ def choose(executor: str | None, workers: int, scheduler: str | None = None) -> 
     return "serial" if workers == 1 else "process"
 
 
+def check_executor(executor: str) -> None:
+    """An executor named by the user must be one we have (exit 2 otherwise)."""
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            "--executor",
+            "executor",
+            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
+        )
+
+
 def batches(specs: list[RunSpec], size: int) -> list[list[RunSpec]]:
     """Consecutive groups of `size` specs (the last may be shorter)."""
     return [specs[i : i + size] for i in range(0, len(specs), size)]
@@ -50,12 +62,9 @@ def run_all(
     scheduler: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run every spec; yield each result row as soon as it is done."""
-    if executor not in EXECUTORS:
-        raise ConfigError(
-            "--executor",
-            "executor",
-            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
-        )
+    from sim.batch.runs import execute  # noqa: PLC0415 - the model loads only to run
+
+    check_executor(executor)
     if not specs:
         return
     if executor == "serial":
@@ -97,6 +106,8 @@ def _explained_breakage() -> Iterator[None]:
 
 def _processes(groups: list[list[RunSpec]], workers: int) -> Iterator[dict[str, Any]]:
     """A local process pool; at most 2 x workers tasks in flight, so rows stream back."""
+    from sim.batch.runs import execute_batch  # noqa: PLC0415 - the model loads only to run
+
     with _explained_breakage(), _pool(workers) as pool:
         pending = set()
         queue = iter(groups)
@@ -119,35 +130,45 @@ def _dask(
     """A dask.distributed cluster: an existing one at `scheduler`, or a loopback LocalCluster."""
     from dask.distributed import as_completed  # noqa: PLC0415 - optional [dist] extra
 
-    client, cluster = dask_client(workers, scheduler)
-    try:
+    from sim.batch.runs import execute_batch  # noqa: PLC0415 - the model loads only to run
+
+    with dask_client(workers, scheduler) as client:
         futures = [client.submit(execute_batch, group, pure=False) for group in groups]
         for future in as_completed(futures):
             yield from future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
-def dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
-    """A client of the cluster at `scheduler`, or of a new loopback LocalCluster."""
+@contextmanager
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A client of the cluster at `scheduler`, or of a new loopback LocalCluster; closed after.
+
+    The one place a cluster is started and torn down (a cluster we started is closed, one we
+    joined is left running).
+    """
     try:
         from dask.distributed import Client, LocalCluster  # noqa: PLC0415
     except ImportError:
         raise ConfigError(
             "--executor", "executor", "dask needs the [dist] extra: pip install 'crowdsim[dist]'"
         ) from None
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(
-        n_workers=max(workers, 1),
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(
+            n_workers=max(workers, 1),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
     )
-    return Client(cluster), cluster
+    client = Client(scheduler or cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 @contextmanager
@@ -159,25 +180,15 @@ def mapper(
     Yields `map(function, items)`, which returns the results in item order; the process
     pool or dask client is started once, not per batch.
     """
-    if executor not in EXECUTORS:
-        raise ConfigError(
-            "--executor",
-            "executor",
-            f"{executor!r} is not allowed; allowed: {', '.join(EXECUTORS)}",
-        )
+    check_executor(executor)
     if executor == "serial":
         yield lambda function, items: [function(i) for i in items]
     elif executor == "process":
         with _explained_breakage(), _pool(workers) as pool:
             yield lambda function, items: list(pool.map(function, items))
     else:
-        client, cluster = dask_client(workers, scheduler)
-        try:
+        with dask_client(workers, scheduler) as client:
             yield lambda function, items: client.gather(client.map(function, items, pure=False))
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
 
 
 @contextmanager
@@ -185,5 +196,7 @@ def runner(
     executor: str = "process", workers: int = 1, scheduler: str | None = None
 ) -> Iterator[Callable[[list[RunSpec]], list[dict[str, Any]]]]:
     """A reusable executor for an optimiser's trials: runs a list of specs, rows in order."""
+    from sim.batch.runs import execute  # noqa: PLC0415 - the model loads only to run
+
     with mapper(executor, workers, scheduler) as map_:
         yield lambda specs: map_(execute, specs)

@@ -29,6 +29,7 @@ class Progress:
         show_bar: bool | None = None,
     ) -> None:
         self.total, self.done, self.label, self.unit = total, initial, label, unit
+        self.detail = ""
         self.bar_shown = sys.stderr.isatty() if show_bar is None else show_bar
         self.started = time.monotonic()
         self._last_line = (self.started, initial)
@@ -47,11 +48,14 @@ class Progress:
         if kind is None and not self.bar_shown and self._last_line[1] != self.done:
             self._line()
 
-    def update(self, n: int = 1) -> None:
-        """`n` more units are done."""
+    def update(self, n: int = 1, detail: str = "") -> None:
+        """`n` more units are done; `detail` (e.g. the best value so far) goes with the line."""
         self.done += n
         self._bar.update(n)
+        self.detail = detail
         if self.bar_shown:
+            if detail:
+                self._bar.set_postfix_str(detail)
             return
         when, count = self._last_line
         if time.monotonic() - when >= LINE_EVERY_S or self.done - count >= max(
@@ -61,8 +65,9 @@ class Progress:
 
     def _line(self) -> None:
         elapsed = time.monotonic() - self.started
+        detail = f"; {self.detail}" if self.detail else ""
         print(
-            f"{self.label}: {self.done}/{self.total} {self.unit}s done, {elapsed:.0f} s",
+            f"{self.label}: {self.done}/{self.total} {self.unit}s done, {elapsed:.0f} s{detail}",
             file=sys.stderr,
             flush=True,
         )
