@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.city.graph import PLACE_KINDS
+from sim.clock import HOURS_PER_DAY
 from sim.params import param
 
 VISITED_KINDS = tuple(k for k in PLACE_KINDS if k not in ("street", "police_station"))
-HOURS = 24
 
 KANSAS_CITY = (
     "Kansas City Response Time Analysis (1977-80): reporting delay, not travel "
@@ -22,7 +22,7 @@ KANSAS_CITY = (
 
 
 def _flat(value: float) -> tuple[float, ...]:
-    return (value,) * HOURS
+    return (value,) * HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class VisitorParams:
     )
     arrival_profile: tuple[float, ...] = param(
         (0, 0, 0, 0, 0, 0, 2, 6, 12, 14, 12, 9, 7, 6, 5, 4, 3, 3, 3, 2, 1, 0, 0, 0),
-        length=HOURS,
+        length=HOURS_PER_DAY,
         low=0,
         doc="relative arrivals per hour of day 0..23",
         source="assumption: morning arrivals, per the case brief's daily pattern",
@@ -113,7 +113,7 @@ class VisitorParams:
         None,
         keys=VISITED_KINDS,
         low=0,
-        length=HOURS,
+        length=HOURS_PER_DAY,
         doc="pull of each kind by hour of day (sights by day, food streets in the evening)",
         source="assumption, after the case brief: midday sights, evening food streets",
     )
@@ -133,13 +133,17 @@ class VisitorParams:
 
     def hour_weights(self) -> dict[str, tuple[float, ...]]:
         """Hourly pull by kind, defaults filled in for kinds the file leaves out."""
-        day = tuple(1.0 if 8 <= h < 18 else 0.3 if 18 <= h < 20 else 0.0 for h in range(HOURS))
-        evening = tuple(0.3 if 10 <= h < 16 else 1.5 if 17 <= h < 23 else 0.1 for h in range(HOURS))
+        day = tuple(
+            1.0 if 8 <= h < 18 else 0.3 if 18 <= h < 20 else 0.0 for h in range(HOURS_PER_DAY)
+        )
+        evening = tuple(
+            0.3 if 10 <= h < 16 else 1.5 if 17 <= h < 23 else 0.1 for h in range(HOURS_PER_DAY)
+        )
         defaults = {
             "scenic": day,
             "pier": day,
             "food_street": evening,
-            "plaza": tuple(0.7 if 9 <= h < 23 else 0.0 for h in range(HOURS)),
+            "plaza": tuple(0.7 if 9 <= h < 23 else 0.0 for h in range(HOURS_PER_DAY)),
             "station": _flat(1.0),
             "bus_terminal": _flat(1.0),
             "hotel": _flat(1.0),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.behaviour import HOURS
+from sim.clock import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.city.transit import Transit
@@ -61,14 +61,14 @@ def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
         where[n_nodes + d.first_vehicle : n_nodes + d.first_vehicle + d.n_vehicles] = n_nodes + i
     where = where[stays.loc]
     people = stays.size * (flow.parties_per_day / parties)
-    hours = np.arange(HOURS) * 60.0
+    hours = np.arange(HOURS_PER_DAY) * 60.0
     # minutes of each stay inside each hour of the day, times the party's size
     overlap = np.clip(
         np.minimum(stays.leave[:, None], hours + 60.0) - np.maximum(stays.enter[:, None], hours),
         0.0,
         60.0,
     )
-    table = np.zeros((n_nodes + len(transit.directions), HOURS))
+    table = np.zeros((n_nodes + len(transit.directions), HOURS_PER_DAY))
     np.add.at(table, where, overlap * people[:, None] / 60.0)
     on_road = np.array([max(1, d.n_vehicles - 1) for d in transit.directions], dtype=float)
     return CrowdForecast(

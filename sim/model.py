@@ -17,7 +17,8 @@ import simpy
 from mesa.datacollection import DataCollector
 
 from sim.agents.pickpocket import OffenderNetwork
-from sim.city.transit import MIN_PER_DAY, transit_for
+from sim.city.transit import transit_for
+from sim.clock import MIN_PER_DAY
 from sim.crime import CrimeEvents
 from sim.crowds import Crowds
 from sim.offenders import OffenderPool

@@ -22,7 +22,7 @@ import numpy as np
 
 from sim import portable
 from sim.agents.pickpocket import Pickpocket
-from sim.city.transit import MIN_PER_DAY
+from sim.clock import MIN_PER_DAY
 from sim.crowd_forecast import crowd_forecast
 
 if TYPE_CHECKING:

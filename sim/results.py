@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
-from sim.city.transit import MIN_PER_DAY
+from sim.clock import MIN_PER_DAY
 from sim.crowds import Integrals
 from sim.metrics import NAMES
 from sim.model import CrowdPolicingModel

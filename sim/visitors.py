@@ -20,8 +20,8 @@ import numpy as np
 
 from sim import portable
 from sim.agents.tourist import Party, Tourist
-from sim.behaviour import HOURS
 from sim.city.transit import MIN_PER_DAY, Transit
+from sim.clock import HOURS_PER_DAY
 from sim.crowds import Stays
 from sim.scenario import Scenario
 
@@ -181,7 +181,7 @@ class VisitorFlow:
         p = self.params
         n = int(rng.poisson(self.parties_per_day)) if parties is None else parties
         profile = np.asarray(p.arrival_profile, dtype=float)
-        hours = rng.choice(HOURS, size=n, p=profile / profile.sum())
+        hours = rng.choice(HOURS_PER_DAY, size=n, p=profile / profile.sum())
         times = np.sort(day * MIN_PER_DAY + (hours + rng.random(n)) * 60.0)
         w = np.asarray(p.party_size_weights, dtype=float)
         sizes = rng.choice(np.arange(1, len(w) + 1), size=n, p=w / w.sum())
@@ -224,7 +224,7 @@ class VisitorFlow:
         n_sights = len(self.sight_rows)
         for k in range(width - 2):
             going = going[stops[going] > k]
-            hour = (t[going] // 60.0).astype(np.int64) % HOURS
+            hour = (t[going] // 60.0).astype(np.int64) % HOURS_PER_DAY
             cell = hour * len(self.visited) + here[going]
             somewhere = self.choice_total.ravel()[cell] > 0  # else nothing draws him on
             going, cell = going[somewhere], cell[somewhere]

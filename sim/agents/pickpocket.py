@@ -21,9 +21,9 @@ import numpy as np
 import simpy
 
 from sim import portable
-from sim.behaviour import HOURS
 from sim.city.legs import Leg
-from sim.city.transit import MIN_PER_DAY, Trip
+from sim.city.transit import Trip
+from sim.clock import HOURS_PER_DAY, MIN_PER_DAY
 from sim.crime import Outcome
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class Pickpocket(mesa.Agent):
         His own sighting while it is fresh, else what anyone would expect at this hour.
         """
         now = self.model.env.now
-        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS).copy()
+        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS_PER_DAY).copy()
         seen = np.flatnonzero(self.seen_at > -np.inf)
         if len(seen):
             fresh = portable.exp(-(now - self.seen_at[seen]) / self.params.crowd_memory_min)

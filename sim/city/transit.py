@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.city.graph import City
-
-MIN_PER_DAY = 1440.0
+from sim.clock import MIN_PER_DAY
 
 
 @dataclass(frozen=True)

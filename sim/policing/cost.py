@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.city.transit import MIN_PER_DAY
+from sim.clock import HOURS_PER_DAY, MIN_PER_DAY, shift_minutes
 from sim.policing.policy import Policy
 
 if TYPE_CHECKING:
@@ -41,25 +41,6 @@ def resources_used(model: CrowdPolicingModel) -> dict[str, float]:
     }
 
 
-def shift_minutes(hours: tuple[float, ...], until: float) -> float:
-    """Minutes of a daily shift (start, end hour) that fall between time 0 and `until`.
-
-    A shift whose end is before its start runs overnight: its hours after midnight belong
-    to the shift that began the evening before (on the first day, one that began before
-    the run).
-    """
-    start, end = hours[0] * 60.0, hours[1] * 60.0
-    if end < start:
-        return duty_minutes(start, MIN_PER_DAY, until) + duty_minutes(0.0, end, until)
-    return duty_minutes(start, end, until)
-
-
-def duty_minutes(start: float, end: float, until: float) -> float:
-    """Minutes of the daily window [start, end) (minutes of the day) in [0, until]."""
-    days, rest = divmod(until, MIN_PER_DAY)
-    return days * (end - start) + min(max(rest - start, 0.0), end - start)
-
-
 def car_hours_per_day(policy: Policy) -> float:
     """Scheduled patrol-car hours in one full day."""
     return sum(
@@ -76,7 +57,9 @@ def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
         for d in policy.deploy
         if d.unit != "drone"
     )
-    staffed = checkpoints * policy.checkpoint_officers * 24.0 if policy.checkpoints else 0.0
+    staffed = (
+        checkpoints * policy.checkpoint_officers * HOURS_PER_DAY if policy.checkpoints else 0.0
+    )
     return units + staffed
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.city.transit import MIN_PER_DAY
+from sim import clock
 from sim.config import apply_overrides, build, read_toml, resolve
 from sim.errors import ConfigError
 from sim.params import param
@@ -46,7 +46,6 @@ MAX_UNITS = 10_000
 """Units in one deployment group (and cameras, circuit places): more would be no police force
 the tool can speak to, and each unit's events scale a run's work."""
 MAX_OFFICERS_PER_UNIT = 100
-MINUTES_PER_DAY = int(MIN_PER_DAY)
 
 
 @dataclass(frozen=True)
@@ -95,25 +94,23 @@ class Deployment:
     sorties_per_day: int = param(
         4,
         low=0,
-        high=MINUTES_PER_DAY,
+        high=int(clock.MIN_PER_DAY),
         doc="drone flights per day (drones only); their flight time must fit in a day",
     )
     flight_min: float = param(25.0, unit="min", low=1, doc="drone flight time per sortie")
     responds: bool = param(True, doc="patrol cars answer dispatches (cars only)")
 
     def shift_hours(self) -> float:
-        """Length of the daily shift; one ending before it starts runs past midnight."""
-        start, end = self.hours
-        return end - start if end >= start else end + 24.0 - start
+        """Length of the daily shift (sim/clock.py)."""
+        return clock.shift_hours(self.hours)
 
     def shift_on(self, day: int) -> tuple[float, float]:
-        """Start and end of the shift that begins on `day`, in minutes since the run began."""
-        start = (day * 24.0 + self.hours[0]) * 60.0
-        return start, start + self.shift_hours() * 60.0
+        """Start and end of the shift that begins on `day`, in clock minutes."""
+        return clock.shift_on(self.hours, day)
 
     def first_shift_day(self) -> int:
         """-1 for an overnight shift (the night that began before the run), else 0."""
-        return -1 if self.hours[1] < self.hours[0] else 0
+        return clock.first_shift_day(self.hours)
 
 
 @dataclass(frozen=True)
@@ -214,12 +211,12 @@ def check_policy(policy: Policy, source: str) -> None:
                 f"deploy[{i}].movement",
                 "'patrol_points' tours a cell's mandatory points: it needs where = 'cells'",
             )
-        if dep.unit == "drone" and dep.sorties_per_day * dep.flight_min > MINUTES_PER_DAY:
+        if dep.unit == "drone" and dep.sorties_per_day * dep.flight_min > int(clock.MIN_PER_DAY):
             raise ConfigError(
                 source,
                 f"deploy[{i}].sorties_per_day",
                 f"{dep.sorties_per_day} sorties of {dep.flight_min:g} min do not fit in a day "
-                f"({MINUTES_PER_DAY} min)",
+                f"({int(clock.MIN_PER_DAY)} min)",
             )
         if dep.sample_of and dep.where != "top_crowded":
             raise ConfigError(

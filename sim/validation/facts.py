@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.city.graph import City
+from sim.clock import HOURS_PER_DAY
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci
 from sim.sweep.design import Experiment
@@ -23,7 +24,6 @@ from sim.validation.verdict import Estimate, Measurement
 from sim.viz.figures import estimates, hourly_profile, lorenz
 
 Measure = Callable[[FactSpec, Experiment, pd.DataFrame, Path], Measurement]
-HOURS = 24
 BUFFERS_M = (100.0, 250.0, 400.0, 800.0)
 NULL_DRAWS = 200
 
@@ -298,9 +298,9 @@ def time_of_day(
     thefts = stacked(runs, "hourly_thefts")[:, 1:]  # entry i+1: thefts in hour i
     present = stacked(runs, "hourly_visitors_present")
     crowd = (present[:, :-1] + present[:, 1:]) / 2.0  # mean of the hour's two ends
-    hours = thefts.shape[1] // HOURS * HOURS
-    by_hour_t = thefts[:, :hours].reshape(len(runs), -1, HOURS).sum(axis=1)
-    by_hour_v = crowd[:, :hours].reshape(len(runs), -1, HOURS).sum(axis=1)
+    hours = thefts.shape[1] // HOURS_PER_DAY * HOURS_PER_DAY
+    by_hour_t = thefts[:, :hours].reshape(len(runs), -1, HOURS_PER_DAY).sum(axis=1)
+    by_hour_v = crowd[:, :hours].reshape(len(runs), -1, HOURS_PER_DAY).sum(axis=1)
 
     def correlation(idx: np.ndarray) -> float:
         t, v = by_hour_t[idx].sum(axis=0), by_hour_v[idx].sum(axis=0)
@@ -313,7 +313,7 @@ def time_of_day(
     scale = experiment.scale or 1.0
     profile = pd.DataFrame(
         {
-            "hour": np.arange(HOURS),
+            "hour": np.arange(HOURS_PER_DAY),
             "thefts": t_all,
             "visitors": v_all / len(runs) / scale,
             "risk": risk,

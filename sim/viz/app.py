@@ -23,6 +23,7 @@ from mesa.visualization.utils import update_counter
 
 from sim.agents.officer import PatrolCar
 from sim.city.graph import City
+from sim.clock import HOURS_PER_DAY, day_and_minute
 from sim.model import CrowdPolicingModel
 from sim.policing.policy import Policy, load_policy
 from sim.scenario import load_scenario
@@ -140,9 +141,9 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     ax.scatter(
         city.x[cars], city.y[cars], marker="^", s=16, c="#0a8f5a", zorder=4, label="patrol cars"
     )
-    day, minute = divmod(model.now, 1440)
+    day, minute = day_and_minute(model.now)
     ax.set_title(
-        f"day {int(day) + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
+        f"day {day + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
         f"{model.visitor_flow.present_people:,} visitors in town"
     )
     for size, label in ((50, "50 people"), (500, "500 people")):  # what a marker's size means
@@ -225,10 +226,10 @@ def HourlyView(model: CrowdPolicingModel) -> None:  # noqa: N802
     top.set_ylabel("so far")
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     bottom.set_ylabel("visitors present")
-    end = max(24.0, float(hours.max()) if len(hours) else 24.0)
+    end = max(HOURS_PER_DAY, float(hours.max()) if len(hours) else HOURS_PER_DAY)
     ticks = np.arange(0.0, end + 1e-9, 6.0)
-    bottom.set_xticks(ticks, [f"{int(t % 24):02d}:00" for t in ticks])
-    for day_start in np.arange(24.0, end, 24.0):
+    bottom.set_xticks(ticks, [f"{int(t % HOURS_PER_DAY):02d}:00" for t in ticks])
+    for day_start in np.arange(HOURS_PER_DAY, end, HOURS_PER_DAY):
         for ax in (top, bottom):
             ax.axvline(day_start, color="grey", lw=0.6, ls=":")
     bottom.set_xlabel("hour of the day (dotted: midnight)")
