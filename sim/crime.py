@@ -17,6 +17,7 @@ import numpy as np
 
 from sim import portable
 from sim.ledger import Incident, Ledger
+from sim.policing.units import arrests_in_act
 
 if TYPE_CHECKING:
     from sim.agents.pickpocket import Pickpocket
@@ -75,7 +76,7 @@ class CrimeEvents:
         who = model.presence.detector(loc, rng)
         if who:
             Ledger.detect(incident, who, now)
-            if who in ("plainclothes", "uniformed"):
+            if arrests_in_act(who):
                 if rng.random() < self.police.arrest_in_act:
                     self._arrest(incident, offender, "in_act")
                     self._count(incident)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-DETECTORS = ("plainclothes", "uniformed", "camera", "drone")
-"""Police who can spot an attempt in progress (a victim noticing later is not one)."""
+from sim.policing.units import detectors
+
 CLEARANCES = ("in_act", "on_dispatch", "after_report", "camera_evidence", "checkpoint")
 """How a case is cleared, disjoint: by the officer who saw it, by a car sent on a live
 detection, by a car sent on the victim's report, from camera footage, at a checkpoint."""
@@ -65,7 +65,7 @@ class Ledger:
     @staticmethod
     def detect(incident: Incident, by: str, t: float) -> bool:
         """Record the first detection; later detectors add nothing. True if this was first."""
-        if by not in DETECTORS:
+        if by not in detectors():  # police who can spot an attempt (sim/policing/units.py)
             raise ValueError(f"unknown detector {by!r}")
         if incident.deterred or incident.detected_by:
             return False

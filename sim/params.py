@@ -8,7 +8,7 @@ documentation, the defaults and the checks cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 ASSUMPTION = "assumption"
@@ -22,14 +22,15 @@ def param(
     doc: str = "",
     low: float | None = None,
     high: float | None = None,
-    choices: tuple[str, ...] | None = None,
+    choices: Collection[str] | None = None,
     keys: tuple[str, ...] | None = None,
     length: int | None = None,
 ) -> Any:
     """A dataclass field with documentation and validation metadata.
 
     `low`/`high` bound numbers (and every item of a sequence or mapping), `choices` the
-    allowed strings, `keys` the allowed mapping keys and `length` a sequence's length.
+    allowed strings (read when a value is checked, so a table that grows is followed),
+    `keys` the allowed mapping keys and `length` a sequence's length.
     """
     meta = {
         "unit": unit,

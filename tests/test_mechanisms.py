@@ -13,6 +13,7 @@ from sim.agents.pickpocket import Pickpocket
 from sim.metrics import NAMES
 from sim.model import CrowdPolicingModel
 from sim.policing.policy import CameraSpec, Deployment, DispatchSpec, Policy
+from sim.policing.units import KINDS
 from sim.scenario import load_scenario, with_overrides
 
 SEEDS = range(1, 9)
@@ -94,9 +95,9 @@ def test_visible_presence_deters_with_diminishing_returns(town):
     p = model.presence
     levels = []
     for officers in (1, 2, 4, 8):
-        p.visible_arrives(node, officers)
+        p.unit_arrives(KINDS["uniformed"], node, officers)
         levels.append(p.deterrence(node))
-        p.visible_leaves(node, officers)
+        p.unit_leaves(KINDS["uniformed"], node, officers)
     gains = np.diff([0.0, *levels])
     assert all(np.diff(levels) > 0)
     assert gains[1] / 1 > gains[2] / 2 > gains[3] / 4  # per extra officer, less each time
@@ -110,17 +111,17 @@ def test_what_lingers_after_a_patrol_is_the_offenders_belief_not_a_curve(town):
     node = top_place(town)
     presence, pool = model.presence, model.offenders
     baseline = presence.deterrence(node)
-    presence.visible_arrives(node, 2)
+    presence.unit_arrives(KINDS["uniformed"], node, 2)
     assert presence.deterrence(node) > baseline
-    presence.visible_leaves(node, 2)
+    presence.unit_leaves(KINDS["uniformed"], node, 2)
     assert presence.deterrence(node) == baseline  # no residual term at the place itself
     pool._join(2)
     watcher, elsewhere = pool.members
     choice = pool.site_index[node]
     pool.starts_working(watcher, node, choice)
-    presence.visible_arrives(node, 2)  # police arrive where the watcher works
+    presence.unit_arrives(KINDS["uniformed"], node, 2)  # police arrive where the watcher works
     model.env.run(until=15.0)
-    presence.visible_leaves(node, 2)
+    presence.unit_leaves(KINDS["uniformed"], node, 2)
     seen = watcher.perceived_risk()[choice]
     assert seen == pytest.approx(
         town.offenders.risk_seen_police * 0.5 ** (15.0 / town.offenders.police_memory_min)

@@ -1,6 +1,6 @@
-"""Police units on the ground: uniformed officers, plainclothes officers, patrol cars.
+"""Police units on the ground: officers on foot (uniformed, plainclothes) and patrol cars.
 
-All three share one mechanism: during their shift they move between stops by their
+All share one mechanism: during their shift they move between stops by their
 deployment's movement, with a dwell at each, or ride a bus line:
 
 - `static`: stays at its post for the shift;
@@ -10,9 +10,9 @@ deployment's movement, with a dwell at each, or ride a bus line:
   rule allows.
 
 The tour goes on where it stopped (next shift, or after a job). They differ in what their
-presence does: uniformed officers and cars are visible (offenders see them and give up);
-plainclothes officers are not, but spot attempts; cars also answer dispatches, driving
-from wherever they are on the road.
+presence does, as their kind says (sim/policing/units.py): uniformed officers and cars are
+seen by offenders (who give up); plainclothes officers are not, but spot attempts; cars
+also answer dispatches, driving from wherever they are on the road.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import simpy
 
 from sim.city.legs import Leg
 from sim.city.transit import Trip
+from sim.policing.units import KINDS
 
 if TYPE_CHECKING:
     from sim.ledger import Incident
@@ -38,9 +39,11 @@ its assigned places in order, or the places a random walk draws from."""
 
 
 class PoliceUnit(mesa.Agent):
-    """A unit of `officers` that works a daily shift moving between stops."""
+    """A unit of `officers` that works a daily shift moving between stops.
 
-    visible = True
+    What its presence does (seen by offenders? spots attempts as whom?) is its kind's
+    entry in sim/policing/units.py.
+    """
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class PoliceUnit(mesa.Agent):
     ) -> None:
         super().__init__(model)
         self.deployment = deployment
+        self.kind = KINDS[deployment.unit]
         self.group = group
         self.officers = deployment.officers
         self.route = route
@@ -145,19 +149,12 @@ class PoliceUnit(mesa.Agent):
         """Start being present at `loc`."""
         self.location = loc
         self.arrived_at = self.model.env.now
-        presence = self.model.presence
-        if self.visible:
-            presence.visible_arrives(loc, self.officers)
-        else:
-            presence.plainclothes_arrive(loc, self.officers)
+        self.model.presence.unit_arrives(self.kind, loc, self.officers)
 
     def depart(self) -> None:
         """Stop being present where the unit is; the stop goes into the stops table."""
         model = self.model
-        if self.visible:
-            model.presence.visible_leaves(self.location, self.officers)
-        else:
-            model.presence.plainclothes_leave(self.location, self.officers)
+        model.presence.unit_leaves(self.kind, self.location, self.officers)
         model.police_stops.record(
             self.unique_id,
             self.deployment.unit,
@@ -171,16 +168,6 @@ class PoliceUnit(mesa.Agent):
     def metres_to(self, from_target: np.ndarray) -> float:
         """Street distance now from where the unit really is to a target node."""
         return self.leg.metres_to(self.model.env.now, from_target)
-
-
-class UniformedOfficer(PoliceUnit):
-    """Visible officers at a fixed post or on foot patrol: they deter and can spot attempts."""
-
-
-class PlainclothesOfficer(PoliceUnit):
-    """Invisible to offenders (no deterrence) but good at catching attempts in the act."""
-
-    visible = False
 
 
 class PatrolCar(PoliceUnit):

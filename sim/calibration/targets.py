@@ -22,6 +22,7 @@ from sim.folder import check_name
 from sim.metrics import BY_NAME
 from sim.params import param
 from sim.policing.policy import Policy, load_policy
+from sim.policing.units import KINDS
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
@@ -244,7 +245,7 @@ def _check_responding_cars(file: str, where: str, metric: str, source: str, poli
     """A response-time statistic needs a car that answers calls under the policy."""
     if metric not in BY_NAME or "over responses" not in BY_NAME[metric].aggregation:
         return
-    if not any(d.unit == "patrol_car" and d.count > 0 and d.responds for d in policy.deploy):
+    if not any(KINDS[d.unit].answers_calls and d.count and d.responds for d in policy.deploy):
         raise ConfigError(
             file,
             where,

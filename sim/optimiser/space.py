@@ -23,6 +23,7 @@ from sim.metrics import NAMES
 from sim.params import param
 from sim.policing.cost import car_hours_per_day, officer_hours_per_day
 from sim.policing.policy import Policy, check_policy, load_policy
+from sim.policing.units import KINDS
 from sim.scenario import load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
 from sim.sweep.design import beside, check_range
@@ -181,10 +182,11 @@ def usage(space: Space, policy: Policy) -> dict[str, float]:
     """What a candidate uses per day: officer-hours, cars, drones, cost."""
     checkpoints = _checkpoints(space.scenario)
     hours = officer_hours_per_day(policy, checkpoints)
-    cars = sum(d.count for d in policy.deploy if d.unit == "patrol_car")
+    cars = sum(d.count for d in policy.deploy if KINDS[d.unit].moves == "drives")
     car_hours = car_hours_per_day(policy)
-    drones = sum(d.count for d in policy.deploy if d.unit == "drone")
-    sorties = sum(d.count * d.sorties_per_day for d in policy.deploy if d.unit == "drone")
+    flying = [d for d in policy.deploy if KINDS[d.unit].moves == "flies"]
+    drones = sum(d.count for d in flying)
+    sorties = sum(d.count * d.sorties_per_day for d in flying)
     b = space.budget
     cost = hours * b.officer_hour_cost + car_hours * b.car_hour_cost + sorties * b.drone_sortie_cost
     return {"officer_hours_per_day": hours, "cars": cars, "drones": drones, "cost_per_day": cost}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sim.clock import HOURS_PER_DAY, MIN_PER_DAY, shift_minutes
 from sim.policing.policy import Policy
+from sim.policing.units import KINDS
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -25,11 +26,12 @@ def resources_used(model: CrowdPolicingModel) -> dict[str, float]:
     now = model.env.now
     officer_h = car_h = 0.0
     for dep in policy.deploy:
-        if dep.unit == "drone":
+        kind = KINDS[dep.unit]
+        if not kind.staffed:
             continue
         hours = dep.count * shift_minutes(dep.hours, now) / 60.0
         officer_h += hours * dep.officers
-        car_h += hours if dep.unit == "patrol_car" else 0.0
+        car_h += hours if kind.moves == "drives" else 0.0
     checkpoints = int(model.presence.checkpoint_active.sum())
     officer_h += checkpoints * policy.checkpoint_officers * now / 60.0
     monitored = sum(1 for camera in model.deployer.cameras if camera.monitored)
@@ -46,7 +48,7 @@ def car_hours_per_day(policy: Policy) -> float:
     return sum(
         d.count * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
         for d in policy.deploy
-        if d.unit == "patrol_car"
+        if KINDS[d.unit].moves == "drives"
     )
 
 
@@ -55,7 +57,7 @@ def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
     units = sum(
         d.count * d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0
         for d in policy.deploy
-        if d.unit != "drone"
+        if KINDS[d.unit].staffed
     )
     staffed = (
         checkpoints * policy.checkpoint_officers * HOURS_PER_DAY if policy.checkpoints else 0.0
@@ -76,5 +78,5 @@ def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float) -> 
     return {
         f"deploy.{i}.count": max(1, round(d.count * factor))
         for i, d in enumerate(policy.deploy)
-        if d.unit != "drone" and d.officers > 0 and d.count > 0
+        if KINDS[d.unit].staffed and d.officers > 0 and d.count > 0
     }

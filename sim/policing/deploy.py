@@ -6,27 +6,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.officer import (
-    PatrolCar,
-    PlainclothesOfficer,
-    PoliceUnit,
-    Route,
-    UniformedOfficer,
-)
+from sim.agents.officer import PatrolCar, PoliceUnit, Route
 from sim.agents.sensors import Camera, Drone
 from sim.city.graph import City
 from sim.errors import ConfigError
 from sim.policing.policy import Deployment, Policy, check_policy
 from sim.policing.presence import CAMERA_CODE
+from sim.policing.units import CAMERA, KINDS
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
-
-UNIT_CLASSES: dict[str, type[PoliceUnit]] = {
-    "uniformed": UniformedOfficer,
-    "plainclothes": PlainclothesOfficer,
-    "patrol_car": PatrolCar,
-}
 
 
 class Deployer:
@@ -57,16 +46,13 @@ class Deployer:
         model = self.model
         env = model.env
         police = model.scenario.police
-        if dep.unit == "drone":
+        kind = KINDS[dep.unit]
+        if kind.moves == "flies":
             drone = Drone(model, dep, index, self._route(index, dep, k)())
             self.drones.append(drone)
             env.process(drone.sorties())
             return
-        speed = (
-            police.car_speed_m_per_min
-            if dep.unit == "patrol_car"
-            else police.officer_walk_m_per_min
-        )
+        speed = getattr(police, kind.speed)
         bus_line = -1
         if dep.where == "bus_lines":
             if not model.city.bus_lines:
@@ -77,9 +63,8 @@ class Deployer:
             route = self._fixed([model.city.bus_lines[bus_line].stops[0]])
         else:
             route = self._route(index, dep, k)
-        unit = UNIT_CLASSES[dep.unit](
-            model, dep, route, group=index, speed_m_per_min=speed, bus_line=bus_line
-        )
+        agent = PatrolCar if kind.answers_calls else PoliceUnit
+        unit = agent(model, dep, route, group=index, speed_m_per_min=speed, bus_line=bus_line)
         self.units.append(unit)
         process = env.process(unit.shifts())
         if isinstance(unit, PatrolCar):
@@ -208,18 +193,15 @@ class Deployer:
 
         Nodes by kind of unit, plus the indices of bus lines ridden by officers (`bus_lines`).
         """
-        layout: dict[str, list[int]] = {
-            kind: []
-            for kind in ("uniformed", "plainclothes", "patrol_car", "drone", "camera", "bus_lines")
-        }
+        layout: dict[str, list[int]] = {kind: [] for kind in (*KINDS, CAMERA, "bus_lines")}
         for unit in self.units:
             if unit.bus_line >= 0:
                 layout["bus_lines"].append(unit.bus_line)
             else:
                 layout[unit.deployment.unit].extend(int(n) for n in unit.route())
         for drone in self.drones:
-            layout["drone"].extend(drone.route)
-        layout["camera"] = [camera.node for camera in self.cameras]
+            layout[drone.deployment.unit].extend(drone.route)
+        layout[CAMERA] = [camera.node for camera in self.cameras]
         return layout
 
 

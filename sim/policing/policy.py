@@ -14,10 +14,10 @@ from sim import clock
 from sim.config import apply_overrides, build, read_toml, resolve
 from sim.errors import ConfigError
 from sim.params import param
+from sim.policing.units import KINDS
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
-UNITS = ("uniformed", "plainclothes", "patrol_car", "drone")
 """Kinds of deployable unit."""
 
 WHERE = ("top_crowded", "top_thefts", "cells", "random", "places", "bus_lines", "police_stations")
@@ -52,7 +52,7 @@ MAX_OFFICERS_PER_UNIT = 100
 class Deployment:
     """A group of identical units deployed the same way."""
 
-    unit: str = param("uniformed", choices=UNITS, doc="kind of unit")
+    unit: str = param("uniformed", choices=KINDS, doc="kind of unit (sim/policing/units.py)")
     count: int = param(1, low=0, high=MAX_UNITS, doc="number of units (posts, teams, cars, drones)")
     officers: int = param(
         1, low=0, high=MAX_OFFICERS_PER_UNIT, doc="officers per unit (cost; visible presence)"
@@ -211,7 +211,8 @@ def check_policy(policy: Policy, source: str) -> None:
                 f"deploy[{i}].movement",
                 "'patrol_points' tours a cell's mandatory points: it needs where = 'cells'",
             )
-        if dep.unit == "drone" and dep.sorties_per_day * dep.flight_min > int(clock.MIN_PER_DAY):
+        flies = KINDS[dep.unit].moves == "flies"
+        if flies and dep.sorties_per_day * dep.flight_min > clock.MIN_PER_DAY:
             raise ConfigError(
                 source,
                 f"deploy[{i}].sorties_per_day",

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim import portable
 from sim.behaviour import PoliceParams, VictimParams
+from sim.policing.units import CAMERA, UnitKind, detection_param, ground_detectors
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -36,7 +37,9 @@ class Presence:
         city = model.city
         n = len(self.crowds)
         n_nodes = city.n_nodes
-        self.plainclothes = [0] * n
+        self.spotters = {who: [0] * n for who in ground_detectors()}
+        """Officers on the streets at each location, by who they spot attempts as."""
+        self._detect = [(who, getattr(params, detection_param(who))) for who in self.spotters]
         self.drones = [0] * n
         self.camera = [CAMERA_CODE[c] for c in city.camera] + [NO_CAMERA] * (n - n_nodes)
         self.checkpoint_active = np.zeros(n_nodes, dtype=bool)
@@ -61,22 +64,18 @@ class Presence:
             near[int(p)] = [int(q) for q in places[(d <= self.params.nearby_m) & (places != p)]]
         return near
 
-    def visible_arrives(self, loc: int, officers: int) -> None:
-        """Visible officers start a stop at `loc`; offenders working there see them."""
-        self.crowds.add_guard(loc, officers)
-        self.model.offenders.police_arrive(loc)
+    def unit_arrives(self, kind: UnitKind, loc: int, officers: int) -> None:
+        """A unit's officers start a stop at `loc`; offenders there see them if they can."""
+        self.spotters[kind.detector][loc] += officers
+        if kind.seen_by_offenders:
+            self.crowds.add_guard(loc, officers)
+            self.model.offenders.police_arrive(loc)
 
-    def visible_leaves(self, loc: int, officers: int) -> None:
-        """Visible officers end a stop at `loc`."""
-        self.crowds.add_guard(loc, -officers)
-
-    def plainclothes_arrive(self, loc: int, officers: int) -> None:
-        """Plainclothes officers start watching `loc` (nobody sees them)."""
-        self.plainclothes[loc] += officers
-
-    def plainclothes_leave(self, loc: int, officers: int) -> None:
-        """Plainclothes officers stop watching `loc`."""
-        self.plainclothes[loc] -= officers
+    def unit_leaves(self, kind: UnitKind, loc: int, officers: int) -> None:
+        """A unit's officers end their stop at `loc`."""
+        self.spotters[kind.detector][loc] -= officers
+        if kind.seen_by_offenders:
+            self.crowds.add_guard(loc, -officers)
 
     def deterrence(self, loc: int) -> float:
         """Chance an offender about to strike at `loc` gives up for what he sees now."""
@@ -113,17 +112,15 @@ class Presence:
         """Which police, if any, spot an attempt in progress at `loc` (first one wins)."""
         p = self.params
         reach = self.reach[loc]
-        checks = (
-            (
-                "plainclothes",
-                1.0 - portable.power(1.0 - p.detect_plainclothes, self.plainclothes[loc] / reach),
-            ),
-            (
-                "uniformed",
-                1.0 - portable.power(1.0 - p.detect_uniformed, self.crowds.guards[loc] / reach),
-            ),
-            ("camera", p.detect_camera_active / reach if self.camera[loc] == ACTIVE else 0.0),
-            ("drone", 1.0 - portable.power(1.0 - p.detect_drone, float(self.drones[loc]))),
+        checks = [  # on the streets, then a live camera, then overhead
+            (who, 1.0 - portable.power(1.0 - detect, self.spotters[who][loc] / reach))
+            for who, detect in self._detect
+        ]
+        checks.append(
+            (CAMERA, p.detect_camera_active / reach if self.camera[loc] == ACTIVE else 0.0)
+        )
+        checks.append(
+            ("drone", 1.0 - portable.power(1.0 - p.detect_drone, float(self.drones[loc])))
         )
         for who, chance in checks:
             if chance > 0.0 and rng.random() < chance:

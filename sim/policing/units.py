@@ -1,0 +1,134 @@
+"""Kinds of police unit, described once: what each is seen as, spots, does and costs.
+
+Every other part of the model reads this table (the policy's allowed `unit` values,
+which agent moves a unit and how fast, what offenders see, who spots an attempt and
+whether that ends in an arrest, who answers calls, which hours a unit costs). A new kind
+is one entry here (`register`), with its speed and detection chance as police parameters.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    """What a kind of unit is, as the rest of the model needs to know it."""
+
+    name: str
+    doc: str
+    moves: Literal["walks", "drives", "flies"]
+    """On foot or by car through the streets (a PoliceUnit), or overhead (a Drone)."""
+    speed: str
+    """The PoliceParams field of its speed on the streets (m/min; '' for drones)."""
+    seen_by_offenders: bool
+    """Offenders at its stop see it (a visible guard: it deters, and they leave)."""
+    detector: str
+    """Its name in the ledger when it spots an attempt; kinds that spot alike share one."""
+    detect: str
+    """The PoliceParams field of one unit's chance to spot an attempt at its place."""
+    arrests_in_act: bool
+    """An attempt it spots ends in an arrest on the spot (else a car is sent)."""
+    answers_calls: bool
+    """It can be dispatched to incidents (patrol cars)."""
+    staffed: bool
+    """Its officers count in officer-hours (a drone's crew is not on the street)."""
+
+
+KINDS: dict[str, UnitKind] = {}
+"""Every unit kind by name, in the order the presence checks their detectors."""
+
+
+def register(kind: UnitKind) -> None:
+    """Add a unit kind; kinds that share a detector must share its detection chance."""
+    for other in KINDS.values():
+        if other.detector == kind.detector and other.detect != kind.detect:
+            raise ValueError(f"{kind.name}: detector {kind.detector!r} uses {other.detect!r}")
+    KINDS[kind.name] = kind
+    detectors.cache_clear()
+
+
+CAMERA = "camera"
+"""Cameras are part of the city, not units, but spot attempts too (and send a car)."""
+
+
+def ground_detectors() -> tuple[str, ...]:
+    """Detectors of units on the streets, in the order they are checked (first one wins)."""
+    return tuple(dict.fromkeys(k.detector for k in KINDS.values() if k.moves != "flies"))
+
+
+@functools.cache
+def detectors() -> tuple[str, ...]:
+    """Everyone who can spot an attempt, in the order the presence checks them."""
+    air = dict.fromkeys(k.detector for k in KINDS.values() if k.moves == "flies")
+    return (*ground_detectors(), CAMERA, *air)
+
+
+def detection_param(detector: str) -> str:
+    """The PoliceParams field of a ground detector's chance to spot an attempt."""
+    return next(k.detect for k in KINDS.values() if k.detector == detector)
+
+
+def arrests_in_act(detector: str) -> bool:
+    """An attempt spotted by `detector` ends in an arrest on the spot."""
+    return any(k.arrests_in_act for k in KINDS.values() if k.detector == detector)
+
+
+def kinds_that(**flags: object) -> list[str]:
+    """Names of the kinds whose fields equal `flags` (e.g. answers_calls=True)."""
+    return [k.name for k in KINDS.values() if all(getattr(k, f) == v for f, v in flags.items())]
+
+
+for _kind in (
+    UnitKind(
+        "plainclothes",
+        "officers nobody recognises: no deterrence, good at catching attempts in the act",
+        moves="walks",
+        speed="officer_walk_m_per_min",
+        seen_by_offenders=False,
+        detector="plainclothes",
+        detect="detect_plainclothes",
+        arrests_in_act=True,
+        answers_calls=False,
+        staffed=True,
+    ),
+    UnitKind(
+        "uniformed",
+        "visible officers at a post or on foot patrol: they deter and can spot attempts",
+        moves="walks",
+        speed="officer_walk_m_per_min",
+        seen_by_offenders=True,
+        detector="uniformed",
+        detect="detect_uniformed",
+        arrests_in_act=True,
+        answers_calls=False,
+        staffed=True,
+    ),
+    UnitKind(
+        "patrol_car",
+        "a car crew, visible at each stop, that answers dispatches",
+        moves="drives",
+        speed="car_speed_m_per_min",
+        seen_by_offenders=True,
+        detector="uniformed",
+        detect="detect_uniformed",
+        arrests_in_act=True,
+        answers_calls=True,
+        staffed=True,
+    ),
+    UnitKind(
+        "drone",
+        "flies sorties over its places: deters and spots from above, sends a car",
+        moves="flies",
+        speed="",
+        seen_by_offenders=False,
+        detector="drone",
+        detect="detect_drone",
+        arrests_in_act=False,
+        answers_calls=False,
+        staffed=False,
+    ),
+):
+    register(_kind)

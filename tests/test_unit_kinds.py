@@ -1,0 +1,78 @@
+"""Unit kinds are one table: a kind registered there runs with no other change."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim.ledger import Ledger
+from sim.policing.units import KINDS, UnitKind, detectors, register
+
+VOLUNTEER = UnitKind(
+    "volunteer",
+    "residents in red armbands: seen, and they call the police rather than arrest",
+    moves="walks",
+    speed="officer_walk_m_per_min",
+    seen_by_offenders=True,
+    detector="volunteer",
+    detect="detect_uniformed",
+    arrests_in_act=False,
+    answers_calls=False,
+    staffed=False,
+)
+POLICY = """name = "volunteers"
+[[deploy]]
+unit = "volunteer"
+count = 30
+officers = 2
+where = "top_crowded"
+movement = "static"
+hours = [8.0, 22.0]
+[[deploy]]
+unit = "patrol_car"
+count = 2
+where = "cells"
+movement = "circuit"
+"""
+
+
+@pytest.fixture
+def volunteers():
+    register(VOLUNTEER)
+    yield VOLUNTEER
+    del KINDS["volunteer"]
+    detectors.cache_clear()
+
+
+def test_a_registered_kind_is_deployed_seen_and_spots_attempts(volunteers, tmp_path):
+    path = tmp_path / "volunteers.toml"
+    path.write_text(POLICY)
+    result = sim.run("small-town", str(path), seed=3, days=1)
+    stops = result.police_stops
+    assert (stops["kind"] == "volunteer").any()
+    spotted = result.incidents[result.incidents["detected_by"] == "volunteer"]
+    assert len(spotted) > 0  # they watch their places
+    assert not (spotted["cleared_by"] == "in_act").any()  # and never arrest on the spot
+    without = sim.run("small-town", "none", seed=3, days=1)
+    assert result.metrics["thefts_deterred"] > without.metrics["thefts_deterred"]
+
+
+def test_an_unknown_kind_is_refused_naming_the_table(tmp_path):
+    path = tmp_path / "volunteers.toml"
+    path.write_text(POLICY)
+    with pytest.raises(sim.ConfigError, match="plainclothes, uniformed, patrol_car, drone"):
+        sim.load_policy(str(path))
+
+
+def test_kinds_that_spot_alike_must_share_their_chance():
+    with pytest.raises(ValueError, match="detect_uniformed"):
+        register(UnitKind(**{**VOLUNTEER.__dict__, "detector": "uniformed", "detect": "x"}))
+    assert "volunteer" not in KINDS
+
+
+def test_the_ledger_knows_every_detector_in_the_table(volunteers):
+    assert detectors()[:3] == ("plainclothes", "uniformed", "volunteer")
+    incident = sim.run("small-town", "none", seed=0, days=1)  # no police: nothing detected
+    assert (incident.incidents["detected_by"] == "").all()
+    with pytest.raises(ValueError, match="unknown detector"):
+        Ledger.detect(object(), "nobody", 0.0)
