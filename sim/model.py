@@ -28,7 +28,7 @@ from sim.policing.policy import Policy
 from sim.policing.presence import Presence
 from sim.policing.stops import StopLog
 from sim.scenario import Scenario
-from sim.streams import Streams, check_seed
+from sim.streams import NotTheNamedStreams, Streams, check_seed
 from sim.visitors import VisitorFlow
 
 GC_THRESHOLDS = (200_000, 20, 1000)
@@ -75,6 +75,9 @@ class CrowdPolicingModel(mesa.Model):
     ) -> None:
         check_seed(seed)  # before Mesa seeds its own generators with it
         super().__init__(seed=seed)
+        self.random = NotTheNamedStreams("random")  # every draw comes from self.streams
+        self.rng = NotTheNamedStreams("rng")
+        self._all_agents.random = self.random  # Mesa made the agent set with its own
         self.scenario = scenario
         self.policy = policy if policy is not None else Policy(name="none")
         self.seed = seed

@@ -16,9 +16,10 @@ import numpy as np
 
 from sim.errors import ConfigError
 
-STREAM_NAMES = ("visitors", "offenders", "police", "incidents", "sensors")
-INDIVIDUAL_OFFENDERS = len(STREAM_NAMES)
-"""Spawn-key branch under which each offender's own stream is derived (by his index)."""
+STREAM_NAMES = ("visitors", "offenders", "police", "incidents")
+INDIVIDUAL_OFFENDERS = 5
+"""Spawn-key branch under which each offender's own stream is derived (by his index): the
+first after the named streams and one retired stream (4, once `sensors`), so no stream moves."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class Streams:
     offenders: np.random.Generator
     police: np.random.Generator
     incidents: np.random.Generator
-    sensors: np.random.Generator
     root: np.random.SeedSequence
 
     @classmethod
@@ -44,6 +44,29 @@ class Streams:
         """The stream of the `index`-th offender to join the pool (same under every policy)."""
         seq = np.random.SeedSequence(self.root.entropy, spawn_key=(INDIVIDUAL_OFFENDERS, index))
         return np.random.default_rng(seq)
+
+
+class MesaGeneratorError(RuntimeError):
+    """A draw from Mesa's own generators, which are outside the named streams."""
+
+
+class NotTheNamedStreams:
+    """Stands in for Mesa's `model.random` / `model.rng`: any use fails loudly.
+
+    The usual Mesa idiom (`self.random.random()`, `agents.shuffle()`) would draw from one
+    generator shared by every part of the world, so a policy could shift the visitors'
+    draws and common random numbers would silently break.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> object:
+        raise MesaGeneratorError(
+            f"model.{self._name}.{attribute}: Mesa's generator is not used in crowdsim; draw "
+            "from the model's named streams (model.streams.visitors, .offenders, .police, "
+            ".incidents; sim/streams.py) so that runs keep common random numbers"
+        )
 
 
 def check_seed(seed: object) -> None:

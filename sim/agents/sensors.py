@@ -2,7 +2,9 @@
 
 A camera is a static sensor: live-monitored ones can spot an attempt and trigger a
 dispatch, recording ones help clear a reported theft later. A drone flies sorties along a
-route of places; while over a place it can spot attempts and is seen by offenders.
+route of places; while over a place it can spot attempts, and an attempt there is given up
+with the deterrence chance of a drone overhead (`deter_drone`); the offenders' beliefs
+about police (sim/agents/pickpocket.py) are not told of it.
 """
 
 from __future__ import annotations
@@ -63,12 +65,12 @@ class Drone(mesa.Agent):
                 if env.now < takeoff:
                     yield env.timeout(takeoff - env.now)
                 for node in self.route:
-                    presence.drones[node] += 1
+                    presence.drone_arrives(node)
                     yield env.timeout(per_place)
-                    presence.drones[node] -= 1
+                    presence.drone_leaves(node)
                     self.model.police_stops.record(
                         self.unique_id,
-                        "drone",
+                        dep.unit,
                         self.group,
                         node,
                         arrive=env.now - per_place,

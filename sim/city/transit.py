@@ -33,11 +33,6 @@ class Trip:
     to_stop_min: float = 0.0
     from_stop_min: float = 0.0
 
-    @property
-    def by_bus(self) -> bool:
-        """True if the plan uses a bus."""
-        return self.direction >= 0
-
 
 @dataclass(frozen=True)
 class Direction:

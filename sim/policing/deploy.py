@@ -40,7 +40,7 @@ class Deployer:
                 self._unit(i, dep, k)
         self._cameras()
         if self.policy.checkpoints:
-            self.model.presence.checkpoint_active[:] = self.model.city.checkpoint
+            self.model.presence.open_checkpoints(self.model.city.checkpoint)
 
     def _unit(self, index: int, dep: Deployment, k: int) -> None:
         model = self.model
@@ -69,7 +69,7 @@ class Deployer:
         process = env.process(unit.shifts())
         if isinstance(unit, PatrolCar):
             unit.process = process
-            model.dispatcher.cars.append(unit)
+            model.dispatcher.add_car(unit)
 
     @staticmethod
     def _fixed(stops: list[int]) -> Route:
@@ -171,10 +171,10 @@ class Deployer:
             level = CAMERA_CODE[spec.monitoring]
             for node in range(n_nodes):
                 if presence.camera[node]:
-                    presence.camera[node] = level
+                    presence.set_camera(node, level)
         extra = CAMERA_CODE[spec.extra_monitoring]
         for node in self.crowd_rank[: spec.extra_top_crowded]:
-            presence.camera[int(node)] = max(presence.camera[int(node)], extra)
+            presence.set_camera(int(node), max(presence.camera[int(node)], extra))
         for node in range(n_nodes):
             if presence.camera[node]:
                 self.cameras.append(Camera(self.model, node, presence.camera[node]))

@@ -26,6 +26,10 @@ class Dispatcher:
         self.cars: list[PatrolCar] = []
         self.waiting: deque[tuple[Incident, int]] = deque()
 
+    def add_car(self, car: PatrolCar) -> None:
+        """A car that answers this dispatcher's calls (the deployer adds each one)."""
+        self.cars.append(car)
+
     def request(self, incident: Incident, node: int) -> None:
         """Ask for a car at `node` for `incident` (once per incident)."""
         if Ledger.request(incident, self.model.env.now):

@@ -77,6 +77,22 @@ class Presence:
         if kind.seen_by_offenders:
             self.crowds.add_guard(loc, -officers)
 
+    def set_camera(self, node: int, level: int) -> None:
+        """The policy's monitoring of the camera at `node` (CAMERA_CODE)."""
+        self.camera[node] = level
+
+    def open_checkpoints(self, where: np.ndarray) -> None:
+        """Staff the checkpoints at the nodes `where` marks, for the whole run."""
+        self.checkpoint_active[:] = where
+
+    def drone_arrives(self, loc: int) -> None:
+        """A drone starts flying over `loc`."""
+        self.drones[loc] += 1
+
+    def drone_leaves(self, loc: int) -> None:
+        """A drone leaves the sky over `loc`."""
+        self.drones[loc] -= 1
+
     def deterrence(self, loc: int) -> float:
         """Chance an offender about to strike at `loc` gives up for what he sees now."""
         p = self.params
