@@ -250,3 +250,20 @@ def resolve(name_or_path: str, directory: Path, kind: str) -> Path:
     raise ConfigError(
         name_or_path, "", f"unknown {kind}; built-in: {known}, or a path to a .toml file"
     )
+
+
+def check_range(file: str, where: str, low: float, high: float) -> None:
+    """A range of a sampled or fitted value must not be empty or reversed."""
+    if not low < high:
+        raise ConfigError(file, where, f"empty range [{low:g}, {high:g}]: low must be below high")
+
+
+def beside(folder: Path, name: str) -> str:
+    """A .toml path relative to the file that names it, made absolute; names stay names.
+
+    Experiments, validation plans and search spaces name policies this way.
+    """
+    candidate = folder / name
+    if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
+        return str(candidate.resolve())
+    return name

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.config import build, read_toml
+from sim.config import beside, build, check_range, read_toml
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.metrics import BY_NAME
@@ -26,7 +26,6 @@ from sim.policing.units import KINDS
 from sim.results import RunResult
 from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
-from sim.sweep.design import beside, check_range
 
 T = TypeVar("T")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import apply_overrides, build, read_toml, to_raw
+from sim.config import apply_overrides, beside, build, check_range, read_toml, to_raw
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.metrics import NAMES
@@ -26,7 +26,6 @@ from sim.policing.policy import Policy, check_policy, load_policy
 from sim.policing.units import KINDS
 from sim.scenario import load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
-from sim.sweep.design import beside, check_range
 
 DIRECTIONS = ("minimize", "maximize")
 FEASIBILITY_SAMPLES = 2000

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.batch.runs import RunSpec, replication_seeds, validate
-from sim.config import build, read_toml
+from sim.config import beside, build, check_range, read_toml
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.params import param
@@ -167,12 +167,6 @@ def run_visitor_days(experiment: Experiment) -> float:
     return visitor_days(load_scenario(experiment.scenario, sizes))
 
 
-def check_range(file: str, where: str, low: float, high: float) -> None:
-    """A range of a sampled or fitted value must not be empty or reversed."""
-    if not low < high:
-        raise ConfigError(file, where, f"empty range [{low:g}, {high:g}]: low must be below high")
-
-
 def describe(path: str) -> str:
     """A factor's path in words with its unit, from the schema's own field documentation.
 
@@ -206,17 +200,6 @@ def describe(path: str) -> str:
     unit = f" ({meta['unit']})" if meta.get("unit") else ""
     where = f", deployment {groups[0]}" if scope == "policy" and groups else ""
     return f"{words}{unit}{where}"
-
-
-def beside(folder: Path, name: str) -> str:
-    """A .toml path relative to the file that names it, made absolute; names stay names.
-
-    Experiments, validation plans and search spaces name policies this way.
-    """
-    candidate = folder / name
-    if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
-        return str(candidate.resolve())
-    return name
 
 
 def _validate_point(experiment: Experiment, spec: RunSpec) -> None:

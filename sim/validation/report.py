@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import build
+from sim.config import beside, build
 from sim.errors import ConfigError
 from sim.files import atomic_write
-from sim.sweep.design import Experiment, beside
+from sim.sweep.design import Experiment
 from sim.sweep.report import load_sweep
 from sim.sweep.sweep import run_sweep
 from sim.validation.facts import MEASURES
