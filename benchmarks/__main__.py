@@ -89,6 +89,27 @@ def full_scale(repeats: int, tree: Path = ROOT) -> dict:
     }
 
 
+START_UP = {
+    "import_sim_s": [sys.executable, "-c", "import sim"],
+    "help_s": [str(Path(sys.executable).with_name("crowdsim")), "--help"],
+    "list_s": [str(Path(sys.executable).with_name("crowdsim")), "list"],
+}
+"""What a user, a worker process and a CLI test pay before any work: fresh processes."""
+
+
+def start_up(repeats: int) -> dict:
+    """Median wall time of each start-up command, from process start to exit."""
+    timed = {}
+    for name, cmd in START_UP.items():
+        walls = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT)
+            walls.append(time.perf_counter() - t)
+        timed[name] = statistics.median(walls)
+    return {**timed, "repeats": repeats}
+
+
 def previous_design(revision: str, repeats: int) -> dict:
     """The full-scale run of another revision (a git worktree of it), on the same machine."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -322,6 +343,7 @@ def main() -> None:
     args = parser.parse_args()
     reps = 1 if args.quick else 3
     results = {"machine": machine()}
+    results["start_up"] = start_up(5)
     results["full_scale"] = full_scale(reps)
     if args.previous:
         results["previous_design"] = previous_design(args.previous, 1)
@@ -342,6 +364,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results["demo"] = demo_time(Path(tmp) / "demo")
     targets = [
+        ("import sim (s)", results["start_up"]["import_sim_s"], "<=", 1.5),
+        ("crowdsim --help (s)", results["start_up"]["help_s"], "<=", 1.0),
+        ("crowdsim list (s)", results["start_up"]["list_s"], "<=", 1.0),
         ("full-scale holiday wall time (s)", results["full_scale"]["wall_s"], "<=", 10),
         ("full-scale peak RSS (MB)", results["full_scale"]["peak_rss_mb"], "<=", 1024),
         ("one day at scale 0.1, warm (s)", results["small_day"]["median_s"], "<=", 0.3),
