@@ -93,6 +93,10 @@ class Crowds:
         self.days: list[Stays] = []
         self._over = Integrals.zeros(n_locations)  # of days whose stays are all over
 
+    def release(self) -> None:
+        """Drop the days' stays once the run is over."""
+        self.days.clear()
+
     def __len__(self) -> int:
         return self.n_locations
 

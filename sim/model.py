@@ -169,9 +169,8 @@ class CrowdPolicingModel(mesa.Model):
         memory, in a few large arrays) are dropped here too: the model's reference cycles
         would hold them until a full garbage collection, which few allocations trigger.
         """
-        self.visitor_flow.days.clear()
-        self.crowds.days.clear()
+        self.visitor_flow.release()
+        self.crowds.release()
         self.remove_all_agents()
-        self.offenders.members.clear()
-        self.offenders.by_id.clear()
+        self.offenders.release()
         mesa.Agent._ids.pop(self, None)

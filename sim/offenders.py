@@ -77,6 +77,11 @@ class OffenderPool:
         self.working_at: dict[int, set[Pickpocket]] = {}
         self.days: list[OffenderDay] = []
 
+    def release(self) -> None:
+        """Drop the offenders (Mesa agents, which hold the model) once the run is over."""
+        self.members.clear()
+        self.by_id.clear()
+
     def nearness(self, node: int) -> np.ndarray:
         """exp(-decay x km) from `node` to every choice (the same for every offender there)."""
         near = self._nearness.get(node)

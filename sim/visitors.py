@@ -110,6 +110,10 @@ class VisitorFlow:
         self._agents: dict[int, Tourist] = {}
         self._gone = Gone()
 
+    def release(self) -> None:
+        """Drop the days' plans (most of a run's memory) once the run is over."""
+        self.days.clear()
+
     def _mean_party_size(self) -> float:
         w = np.asarray(self.params.party_size_weights, dtype=float)  # sum > 0: checked on load
         return math.fsum((w / w.sum()) * np.arange(1, len(w) + 1))  # BLAS dot differs by CPU
