@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ COMPARED = (
 """What the comparison table shows, in this order (titles from the metric registry)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Comparison:
     """The runs, the per-policy summary, the paired effects and the files written."""
 
@@ -171,29 +172,12 @@ def compare(
     draw's mean as one unit, and effects carry both parameter and run-to-run uncertainty.
     """
     executor = choose(executor, workers)
-    if not [p for p in policies if p != baseline]:
-        raise ConfigError(
-            "--policies",
-            ",".join(policies),
-            f"name at least one policy besides the baseline {baseline!r}",
-        )
-    if baseline not in policies:
-        policies = [baseline, *policies]
+    policies = _with_baseline(policies, baseline)
     one_run = load_scenario(scenario, size_overrides(days, scale))
     check_run(one_run, "--scale" if scale is not None else scenario, "scale")
     runs = len(policies) * replications * (1 if posterior is None else draws)
     check_total(runs, visitor_days(one_run), "--draws" if posterior else "--replications", "runs")
-    drawn = None
-    if posterior is not None:
-        fitted = load_posterior(posterior)
-        if fitted.scenario != scenario:
-            raise ConfigError(
-                "--posterior",
-                str(posterior),
-                f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
-            )
-        drawn = fitted.draws(draws, seed)
-        check_draws(fitted, drawn, one_run)
+    drawn = None if posterior is None else _drawn(posterior, scenario, one_run, draws, seed)
     specs = specs_for(
         scenario,
         policies,
@@ -218,7 +202,7 @@ def compare(
     )
     if out is None:
         return compared(None)
-    settings = {
+    settings = {  # what decides the comparison's results (the folder's fingerprint)
         "scenario": scenario,
         "policies": policies,
         "baseline": baseline,
@@ -230,16 +214,56 @@ def compare(
         "posterior": None if posterior is None else str(posterior),
         "draws": None if drawn is None else draws,
     }
-    with claim(Path(out), command="compare", settings=settings, force=force) as record:
+    return _in_folder(Path(out), compared, settings, specs, one_run, force=force)
+
+
+def _in_folder(
+    out: Path,
+    compared: Callable[[Path | None], Comparison],
+    settings: dict[str, Any],
+    specs: list[RunSpec],
+    one_run: Scenario,
+    *,
+    force: bool,
+) -> Comparison:
+    """The comparison run into `out` (claimed, resumable), its tables and figures written."""
+    with claim(out, command="compare", settings=settings, force=force) as record:
         record.update(
             seeds=sorted({s.seed for s in specs}),
             runs=len(specs),
             resolved_scenario=to_raw(one_run),
-            resolved_policies={name: to_raw(load_policy(name)) for name in policies},
+            resolved_policies={name: to_raw(load_policy(name)) for name in settings["policies"]},
         )
-        comparison = compared(Path(out))
-        comparison.files = _write(Path(out), scenario, comparison)
+        comparison = compared(out)
+        comparison.files = _write(out, settings["scenario"], comparison)
     return comparison
+
+
+def _with_baseline(policies: list[str], baseline: str) -> list[str]:
+    """The policies compared, the baseline first if it was not named; one other at least."""
+    if not [p for p in policies if p != baseline]:
+        raise ConfigError(
+            "--policies",
+            ",".join(policies),
+            f"name at least one policy besides the baseline {baseline!r}",
+        )
+    return policies if baseline in policies else [baseline, *policies]
+
+
+def _drawn(
+    posterior: str | Path, scenario: str, one_run: Scenario, draws: int, seed: int
+) -> pd.DataFrame:
+    """`draws` parameter sets from a calibration of this scenario, each a valid scenario."""
+    fitted = load_posterior(posterior)
+    if fitted.scenario != scenario:
+        raise ConfigError(
+            "--posterior",
+            str(posterior),
+            f"was calibrated on scenario {fitted.scenario!r}, not {scenario!r}",
+        )
+    drawn = fitted.draws(draws, seed)
+    check_draws(fitted, drawn, one_run)
+    return drawn
 
 
 def _compared(
@@ -265,17 +289,21 @@ def _compared(
     best, tests = separation(units, RATE, pair_on=pair_on)
     separated = bool(tests) and all(t["separated"] for t in tests)
     return Comparison(
-        rows,
-        summary,
-        paired,
-        baseline,
-        best,
-        separated,
-        _verdict(best, tests, separated, over="posterior draws" if drawn is not None else ""),
-        [],
-        posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None,
-        drawn,
-        _cautions(rows, units),
+        rows=rows,
+        summary=summary,
+        effects=paired,
+        baseline=baseline,
+        best=best,
+        separated=separated,
+        verdict=_verdict(
+            best, tests, separated, over="posterior draws" if drawn is not None else ""
+        ),
+        files=[],
+        posterior_effects=(
+            posterior_effects(rows, list(COMPARED), baseline) if drawn is not None else None
+        ),
+        draws=drawn,
+        cautions=_cautions(rows, units),
         scale=runs_of.scale,
         days=runs_of.days,
     )
