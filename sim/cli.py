@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -495,50 +495,26 @@ def regress(
 ) -> None:
     """Check simulated outcomes against a stored reference (exit 0 same, 1 drifted)."""
     from sim import regress as regression
-    from sim.batch.runs import validate as validate_spec
-    from sim.sweep.design import load_experiment
 
-    experiment = load_experiment(experiment_file)
-    if seed is not None:
-        experiment = replace(experiment, seed=seed)
-    extra = dict(parse_assignment(a) for a in assignments)
-    for key in extra:
-        if not key.startswith(("scenario.", "policy.")):
-            raise ConfigError("--set", key, "a path starts with 'scenario.' or 'policy.'")
-    specs = regression.specs_for(experiment, replications, extra)
-    for spec in {s.point: s for s in specs}.values():
-        validate_spec(spec)
-    old = None
-    if not update:  # a missing, damaged or foreign reference fails now, before any run
-        old = regression.load_reference(reference_dir, experiment)
-    elif regression.reference_path(reference_dir, experiment).exists():
-        try:
-            old = regression.load_reference(reference_dir, experiment)
-        except ConfigError as exc:
-            click.echo(f"the old reference is not readable ({exc}); writing a new one", err=True)
-    current = regression.measure(specs, workers)
-    tiers = (1, 2) if tier == "all" else (int(tier),)
-    if update:
-        if old is not None:
-            click.echo("moved since the last reference:")
-            click.echo(
-                regression.report(
-                    regression.compare(
-                        old, current, alpha=alpha, threshold=threshold, response=experiment.response
-                    )
-                )
-            )
-        click.echo(f"wrote {regression.save_reference(reference_dir, experiment, current)}")
-        return
-    drift = regression.compare(
-        old,
-        current,
-        alpha=alpha,
-        threshold=threshold,
-        response=experiment.response,
-        tiers=tiers,
-        platform=regression.reference_platform(reference_dir, experiment),
+    experiment, specs = regression.prepared(
+        experiment_file,
+        seed=seed,
+        replications=replications,
+        overrides=dict(parse_assignment(a) for a in assignments),
     )
+    limits = {"workers": workers, "alpha": alpha, "threshold": threshold}
+    if update:
+        path, moved, unreadable = regression.update(experiment, specs, reference_dir, **limits)
+        if unreadable:
+            click.echo(
+                f"the old reference was not readable ({unreadable}); wrote a new one", err=True
+            )
+        if moved is not None:
+            click.echo(f"moved since the last reference:\n{regression.report(moved)}")
+        click.echo(f"wrote {path}")
+        return
+    tiers = (1, 2) if tier == "all" else (int(tier),)
+    drift = regression.check(experiment, specs, reference_dir, tiers=tiers, **limits)
     click.echo(regression.report(drift))
     if drift.drifted:
         sys.exit(1)

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.batch.executors import choose, run_all
-from sim.batch.runs import RunSpec, model_version
+from sim.batch.runs import RunSpec, model_version, validate
 from sim.batch.work import rows_for
 from sim.config import to_raw
 from sim.errors import ConfigError
@@ -33,7 +33,7 @@ from sim.files import atomic_write
 from sim.machine import exact_differences, fingerprint
 from sim.metrics import NAMES
 from sim.output import load_table, write_table
-from sim.sweep.design import Experiment, design
+from sim.sweep.design import Experiment, design, load_experiment
 
 ABS_TOLERANCE = 1e-9
 
@@ -73,6 +73,80 @@ def specs_for(
         for s in design(experiment)
         if s.replication < keep
     ]
+
+
+def prepared(
+    experiment_file: Path,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[Experiment, list[RunSpec]]:
+    """The experiment (with `seed` if given) and its checked specs, before any run."""
+    experiment = load_experiment(experiment_file)
+    if seed is not None:
+        experiment = replace(experiment, seed=seed)
+    overrides = overrides or {}
+    for key in overrides:
+        if not key.startswith(("scenario.", "policy.")):
+            raise ConfigError("--set", key, "a path starts with 'scenario.' or 'policy.'")
+    specs = specs_for(experiment, replications, overrides)
+    for spec in {s.point: s for s in specs}.values():
+        validate(spec)
+    return experiment, specs
+
+
+def check(
+    experiment: Experiment,
+    specs: list[RunSpec],
+    reference_dir: Path,
+    *,
+    workers: int,
+    alpha: float,
+    threshold: float,
+    tiers: tuple[int, ...],
+) -> Drift:
+    """Measure the specs against the stored reference (a bad one is refused before any run)."""
+    old = load_reference(reference_dir, experiment)
+    current = measure(specs, workers)
+    return compare(
+        old,
+        current,
+        alpha=alpha,
+        threshold=threshold,
+        response=experiment.response,
+        tiers=tiers,
+        platform=reference_platform(reference_dir, experiment),
+    )
+
+
+def update(
+    experiment: Experiment,
+    specs: list[RunSpec],
+    reference_dir: Path,
+    *,
+    workers: int,
+    alpha: float,
+    threshold: float,
+) -> tuple[Path, Drift | None, str]:
+    """Measure and store a new reference.
+
+    Returns its path, what moved since the old one (if it could be read), and why the old
+    one could not be read ("" if it could, or if there was none).
+    """
+    old, unreadable = None, ""
+    if reference_path(reference_dir, experiment).exists():
+        try:
+            old = load_reference(reference_dir, experiment)
+        except ConfigError as exc:
+            unreadable = str(exc)
+    current = measure(specs, workers)
+    moved = None
+    if old is not None:
+        moved = compare(
+            old, current, alpha=alpha, threshold=threshold, response=experiment.response
+        )
+    return save_reference(reference_dir, experiment, current), moved, unreadable
 
 
 def measure(specs: list[RunSpec], workers: int) -> pd.DataFrame:
