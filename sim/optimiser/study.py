@@ -184,7 +184,6 @@ def search(
     store = ResultStore(out)
     executor = choose(executor, workers, scheduler)
     done = len(simulated(study))
-    worst = [PENALTY if o.direction == "minimize" else -PENALTY for o in space.objectives]
     with (
         runner(executor, workers, scheduler) as run,
         Progress(
@@ -198,23 +197,8 @@ def search(
         streaks = Streaks(space.source_file)
         while done < target:
             trial = study.ask()
-            overrides = _suggest(trial, space)
-            try:
-                policy = policy_with(base, overrides, space.source_file)
-            except ConfigError as exc:  # valid values that combine into an invalid policy
-                trial.set_user_attr("invalid", f"{exc.field}: {exc.message}")
-                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                streaks.add("invalid", f"{exc.field}: {exc.message}")
-                continue
-            over = violations(space, policy)
-            for name, amount in (over or {"none": 0.0}).items():
-                trial.set_constraint(name, amount)  # the sampler learns where the budget lies
-            for key, value in usage(space, policy).items():
-                trial.set_user_attr(key, value)
-            if any(v > 0 for v in over.values()):
-                trial.set_user_attr("feasible", False)
-                study.tell(trial, worst)
-                streaks.add("infeasible")
+            overrides = _screened(trial, study, space, base, streaks)
+            if overrides is None:
                 continue
             rows = _stored(
                 run,
@@ -233,6 +217,38 @@ def search(
             best = _best_value(study, space)
             bar.update(detail=f"{space.objectives[0].metric} {values[0]:.4g} (best {best:.4g})")
     return study
+
+
+def _screened(
+    trial: Any, study: Any, space: Space, base: dict[str, Any], streaks: Streaks
+) -> dict[str, Any] | None:
+    """The trial's overrides if it is a valid policy within the budget, else None (told).
+
+    An invalid combination of valid values is pruned with its reason; a candidate over the
+    budget gets the worst score, and its constraints teach the sampler where the budget lies.
+    """
+    optuna = _optuna()
+    overrides = _suggest(trial, space)
+    try:
+        policy = policy_with(base, overrides, space.source_file)
+    except ConfigError as exc:
+        trial.set_user_attr("invalid", f"{exc.field}: {exc.message}")
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        streaks.add("invalid", f"{exc.field}: {exc.message}")
+        return None
+    over = violations(space, policy)
+    for name, amount in (over or {"none": 0.0}).items():
+        trial.set_constraint(name, amount)
+    for key, value in usage(space, policy).items():
+        trial.set_user_attr(key, value)
+    if any(v > 0 for v in over.values()):
+        trial.set_user_attr("feasible", False)
+        study.tell(
+            trial, [PENALTY if o.direction == "minimize" else -PENALTY for o in space.objectives]
+        )
+        streaks.add("infeasible")
+        return None
+    return overrides
 
 
 class Streaks:
