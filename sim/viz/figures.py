@@ -108,37 +108,15 @@ def city_map(
     title: str = "",
 ) -> list[Path]:
     """Streets, bus lines, places sized by visits and coloured by thefts, police positions."""
+    police = police or {}
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 6.0))
-        segments = np.stack(
-            [
-                np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
-                np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
-            ],
-            axis=1,
-        )
-        ax.add_collection(mpl.collections.LineCollection(segments, colors="#d0d0d0", lw=0.6))
-        patrolled = set((police or {}).get("bus_lines", []))
-        for i, line in enumerate(city.bus_lines):
-            nodes = [n for a, b in itertools.pairwise(line.stops) for n in city.path(a, b)]
-            ridden = i in patrolled
-            ax.plot(
-                city.x[nodes],
-                city.y[nodes],
-                color="#7a3fa0" if ridden else "#e0a3a3",
-                lw=2.0 if ridden else 1.0,
-                alpha=0.8,
-                label="bus line ridden by officers"
-                if ridden and i == min(patrolled)
-                else "bus line"
-                if not ridden and i == min(set(range(len(city.bus_lines))) - patrolled, default=-1)
-                else None,
-            )
-        size = 8 + 200 * np.sqrt(places["visits"] / max(places["visits"].max(), 1))
+        _streets(ax, city)
+        _bus_lines(ax, city, set(police.get("bus_lines", [])))
         dots = ax.scatter(
             places["x"],
             places["y"],
-            s=size,
+            s=_dot_size(places["visits"], places["visits"].max()),
             c=places["thefts"],
             cmap="Reds",
             edgecolors="#333333",
@@ -146,61 +124,106 @@ def city_map(
             zorder=3,
         )
         fig.colorbar(dots, ax=ax, shrink=0.7, label="thefts per run")
-        for kind, nodes in (police or {}).items():
-            if not nodes or kind == "bus_lines":
-                continue
-            marker, colour, name = POLICE_MARKERS[kind]
-            where = np.asarray(sorted(set(nodes)))
-            dx, dy = MARKER_OFFSETS_PT[kind]  # each kind beside the place, not on the others
-            ax.scatter(
-                city.x[where],
-                city.y[where],
-                marker=marker,
-                s=22,
-                c=colour,
-                label=name,
-                zorder=4,
-                linewidths=0,
-                transform=mpl.transforms.offset_copy(
-                    ax.transData, fig=fig, x=dx, y=dy, units="points"
-                ),
-            )
+        _police(ax, fig, city, police)
         busiest = places["visits"].to_numpy()
         for visits in (np.quantile(busiest, 0.5), busiest.max()):  # what a dot's size means
             ax.scatter(
                 [],
                 [],
-                s=8 + 200 * np.sqrt(visits / max(busiest.max(), 1)),
+                s=_dot_size(visits, busiest.max()),
                 c="white",
                 edgecolors="#333333",
                 linewidths=0.4,
                 label=f"{visits:,.0f} visits",
             )
         if "label" in places:
-            middle = float(np.median(city.x))
-            near = 0.06 * (float(np.ptp(city.y)) or 1.0)
-            placed: list[float] = []
-            for _, place in places.nlargest(LABELLED_PLACES, "visits").iterrows():
-                left = place["x"] > middle  # labels point inwards, off the frame's edge
-                stack = sum(abs(place["y"] - y) < near for y in placed)  # lift over neighbours
-                placed.append(place["y"])
-                ax.annotate(
-                    str(place["label"]),
-                    (place["x"], place["y"]),
-                    xytext=(-5 if left else 5, 5 + 9 * stack),
-                    textcoords="offset points",
-                    ha="right" if left else "left",
-                    fontsize=6,
-                    color="#222222",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
-                    zorder=5,
-                )
+            _labels(ax, city, places)
         _scale_bar(ax, city)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(title or city.name)
         return save(fig, stem)
+
+
+def _dot_size(visits: pd.Series | float, busiest: float) -> pd.Series | float:
+    """A place's dot area: by the square root of its visits, the busiest at 208 pt^2."""
+    return 8 + 200 * np.sqrt(visits / max(busiest, 1))
+
+
+def _streets(ax: plt.Axes, city: City) -> None:
+    segments = np.stack(
+        [
+            np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
+            np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(mpl.collections.LineCollection(segments, colors="#d0d0d0", lw=0.6))
+
+
+def _bus_lines(ax: plt.Axes, city: City, patrolled: set[int]) -> None:
+    """Each line along its streets; those ridden by officers stand out (one legend entry each)."""
+    first_plain = min(set(range(len(city.bus_lines))) - patrolled, default=-1)
+    for i, line in enumerate(city.bus_lines):
+        nodes = [n for a, b in itertools.pairwise(line.stops) for n in city.path(a, b)]
+        ridden = i in patrolled
+        label = None
+        if ridden and i == min(patrolled):
+            label = "bus line ridden by officers"
+        elif i == first_plain:
+            label = "bus line"
+        ax.plot(
+            city.x[nodes],
+            city.y[nodes],
+            color="#7a3fa0" if ridden else "#e0a3a3",
+            lw=2.0 if ridden else 1.0,
+            alpha=0.8,
+            label=label,
+        )
+
+
+def _police(ax: plt.Axes, fig: plt.Figure, city: City, police: Mapping[str, list[int]]) -> None:
+    """Police positions by kind, each kind beside the place rather than on the others."""
+    for kind, nodes in police.items():
+        if not nodes or kind == "bus_lines":
+            continue
+        marker, colour, name = POLICE_MARKERS[kind]
+        where = np.asarray(sorted(set(nodes)))
+        dx, dy = MARKER_OFFSETS_PT[kind]
+        ax.scatter(
+            city.x[where],
+            city.y[where],
+            marker=marker,
+            s=22,
+            c=colour,
+            label=name,
+            zorder=4,
+            linewidths=0,
+            transform=mpl.transforms.offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points"),
+        )
+
+
+def _labels(ax: plt.Axes, city: City, places: pd.DataFrame) -> None:
+    """The busiest places named, labels pointing inwards and lifted over their neighbours."""
+    middle = float(np.median(city.x))
+    near = 0.06 * (float(np.ptp(city.y)) or 1.0)
+    placed: list[float] = []
+    for _, place in places.nlargest(LABELLED_PLACES, "visits").iterrows():
+        left = place["x"] > middle
+        stack = sum(abs(place["y"] - y) < near for y in placed)
+        placed.append(place["y"])
+        ax.annotate(
+            str(place["label"]),
+            (place["x"], place["y"]),
+            xytext=(-5 if left else 5, 5 + 9 * stack),
+            textcoords="offset points",
+            ha="right" if left else "left",
+            fontsize=6,
+            color="#222222",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            zorder=5,
+        )
 
 
 LABELLED_PLACES = 5
