@@ -267,3 +267,16 @@ def beside(folder: Path, name: str) -> str:
     if name.endswith(".toml") and not Path(name).is_absolute() and candidate.exists():
         return str(candidate.resolve())
     return name
+
+
+def build_file(cls: type[T], path: str | Path, *, relative: tuple[str, ...] = ()) -> T:
+    """A schema read from a TOML file, `source_file` set.
+
+    The `relative` fields (.toml paths) are made absolute beside the file, as a user
+    reading the file expects.
+    """
+    path = Path(path)
+    built = build(cls, read_toml(path), file=str(path))
+    here = path.parent
+    paths = {name: beside(here, getattr(built, name)) for name in relative}
+    return dataclasses.replace(built, source_file=str(path), **paths)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.config import beside, build, check_range, read_toml
+from sim.config import beside, build_file, check_range
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.metrics import BY_NAME
@@ -144,14 +144,11 @@ def load_targets(path: str | Path) -> Targets:
     """Read and check a targets file (ConfigError naming file and field if it is bad)."""
     path = Path(path)
     file = str(path)
-    targets = build(Targets, read_toml(path), file=file)
+    targets = build_file(Targets, path, relative=("scenario", "policy"))
     check_name(targets.name, file)
     here = path.parent
     targets = replace(
         targets,
-        source_file=file,
-        scenario=beside(here, targets.scenario),
-        policy=beside(here, targets.policy),
         observed=tuple(
             replace(
                 o,

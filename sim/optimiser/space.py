@@ -10,13 +10,13 @@ schema refuses, a non-finite number, or a budget that no candidate can meet exit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.config import apply_overrides, beside, build, check_range, read_toml, to_raw
+from sim.config import apply_overrides, build, build_file, check_range, to_raw
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.metrics import NAMES
@@ -98,18 +98,9 @@ class Space:
 
 def load_space(path: str | Path) -> Space:
     """Read and check a space file (ConfigError naming file and field if it is bad)."""
-    path = Path(path)
     file = str(path)
-    space = build(Space, read_toml(path), file=file)
+    space = build_file(Space, path, relative=("scenario", "policy", "reference"))
     check_name(space.name, file)
-    here = path.parent
-    space = replace(
-        space,
-        source_file=file,
-        scenario=beside(here, space.scenario),
-        policy=beside(here, space.policy),
-        reference=beside(here, space.reference),
-    )
     if not space.params:
         raise ConfigError(file, "params", "name at least one policy field to vary")
     if not space.objectives:

@@ -11,7 +11,8 @@ time) gets the t-interval on the log scale, and a share the t-interval on the lo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,19 +89,12 @@ def paired_effects(
     pair_on: str = "replication",
 ) -> pd.DataFrame:
     """Per group and metric: mean paired difference to `baseline` with its 95% CI."""
-    base = rows[rows[by] == baseline].set_index(pair_on)
-    if base.empty:
-        raise ValueError(f"baseline {baseline!r} has no runs")
     records = []
-    for group, frame in rows.groupby(by, sort=False):
-        if group == baseline:
-            continue
-        treated = frame.set_index(pair_on)
-        common = treated.index.intersection(base.index)
+    for group, treated, base in _pairs(rows, baseline, by, pair_on):
         for metric in metrics:
-            diff = treated.loc[common, metric] - base.loc[common, metric]
+            diff = treated[metric] - base[metric]
             mean, low, high, n = mean_ci(diff)
-            base_mean = mean_ci(base.loc[common, metric])[0]
+            base_mean = mean_ci(base[metric])[0]
             records.append(
                 {
                     by: group,
@@ -113,6 +107,25 @@ def paired_effects(
                 }
             )
     return pd.DataFrame(records)
+
+
+def _pairs(
+    rows: pd.DataFrame, baseline: str, by: str, pair_on: str
+) -> Iterator[tuple[Any, pd.DataFrame, pd.DataFrame]]:
+    """Each group but the baseline, with the baseline's runs, paired.
+
+    Both are cut to the `pair_on` values they share and indexed by them, so row i of one
+    pairs with row i of the other.
+    """
+    base = rows[rows[by] == baseline].set_index(pair_on)
+    if base.empty:
+        raise ValueError(f"baseline {baseline!r} has no runs")
+    for group, frame in rows.groupby(by, sort=False):
+        if group == baseline:
+            continue
+        treated = frame.set_index(pair_on)
+        common = treated.index.intersection(base.index)
+        yield group, treated.loc[common], base.loc[common]
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -231,20 +244,11 @@ def posterior_effects(
     the runs' noise. A one-way random-effects split of the differences' variance says how
     much comes from each: between draws (parameters) and within draws (run to run).
     """
-    base = rows[rows[by] == baseline].set_index(pair_on)
     records = []
-    for group, frame in rows.groupby(by, sort=False):
-        if group == baseline:
-            continue
-        treated = frame.set_index(pair_on)
-        common = treated.index.intersection(base.index)
+    for group, treated, base in _pairs(rows, baseline, by, pair_on):
         for metric in metrics:
-            diff = pd.DataFrame(
-                {
-                    "draw": treated.loc[common, draw],
-                    "d": treated.loc[common, metric] - base.loc[common, metric],
-                }
-            ).dropna()
+            diff = pd.DataFrame({"draw": treated[draw], "d": treated[metric] - base[metric]})
+            diff = diff.dropna()
             records.append({by: group, "metric": metric, **_nested(diff)})
     return pd.DataFrame(records)
 
