@@ -133,7 +133,7 @@ class Crowds:
         return total
 
     def add_guard(self, loc: int, change: int) -> None:
-        """A visible guardian arrives (+1) at or leaves (-1) `loc`."""
+        """`change` visible officers arrive at (> 0) or leave (< 0) `loc`."""
         before = self.guards[loc]
         self.guards[loc] = after = before + change
         if before == 0 and after > 0:

@@ -225,25 +225,13 @@ class VisitorFlow:
         here = entries.copy()
         count = np.ones(n, dtype=np.int64)  # stops planned so far
         going = np.flatnonzero(stops > 0)
-        n_sights = len(self.sight_rows)
         for k in range(width - 2):
             going = going[stops[going] > k]
             hour = (t[going] // 60.0).astype(np.int64) % HOURS_PER_DAY
             cell = hour * len(self.visited) + here[going]
             somewhere = self.choice_total.ravel()[cell] > 0  # else nothing draws him on
             going, cell = going[somewhere], cell[somewhere]
-            nxt = np.full(len(going), -1, dtype=np.int64)
-            undecided = np.arange(len(going))
-            for _ in range(REDRAWS):
-                draw = self.choice_cdf.searchsorted(
-                    2.0 * cell[undecided] + rng.random(len(undecided)), side="right"
-                )
-                sight = self.sight_rows[np.minimum(draw - cell[undecided] * n_sights, n_sights - 1)]
-                seen = (places[going[undecided], : k + 1] == sight[:, None]).any(axis=1)
-                nxt[undecided[~seen]] = sight[~seen]
-                undecided = undecided[seen]
-                if not len(undecided):
-                    break
+            nxt = self._next_sights(places[going, : k + 1], cell, rng)
             going, nxt = going[nxt >= 0], nxt[nxt >= 0]
             stay = median[nxt] * portable.exp(sigma * rng.standard_normal(len(going)))
             arrive = t[going] + walk[here[going], nxt]
@@ -262,6 +250,28 @@ class VisitorFlow:
         places[rows, count] = entries
         dwell[rows, count] = leave_wait
         return places, dwell
+
+    def _next_sights(
+        self, planned: np.ndarray, cell: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Each party's next sight for its (hour, place) `cell`, none of its `planned` stops.
+
+        A sight already planned is redrawn, up to REDRAWS times (-1: none found).
+        """
+        n_sights = len(self.sight_rows)
+        nxt = np.full(len(cell), -1, dtype=np.int64)
+        undecided = np.arange(len(cell))
+        for _ in range(REDRAWS):
+            draw = self.choice_cdf.searchsorted(
+                2.0 * cell[undecided] + rng.random(len(undecided)), side="right"
+            )
+            sight = self.sight_rows[np.minimum(draw - cell[undecided] * n_sights, n_sights - 1)]
+            seen = (planned[undecided] == sight[:, None]).any(axis=1)
+            nxt[undecided[~seen]] = sight[~seen]
+            undecided = undecided[seen]
+            if not len(undecided):
+                break
+        return nxt
 
     def timeline(
         self,
