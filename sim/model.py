@@ -17,6 +17,7 @@ import simpy
 from mesa.datacollection import DataCollector
 
 from sim.agents.pickpocket import OffenderNetwork
+from sim.agents.tourist import Tourist
 from sim.city.transit import transit_for
 from sim.clock import MIN_PER_DAY
 from sim.crime import CrimeEvents
@@ -121,23 +122,15 @@ class CrowdPolicingModel(mesa.Model):
         )
         self.datacollector.collect(self)
 
-    @property
-    def agents(self) -> mesa.agent.AgentSet:
-        """Every agent, the parties in town now included (made Mesa agents on request)."""
-        self.visitor_flow.show_present()
-        return super().agents
+    def visitors_as_agents(self) -> mesa.agent.AgentSet:
+        """The parties in town now, as `Tourist` Mesa agents (those gone home removed).
 
-    @property
-    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
-        """Agents by type, the parties in town now as `Tourist` agents."""
+        A party is a record while nobody looks, which keeps a run fast. This call makes the
+        present ones Mesa agents, so `model.agents` and `agents_by_type` hold them until
+        the next call brings them up to date; reading those never changes them.
+        """
         self.visitor_flow.show_present()
-        return super().agents_by_type
-
-    @property
-    def agent_types(self) -> list[type]:
-        """Types of the agents, `Tourist` included while parties are in town."""
-        self.visitor_flow.show_present()
-        return super().agent_types
+        return self.agents.select(agent_type=Tourist)
 
     @property
     def now(self) -> float:

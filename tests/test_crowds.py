@@ -79,7 +79,9 @@ def test_parties_in_town_are_mesa_agents_and_victims_are_parties_that_were_there
     town = with_overrides(town, {"days": 3})
     model = CrowdPolicingModel(town, sim.policing.policy.load_policy("none"), seed=3)
     model.run(until=13 * 60.0)
-    tourists = model.agents_by_type[Tourist]
+    assert Tourist not in model.agents_by_type  # looking does not make agents
+    tourists = model.visitors_as_agents()
+    assert set(model.agents_by_type[Tourist]) == set(tourists)
     assert len(tourists) > 100
     assert sum(t.size for t in tourists) == model.visitor_flow.present_people
     a_party = next(iter(tourists))
@@ -120,7 +122,7 @@ def test_a_run_in_pieces_gives_the_same_results_as_one_run(town):
     for until in (90.0, 300.0, 610.5, 1000.0):
         model.run(until=until)
         assert model.now == until  # `until` is honoured exactly, not rounded to a step
-        model.agents_by_type  # looking at the agents changes nothing  # noqa: B018
+        model.visitors_as_agents()  # making the visitors agents changes nothing
     model.run()
     pieces = collect(model)
     model.release()

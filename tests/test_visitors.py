@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import sim
-from sim.agents.tourist import Tourist
 from sim.model import CrowdPolicingModel
 from sim.scenario import load_scenario
 
@@ -48,13 +47,13 @@ def test_occupancy_never_negative_and_everyone_leaves(town):
         assert people.sum() <= model.visitor_flow.present_people
         present_seen = max(present_seen, int(people.sum()))
         # the parties in town are Mesa agents for whoever looks
-        tourists = model.agents_by_type.get(Tourist, [])
+        tourists = model.visitors_as_agents()
         assert sum(t.size for t in tourists) == model.visitor_flow.present_people
     assert present_seen > 0
     assert model.visitor_flow.arrived_people > 0
     assert model.visitor_flow.present_people == 0
     assert model.crowds.occupancy().sum() == 0
-    assert len(model.agents_by_type.get(Tourist, [])) == 0  # departed parties are removed
+    assert len(model.visitors_as_agents()) == 0  # departed parties are removed
     model.release()
 
 
