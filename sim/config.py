@@ -272,11 +272,18 @@ def beside(folder: Path, name: str) -> str:
 def build_file(cls: type[T], path: str | Path, *, relative: tuple[str, ...] = ()) -> T:
     """A schema read from a TOML file, `source_file` set.
 
-    The `relative` fields (.toml paths) are made absolute beside the file, as a user
-    reading the file expects.
+    The `relative` fields (.toml paths, or tuples of them) are made absolute beside the
+    file, as a user reading the file expects.
     """
     path = Path(path)
     built = build(cls, read_toml(path), file=str(path))
     here = path.parent
-    paths = {name: beside(here, getattr(built, name)) for name in relative}
+    paths = {}
+    for name in relative:
+        value = getattr(built, name)
+        paths[name] = (
+            tuple(beside(here, v) for v in value)
+            if isinstance(value, tuple)
+            else beside(here, value)
+        )
     return dataclasses.replace(built, source_file=str(path), **paths)

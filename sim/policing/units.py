@@ -76,11 +76,6 @@ def arrests_in_act(detector: str) -> bool:
     return any(k.arrests_in_act for k in KINDS.values() if k.detector == detector)
 
 
-def kinds_that(**flags: object) -> list[str]:
-    """Names of the kinds whose fields equal `flags` (e.g. answers_calls=True)."""
-    return [k.name for k in KINDS.values() if all(getattr(k, f) == v for f, v in flags.items())]
-
-
 for _kind in (
     UnitKind(
         "plainclothes",

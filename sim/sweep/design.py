@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.batch.runs import RunSpec, replication_seeds, validate
-from sim.config import beside, build, check_range, read_toml
+from sim.config import build_file, check_range
 from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.params import param
@@ -88,16 +88,8 @@ class Experiment:
 
 def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     """Read and validate an experiment file; `scale` overrides the file's (for quick runs)."""
-    raw = read_toml(Path(path))
-    experiment = replace(build(Experiment, raw, file=str(path)), source_file=str(path))
+    experiment = build_file(Experiment, path, relative=("scenario", "policies", "baseline"))
     check_name(experiment.name, str(path))
-    here = Path(path).parent
-    experiment = replace(
-        experiment,
-        scenario=beside(here, experiment.scenario),
-        policies=tuple(beside(here, p) for p in experiment.policies),
-        baseline=beside(here, experiment.baseline) if experiment.baseline else "",
-    )
     if scale is not None:
         experiment = replace(experiment, scale=scale)
     if not experiment.policies:
