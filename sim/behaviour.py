@@ -16,8 +16,8 @@ from sim.params import param
 VISITED_KINDS = tuple(k for k in PLACE_KINDS if k not in ("street", "police_station"))
 
 KANSAS_CITY = (
-    "Kansas City Response Time Analysis (1977-80): reporting delay, not travel "
-    "time, decides on-scene arrests; discovered crimes rarely end in one"
+    "Kansas City Police Department 1977-80, Response Time Analysis: reporting delay, not "
+    "travel time, decides on-scene arrests; discovered crimes rarely end in one"
 )
 
 
@@ -34,6 +34,7 @@ class VisitorParams:
         unit="persons/day",
         low=0,
         source="case brief: ~150,000 visitors a day in the central city (Leshan, May Day)",
+        basis="case data",
         doc="visitors arriving per day at scale 1",
     )
     party_size_weights: tuple[float, ...] = param(
@@ -73,6 +74,7 @@ class VisitorParams:
         high=200,
         doc="walking speed (1.2 m/s)",
         source="Bosina & Weidmann 2017: mean free walking 1.34 m/s; slowed for sightseeing",
+        basis="behavioural study",
     )
     bus_walk_threshold_min: float = param(
         15.0,
@@ -256,6 +258,7 @@ class OffenderParams:
         doc="site choice weight falls as exp(-decay x street km from where he is)",
         source="journey-to-crime distance decay (Rossmo 2000; Townsley & Sidebottom 2010, "
         "Criminology 48(3)): most theft trips are short; the rate itself is an assumption",
+        basis="assumption",
     )
     crowd_memory_min: float = param(
         60.0,
@@ -283,8 +286,7 @@ class OffenderParams:
         unit="min",
         low=0.1,
         doc="half-life of an offender's belief that police seen at a site are still about",
-        source="assumption; the residual deterrence it gives is measured, not imposed "
-        "(Koper 1995 as a validation target)",
+        source="assumption; the residual deterrence it gives is measured on outcomes, not imposed",
     )
     risk_seen_police: float = param(
         1.0,
@@ -302,8 +304,42 @@ class OffenderParams:
     risk_arrest_news: float = param(
         2.0,
         low=0,
-        doc="perceived risk added for every offender at a site where one was "
-        "arrested (offenders talk)",
+        doc="perceived risk an offender adds to a site when he sees an arrest there or "
+        "hears of one from an acquaintance",
+        source="assumption",
+    )
+    sight_m: float = param(
+        50.0,
+        unit="m",
+        low=0,
+        doc="distance within which an offender sees uniformed police or volunteers (where "
+        "he stands, and at places he walks through); a drone overhead is seen from anywhere "
+        "in its place, a camera's signs at the place",
+        source="assumption: uniforms are conspicuous, but crowds block the view",
+    )
+    acquaintances: float = param(
+        2.0,
+        unit="offenders",
+        low=0,
+        high=50,
+        doc="mean number of other offenders of the pool each newcomer knows (Poisson); "
+        "news of an arrest reaches only the arrested offender's acquaintances in town",
+        source="co-offending networks are sparse, most offenders having one to three "
+        "co-offenders (Reiss 1988, Crime and Justice 10; Sarnecki 2001)",
+        basis="behavioural study",
+    )
+    news_delay_min: float = param(
+        120.0,
+        unit="min",
+        low=0,
+        doc="mean time (exponential) for news of an arrest to reach an acquaintance",
+        source="assumption",
+    )
+    risk_camera_seen: float = param(
+        0.3,
+        low=0,
+        doc="perceived risk an offender holds of a site whose cameras (or their signs) he "
+        "has seen there",
         source="assumption",
     )
     leave_risk: float = param(
@@ -383,35 +419,53 @@ class VictimParams:
     report_sigma: float = param(
         1.0, low=0, high=3, doc="log-normal sigma of the reporting delay", source="assumption"
     )
+    announcement_vigilance: float = param(
+        0.5,
+        low=0,
+        high=1,
+        doc="share of a passenger's remaining unawareness removed by the anti-pickpocket "
+        "announcements on buses under police-transit cooperation",
+        source="assumption; the case showed an anti-theft video and had drivers announce on "
+        "10 lines (case brief); no measured effect on vigilance",
+    )
 
 
 @dataclass(frozen=True)
 class PoliceParams:
     """How effective guardians are; the same under every policy."""
 
-    guardian_reach_persons: float = param(
-        2000.0,
-        unit="persons",
-        low=1,
-        doc="capacity one officer or camera can watch; larger places dilute each guardian",
-        source="assumption",
-    )
     deter_visible: float = param(
         0.35,
         low=0,
         high=1,
-        doc="chance one visible officer (per reach) deters an attempt at his place",
-        source="assumption: presence deters with diminishing returns (Sherman & Weisburd 1995)",
+        doc="chance that an offender who sees one uniformed officer within his sight gives "
+        "up the attempt he was about to make",
+        source="assumption",
     )
-    deter_nearby_factor: float = param(
-        0.3,
+    place_m2_per_person: float = param(
+        1.0,
+        unit="m2/person",
+        low=0.1,
+        high=100,
+        doc="ground area of a place per person of its capacity: a place is a square of "
+        "side sqrt(capacity x this), within which guards and attempts stand",
+        source="assumption: a full place as a dense standing crowd (Fruin 1971, level of "
+        "service E, 0.3-0.7 m2 per person), plus room to move",
+    )
+    officer_sight_m: float = param(
+        20.0,
+        unit="m",
         low=0,
-        high=1,
-        doc="share of that deterrence felt at places within nearby_m",
-        source="assumption: diffusion of benefits (Weisburd et al. 2006)",
+        doc="distance within which an officer (or volunteer) can spot a pickpocket at work",
+        source="assumption: a hand in a bag is seen only close by, through a crowd",
     )
-    nearby_m: float = param(
-        250.0, unit="m", low=0, doc="radius of nearby deterrence", source="assumption"
+    camera_view_m: float = param(
+        30.0,
+        unit="m",
+        low=0,
+        doc="distance from a place's centre within which a live camera's operator can "
+        "spot an attempt",
+        source="assumption",
     )
     detect_plainclothes: float = param(
         0.4,
@@ -434,15 +488,38 @@ class PoliceParams:
         doc="chance a live-monitored camera spots an attempt",
         source="assumption: operators watch many screens",
     )
-    detect_drone: float = param(
-        0.05, low=0, high=1, doc="chance a drone overhead spots an attempt", source="assumption"
+    deter_volunteer: float = param(
+        0.15,
+        low=0,
+        high=1,
+        doc="chance that an offender who sees one volunteer (armband, vest) within his sight "
+        "gives up the attempt; less than an officer: volunteers cannot arrest",
+        source="assumption: capable guardianship without police powers (Reynald 2010)",
     )
-    deter_camera: float = param(
+    detect_volunteer: float = param(
+        0.1,
+        low=0,
+        high=1,
+        doc="chance one volunteer spots an attempt within his sight",
+        source="assumption, as uniformed officers",
+    )
+    volunteer_call_min: float = param(
+        3.0,
+        unit="min",
+        low=0,
+        doc="time for a volunteer's call about an attempt he saw to reach the dispatcher",
+        source="assumption: a phone call or radio relay through the community team",
+    )
+    detect_bus_driver: float = param(
         0.05,
         low=0,
         high=1,
-        doc="chance a camera deters an attempt",
-        source="Welsh & Farrington 2009: CCTV effects are small in city centres",
+        doc="under police-transit cooperation, chance the briefed driver notices an attempt "
+        "on board and alerts the police",
+        source="assumption; the case's drivers were briefed daily (case brief)",
+    )
+    detect_drone: float = param(
+        0.05, low=0, high=1, doc="chance a drone overhead spots an attempt", source="assumption"
     )
     deter_drone: float = param(
         0.1,
@@ -487,6 +564,7 @@ class PoliceParams:
         low=0,
         doc="median time to clear a case from footage",
         source="case brief: one of two theft cases solved within 8 hours",
+        basis="outcome study",
     )
     investigation_sigma: float = param(
         1.0,
@@ -512,20 +590,11 @@ class PoliceParams:
     officer_walk_m_per_min: float = param(
         70.0, unit="m/min", low=1, doc="foot patrol walking speed", source="assumption, as visitors"
     )
-    transit_deterrence: float = param(
-        0.5,
-        low=0,
-        high=1,
-        doc="with police-transit cooperation, chance an attempt on a bus is given up "
-        "(briefed drivers, warnings on board, vigilant passengers)",
-        source="assumption; case brief: daily case briefings with the bus company, zero bus "
-        "pickpocketing over the holiday",
-    )
-    transit_awareness_boost: float = param(
-        0.5,
-        low=0,
-        high=1,
-        doc="with police-transit cooperation, share of remaining unawareness removed on buses "
-        "(anti-pickpocket video, driver announcements)",
-        source="assumption; case brief: anti-pickpocket video and briefings on 10 lines",
+    drone_speed_m_per_min: float = param(
+        600.0,
+        unit="m/min",
+        low=1,
+        doc="a drone's cruising speed between the places of its route (straight line); the "
+        "flight between them uses its battery (`flight_min` per sortie)",
+        source="assumption: small quadcopters cruise at 10-15 m/s",
     )

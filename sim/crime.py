@@ -1,10 +1,14 @@
 """What happens when a pickpocket strikes, from the attempt to the closed case.
 
 One place holds the event logic, so offenders, officers, cameras and victims all meet in
-the ledger the same way: deterrence, bystanders, victim choice, success, detection and
-arrest in the act; then, for a theft, the victim noticing and reporting, the dispatched
-car (which catches the offender only if he is still in sight of the scene), and a later
-clearance from camera footage if the police investigate it.
+the ledger the same way: deterrence (by what the offender sees from where he stands),
+bystanders, victim choice, success, detection (by whoever has the spot within sight) and
+arrest in the act or a call to the police; then, for a theft, the victim noticing and
+reporting (at once to a visible officer where the victim still is, else by phone after a
+delay), the dispatched car (which catches the offender only if he is still in sight of
+the scene and is identified), and a later clearance from camera footage if the police
+investigate it. The police know only what is recorded (`recorded_at_node`): reports and
+their own, volunteers' and cameras' detections; what nobody recorded is the dark figure.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 
 from sim import portable
 from sim.ledger import Incident, Ledger
-from sim.policing.units import arrests_in_act
+from sim.policing.units import arrests_in_act, report_delay_param
 
 if TYPE_CHECKING:
     from sim.agents.pickpocket import Pickpocket
@@ -48,6 +52,9 @@ class CrimeEvents:
         self.investigates_footage = model.policy.footage_investigation
         self.largest_party = float(len(model.scenario.visitors.party_size_weights))
         self.thefts_at_node = np.zeros(model.city.n_nodes, dtype=np.int64)
+        """Thefts that occurred at each node (the truth, for displays; police never read it)."""
+        self.recorded_at_node = np.zeros(model.city.n_nodes, dtype=np.int64)
+        """Thefts and attempts the police have on record at each node, as they learn of them."""
 
     def attempt(self, offender: Pickpocket, loc: int) -> Outcome:
         """An offender at location `loc` tries to pick a pocket now."""
@@ -58,54 +65,72 @@ class CrimeEvents:
         on_bus = model.transit.is_vehicle(loc)
         node = offender.node_now() if on_bus else loc
         incident = self.ledger.attempt(now, loc, node, on_bus, offender.unique_id)
-        rng = self.rng
-        if rng.random() < model.presence.deterrence(loc):
+        rng, presence, x, y = self.rng, model.presence, offender.x, offender.y
+        if rng.random() < presence.deterrence(loc, x, y):
             incident.deterred = True
             return Outcome.DETERRED
-        if rng.random() < model.presence.bystanders_notice(loc):
+        if rng.random() < presence.bystanders_notice(loc):
             incident.foiled_by_bystanders = True
             return Outcome.FAILED
-        victim = model.visitor_flow.party(self._victim(loc))
+        number, stays_until = self._victim(loc)
+        victim = model.visitor_flow.party(number)
         incident.victim = victim.number
         awareness = victim.awareness
-        if model.presence.cooperating_bus(loc):
-            awareness += (1.0 - awareness) * self.police.transit_awareness_boost
+        if presence.cooperating_bus(loc):
+            awareness += (1.0 - awareness) * self.victims.announcement_vigilance
         incident.occurred = rng.random() < model.scenario.offenders.success_probability * (
             1.0 - awareness
         )
-        who = model.presence.detector(loc, rng)
+        who = presence.detector(loc, x, y, rng)
         if who:
             Ledger.detect(incident, who, now)
+            self._record(incident)
             if arrests_in_act(who):
                 if rng.random() < self.police.arrest_in_act:
                     self._arrest(incident, offender, "in_act")
                     self._count(incident)
                     return Outcome.ARRESTED
             else:
-                model.dispatcher.request(incident, node)
+                model.env.process(self._call(incident, node, report_delay_param(who)))
         if not incident.occurred:
             return Outcome.FAILED
         self._count(incident)
         offender.loot = incident
-        model.env.process(self._aftermath(incident, offender))
+        model.env.process(self._aftermath(incident, offender, stays_until))
         return Outcome.THEFT
 
     def _count(self, incident: Incident) -> None:
         if incident.occurred and not incident.on_bus:
             self.thefts_at_node[incident.node] += 1
 
-    def _victim(self, loc: int) -> int:
-        """A party at `loc` drawn with probability proportional to its size (by thinning)."""
+    def _record(self, incident: Incident) -> None:
+        """The police learn of an incident (a report or a detection): once per incident."""
+        if not incident.on_bus and not incident.recorded:
+            self.recorded_at_node[incident.node] += 1
+        incident.recorded = True
+
+    def _call(self, incident: Incident, node: int, delay_param: str) -> Generator:
+        """Whoever spotted the attempt calls the police; the call takes its kind's delay."""
+        if delay_param:
+            yield self.model.env.timeout(getattr(self.police, delay_param))
+        self.model.dispatcher.request(incident, node)
+
+    def _victim(self, loc: int) -> tuple[int, float]:
+        """A party at `loc` drawn by size (by thinning), and when it leaves `loc`."""
         rng = self.rng
-        numbers, sizes = self.model.crowds.present(loc)
+        numbers, sizes, leaves = self.model.crowds.present(loc)
         for _ in range(VICTIM_TRIES):
             i = int(rng.random() * len(numbers))
             if rng.random() * self.largest_party < sizes[i]:
                 break
-        return int(numbers[i])
+        return int(numbers[i]), float(leaves[i])
 
-    def _aftermath(self, incident: Incident, offender: Pickpocket) -> Generator:
-        """The victim notices, may report; a report brings a car and maybe the footage."""
+    def _aftermath(self, incident: Incident, offender: Pickpocket, stays_until: float) -> Generator:
+        """The victim notices, may report; a report brings a car and maybe the footage.
+
+        A victim who notices while still where it happened, with a visible officer there,
+        reports to him at once; otherwise by phone after the reporting delay.
+        """
         v, police, rng, env = self.victims, self.police, self.rng, self.model.env
         notice = v.notice_median_min * portable.exp(v.notice_sigma * rng.standard_normal())
         reports = rng.random() < v.report_probability
@@ -122,8 +147,11 @@ class CrimeEvents:
         Ledger.notice(incident, env.now)
         if not reports:
             return
-        yield env.timeout(call_delay)
+        still_there = env.now < stays_until
+        if not (still_there and self.model.presence.visible_officers(incident.location)):
+            yield env.timeout(call_delay)
         Ledger.report(incident, env.now)
+        self._record(incident)
         self.model.dispatcher.request(incident, incident.node)
         if footage and self.investigates_footage:
             yield env.timeout(investigation)
@@ -157,6 +185,7 @@ class CrimeEvents:
         arrest = offender.free
         Ledger.clear(incident, how, self.model.env.now, arrest)
         if arrest:
+            where = offender.working_loc if offender.working >= 0 else -1
             offender.taken_into_custody()
             if not incident.on_bus:
-                self.model.offender_network.arrest_at(incident.node)
+                self.model.offenders.arrest_made(offender, where, incident.node)

@@ -56,14 +56,14 @@ class Stays:
         left = a + int(self.leave_sorted[a:b].searchsorted(t, "right"))
         return int(self.entered[entered] - self.left[left])
 
-    def present(self, loc: int, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Party numbers and sizes of the parties at `loc` at time `t`."""
+    def present(self, loc: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Party numbers, sizes and leaving times of the parties at `loc` at time `t`."""
         a, b = self.start[loc], self.start[loc + 1]
         enter = self.enter[a:b]
         lo = a + int(enter.searchsorted(t - self.longest[loc], "left"))
         hi = a + int(enter.searchsorted(t, "right"))
         here = lo + np.flatnonzero(self.leave[lo:hi] > t)
-        return self.party[here], self.size[here]
+        return self.party[here], self.size[here], self.leave[here]
 
     def occupancy(self, t: float, n_locations: int) -> np.ndarray:
         """Persons at every location at time `t`."""
@@ -113,16 +113,13 @@ class Crowds:
         now = self.env.now
         return sum(day.people(loc, now) for day in self.days)
 
-    def present(self, loc: int) -> tuple[np.ndarray, np.ndarray]:
-        """Party numbers and sizes of the parties at `loc` now."""
+    def present(self, loc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Party numbers, sizes and leaving times of the parties at `loc` now."""
         now = self.env.now
         found = [day.present(loc, now) for day in self.days]
         if len(found) == 1:
             return found[0]
-        return (
-            np.concatenate([f[0] for f in found]),
-            np.concatenate([f[1] for f in found]),
-        )
+        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))
 
     def occupancy(self) -> np.ndarray:
         """Persons present at every location now."""

@@ -43,6 +43,7 @@ class Incident:
     t_noticed: float = NAN
     reported: bool = False
     t_reported: float = NAN
+    recorded: bool = False  # the police know of it (a report or a detection)
     t_requested: float = NAN
     t_responded: float = NAN
     cleared_by: str = ""
@@ -164,6 +165,10 @@ class Ledger:
             "thefts_detected": sum(1 for i in occurred if i.detected_by),
             "thefts_noticed_by_victim": sum(1 for i in occurred if i.noticed),
             "thefts_reported": sum(1 for i in occurred if i.reported),
+            "thefts_recorded": sum(1 for i in occurred if i.recorded),
+            "dark_figure_share": (
+                sum(1 for i in occurred if not i.recorded) / len(occurred) if occurred else NAN
+            ),
             "thefts_cleared": sum(1 for i in occurred if i.cleared_by),
             **arrests,
             "arrests_total": sum(arrests.values()),

@@ -26,9 +26,10 @@ class Metric:
 
 _ARREST_MEANINGS = {
     "in_act": "arrests by an officer who saw the attempt",
-    "on_dispatch": "arrests by a car sent on a live detection (camera, drone), the offender "
-    "still in sight",
-    "after_report": "arrests by a car sent on the victim's report, the offender still in sight",
+    "on_dispatch": "arrests by a car sent on a live detection (a volunteer's call, camera, bus "
+    "driver, drone), the offender still in sight and identified",
+    "after_report": "arrests by a car sent on the victim's report, the offender still in sight "
+    "and identified",
     "camera_evidence": "arrests from reviewed camera footage of a reported theft",
     "checkpoint": "arrests at a ring-road checkpoint, carrying loot",
 }
@@ -78,6 +79,20 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("thefts_noticed_by_victim", "thefts the victim noticed", "thefts", "count over the run"),
     Metric("thefts_reported", "thefts reported to the police", "thefts", "count over the run"),
+    Metric(
+        "thefts_recorded",
+        "thefts the police know of: reported by the victim, or the attempt spotted by police, "
+        "volunteers, cameras, drivers or drones",
+        "thefts",
+        "count over the run",
+    ),
+    Metric(
+        "dark_figure_share",
+        "share of thefts that occurred and were never recorded (true minus recorded, over "
+        "true); per place and day in the incidents table (`recorded`)",
+        "share",
+        "over the run",
+    ),
     Metric(
         "thefts_cleared",
         "thefts whose case was cleared, by any kind of arrest or clearance",

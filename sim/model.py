@@ -16,7 +16,6 @@ import mesa
 import simpy
 from mesa.datacollection import DataCollector
 
-from sim.agents.pickpocket import OffenderNetwork
 from sim.agents.tourist import Tourist
 from sim.city.transit import transit_for
 from sim.clock import MIN_PER_DAY
@@ -97,12 +96,6 @@ class CrowdPolicingModel(mesa.Model):
         self.env.process(self.visitor_flow.arrivals())
         self.offenders = OffenderPool(self)
         self.env.process(self.offenders.run())
-        self.offender_network = OffenderNetwork(
-            self.city.n_nodes,
-            scenario.offenders.risk_arrest_news,
-            60.0 * scenario.offenders.risk_memory_h,
-            self.env,
-        )
         self.presence = Presence(self, scenario.police, scenario.victims)
         self.crime = CrimeEvents(self)
         self.dispatcher = Dispatcher(self, self.policy.dispatch)

@@ -7,9 +7,15 @@ the count is random. An arrested offender is out for the rest of the run and is 
 replaced one for one: the days he would have worked are counted as offender-days lost to
 arrest (incapacitation), apart from attempts given up (deterrence).
 
+Offenders talk: each newcomer knows a few members of the pool (`acquaintances`), and news
+of an arrest reaches the arrested offender's acquaintances who are in town, each after a
+delay (`news_delay_min`); offenders working within sight of an arrest see it at once.
+Nobody else hears of it.
+
 Every draw here comes from the offender stream and is made for every member ever in the
-pool, arrested or not, so who is in town and who would work each day is the same under
-every policy (common random numbers); only who is in custody differs.
+pool, arrested or not, so who is in town, who knows whom and who would work each day is
+the same under every policy (common random numbers); only who is in custody differs. The
+news delays, which only arrests make, come from the `news` stream.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ import numpy as np
 from sim import portable
 from sim.agents.pickpocket import Pickpocket
 from sim.clock import MIN_PER_DAY
-from sim.crowd_forecast import crowd_forecast
+from sim.crowd_forecast import CrowdForecast, crowd_forecast
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
+    from sim.policing.presence import Post
 
 
 @dataclass
@@ -67,9 +74,10 @@ class OffenderPool:
                 np.full(len(transit.directions), p.bus_crowd_factor),
             ]
         )
-        self.forecast = crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
-        self._expected_hour = -1
-        self._expected = np.zeros(self.n_choices)
+        self.popularity = self._popularity(
+            crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
+        )
+        self.news_rng = model.streams.news
         self._nearness: dict[int, np.ndarray] = {}
         self.members: list[Pickpocket] = []
         self.in_town = np.zeros(0, dtype=bool)
@@ -90,13 +98,19 @@ class OffenderPool:
             near = self._nearness[node] = portable.exp(-self.params.distance_decay_per_km * km)
         return near
 
-    def expected_at_hour(self, hour: int) -> np.ndarray:
-        """Expected crowd at every choice (sites, then bus vehicles) at this hour of day."""
-        if hour != self._expected_hour:
-            f = self.forecast
-            self._expected = np.concatenate([f.at_node[self.sites, hour], f.per_vehicle[:, hour]])
-            self._expected_hour = hour
-        return self._expected
+    def _popularity(self, forecast: CrowdForecast) -> np.ndarray:
+        """A place's general popularity: its mean crowd over the working hours.
+
+        Anyone in town knows it; the crowd at a given hour he learns only by going there.
+        """
+        start, end = (int(h) for h in self.params.work_hours)
+        hours = slice(start, max(end, start + 1))
+        return np.concatenate(
+            [
+                forecast.at_node[self.sites, hours].mean(axis=1),
+                forecast.per_vehicle[:, hours].mean(axis=1),
+            ]
+        )
 
     def expected_active(self, day: int) -> float:
         """Offenders expected at work on `day`: per 100,000 of that day's visitors."""
@@ -127,9 +141,14 @@ class OffenderPool:
             self.days.append(OffenderDay(day, int(self.in_town.sum()), newcomers, active, lost))
 
     def _join(self, count: int) -> None:
+        """Newcomers arrive, each knowing a few members already in the pool (both ways)."""
         homes = self.rng.choice(self.homes, size=count)
         for home in homes.tolist():
             offender = Pickpocket(self.model, len(self.members), int(home))
+            known = min(int(self.rng.poisson(self.params.acquaintances)), len(self.members))
+            for i in self.rng.choice(len(self.members), size=known, replace=False).tolist():
+                offender.acquaintances.append(self.members[i])
+                self.members[i].acquaintances.append(offender)
             self.members.append(offender)
             self.by_id[offender.unique_id] = offender
         self.in_town = np.concatenate([self.in_town, np.ones(count, dtype=bool)])
@@ -145,10 +164,38 @@ class OffenderPool:
             self.working_at[offender.working_loc].discard(offender)
             offender.working = -1
 
-    def police_arrive(self, loc: int) -> None:
-        """Visible police arrive at `loc`: every offender working there sees them."""
+    def police_arrive(self, loc: int, post: Post) -> None:
+        """Visible police take `post` at `loc`: offenders working within sight see them."""
         for offender in self.working_at.get(loc, ()):
-            offender.sees_police()
+            if self.model.presence.offender_sees(post, offender.x, offender.y):
+                offender.sees_police(offender.working)
+
+    def arrest_made(self, arrested: Pickpocket, loc: int, node: int) -> None:
+        """`arrested` is taken at `loc` for a theft at `node`: who learns of it, and when.
+
+        Offenders working at `loc` within sight of him see it; his acquaintances in town
+        hear of it after a delay (if still free then). A theft on a bus or off the sites
+        is news about no site.
+        """
+        choice = self.site_index.get(node)
+        if choice is None:
+            return
+        presence = self.model.presence
+        for offender in self.working_at.get(loc, ()):
+            if offender is not arrested and presence.offender_sees_point(
+                arrested.x, arrested.y, offender.x, offender.y
+            ):
+                offender.learns_of_arrest(choice)
+        env = self.model.env
+        for friend in arrested.acquaintances:
+            if friend.free and self.in_town[friend.index]:
+                delay = self.news_rng.exponential(self.params.news_delay_min)
+                env.process(self._tell(friend, choice, delay))
+
+    def _tell(self, friend: Pickpocket, choice: int, delay: float) -> Generator:
+        yield self.model.env.timeout(delay)
+        if friend.free:
+            friend.learns_of_arrest(choice)
 
     @property
     def free_count(self) -> int:

@@ -9,7 +9,7 @@ from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorPar
 from sim.calibration.targets import Observed, Prior, Targets
 from sim.city.assign import PlaceAssignment
 from sim.city.generate import GeneratedCitySpec
-from sim.config import to_raw
+from sim.config import read_toml, to_raw
 from sim.metrics import markdown_table
 from sim.optimiser.space import Objective, Parameter
 from sim.optimiser.space import Space as OptimiseSpace
@@ -72,17 +72,34 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+FITTED_IN = Path(__file__).resolve().parents[1] / "experiments" / "calibrate-leshan.toml"
+"""The shipped calibration: the parameters it fits are marked as fitted in the table."""
+
+
+def fitted_parameters(targets_file: Path = FITTED_IN) -> set[str]:
+    """Scenario paths (`police.detect_plainclothes`) the shipped calibration fits."""
+    if not targets_file.exists():  # an installed package without the experiments folder
+        return set()
+    return set(read_toml(targets_file).get("params", {}))
+
+
 def parameter_table() -> str:
-    """Markdown: one table per section, every parameter with default, unit and source."""
+    """Markdown: one table per section, every parameter with default, unit, source, basis.
+
+    The basis is the provenance class of the default (`sim.params.BASES`); a parameter the
+    shipped calibration fits says so, since its value in calibrated runs is a fit.
+    """
+    fitted = fitted_parameters()
     out = [START]
     for title, cls, behavioural in SECTIONS:
         out += [
             "",
             f"**{title}**",
             "",
-            "| parameter | default | unit | meaning | source |",
-            "|---|---|---|---|---|",
+            "| parameter | default | unit | meaning | source | basis |",
+            "|---|---|---|---|---|---|",
         ]
+        section = title.removeprefix("scenario: ")
         for name, f, default in iter_params(cls):
             meta = f.metadata
             effective = EFFECTIVE_DEFAULTS.get((cls, name))
@@ -90,9 +107,12 @@ def parameter_table() -> str:
             source = meta.get("source", "")
             if not behavioural and source == ASSUMPTION:
                 source = ""
+            basis = meta.get("basis", "") if behavioural else ""
+            if f"{section}.{name}" in fitted:
+                basis += " (default); fit (calibrated: `experiments/calibrate-leshan.toml`)"
             out.append(
                 f"| `{name}` | {shown} | {meta.get('unit', '')} | "
-                f"{meta.get('doc', '')} | {source} |"
+                f"{meta.get('doc', '')} | {source} | {basis} |"
             )
     out += ["", END]
     return "\n".join(out)

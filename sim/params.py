@@ -12,6 +12,10 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 ASSUMPTION = "assumption"
+BASES = ("behavioural study", "fit", "outcome study", "case data", ASSUMPTION)
+"""Where a behavioural value comes from: a study of behaviour (not of policing outcomes), a
+fit (`crowdsim calibrate`), a study of outcomes (which then cannot also validate it), the
+case's own records of its setting (visitors, places), or an assumption."""
 
 
 def param(
@@ -25,13 +29,19 @@ def param(
     choices: Collection[str] | None = None,
     keys: tuple[str, ...] | None = None,
     length: int | None = None,
+    basis: str | None = None,
 ) -> Any:
     """A dataclass field with documentation and validation metadata.
 
     `low`/`high` bound numbers (and every item of a sequence or mapping), `choices` the
     allowed strings (read when a value is checked, so a table that grows is followed),
-    `keys` the allowed mapping keys and `length` a sequence's length.
+    `keys` the allowed mapping keys and `length` a sequence's length. `basis` is the
+    value's provenance class (`BASES`); a source that starts with "assumption" is one.
     """
+    if basis is None:
+        basis = ASSUMPTION if source.startswith(ASSUMPTION) else ""
+    if basis and basis not in BASES:
+        raise ValueError(f"basis {basis!r} is not one of {BASES}")
     meta = {
         "unit": unit,
         "source": source,
@@ -41,6 +51,7 @@ def param(
         "choices": choices,
         "keys": keys,
         "length": length,
+        "basis": basis,
     }
     return dataclasses.field(default=default, metadata=meta)
 

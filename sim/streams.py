@@ -16,10 +16,14 @@ import numpy as np
 
 from sim.errors import ConfigError
 
-STREAM_NAMES = ("visitors", "offenders", "police", "incidents")
+STREAM_KEYS = {"visitors": 0, "offenders": 1, "police": 2, "incidents": 3, "sight": 6, "news": 7}
+"""Each named stream's spawn key under the run's seed. Keys never move: 4 is retired (once
+`sensors`), 5 is the branch of the offenders' own streams, and a new stream takes the next
+free key. `sight` places units and attempts within a place (what is within whose sight);
+`news` draws the offenders' acquaintances and how long news takes to reach them."""
+STREAM_NAMES = tuple(STREAM_KEYS)
 INDIVIDUAL_OFFENDERS = 5
-"""Spawn-key branch under which each offender's own stream is derived (by his index): the
-first after the named streams and one retired stream (4, once `sensors`), so no stream moves."""
+"""Spawn-key branch under which each offender's own stream is derived (by his index)."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,22 @@ class Streams:
     offenders: np.random.Generator
     police: np.random.Generator
     incidents: np.random.Generator
+    sight: np.random.Generator
+    news: np.random.Generator
     root: np.random.SeedSequence
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        """Spawn every stream from `SeedSequence(seed)` in a fixed order."""
+        """Every named stream from `SeedSequence(seed)`, each at its fixed spawn key."""
         check_seed(seed)
         root = np.random.SeedSequence(seed)
-        children = root.spawn(len(STREAM_NAMES))
-        return cls(*(np.random.default_rng(c) for c in children), root=root)
+        return cls(
+            **{
+                name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+                for name, key in STREAM_KEYS.items()
+            },
+            root=root,
+        )
 
     def offender(self, index: int) -> np.random.Generator:
         """The stream of the `index`-th offender to join the pool (same under every policy)."""
@@ -65,7 +76,7 @@ class NotTheNamedStreams:
         raise MesaGeneratorError(
             f"model.{self._name}.{attribute}: Mesa's generator is not used in crowdsim; draw "
             "from the model's named streams (model.streams.visitors, .offenders, .police, "
-            ".incidents; sim/streams.py) so that runs keep common random numbers"
+            ".incidents, .sight, .news; sim/streams.py) so that runs keep common random numbers"
         )
 
 

@@ -37,7 +37,7 @@ def test_who_is_where_matches_a_brute_force_count():
         for where in range(8):
             here = (loc == where) & (enter <= t) & (leave > t)
             assert stays.people(where, t) == size[here].sum()
-            numbers, sizes = stays.present(where, t)
+            numbers, sizes, _ = stays.present(where, t)
             assert sorted(numbers.tolist()) == sorted(party[here].tolist())
             assert sizes.sum() == size[here].sum()
         assert np.array_equal(
@@ -97,7 +97,7 @@ def test_parties_in_town_are_mesa_agents_and_victims_are_parties_that_were_there
         victim = model.visitor_flow.party(int(theft["victim"]))
         assert theft["node"] in victim.itinerary
         assert victim.arrived_at <= theft["t_attempt"] < victim.leaves_at
-        numbers, _ = model.crowds.present(int(theft["node"]))
+        numbers, _, _ = model.crowds.present(int(theft["node"]))
         assert victim.number in numbers.tolist()
     model.release()
 

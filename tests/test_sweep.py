@@ -268,7 +268,7 @@ samples = 8
 seed = 2
 [space.ranges]
 "scenario.offenders.success_probability" = [0.1, 0.9]
-"scenario.police.deter_camera" = [0.0, 0.1]
+"scenario.police.deter_drone" = [0.0, 0.1]
 """)
     experiment = load_experiment(path)
     assert len(points(experiment)) == 8 * (2 + 2)
@@ -279,7 +279,7 @@ seed = 2
     assert table.loc["scenario.offenders.success_probability", "ST"] > 0.5
     assert (
         table.loc["scenario.offenders.success_probability", "ST"]
-        > table.loc["scenario.police.deter_camera", "ST"]
+        > table.loc["scenario.police.deter_drone", "ST"]
     )
 
 

@@ -13,6 +13,7 @@ from sim.errors import ConfigError
 from sim.validation import (
     FAIL,
     INCONCLUSIVE,
+    NOT_INDEPENDENT,
     PASS,
     Condition,
     Estimate,
@@ -165,3 +166,27 @@ def test_validate_model_writes_to_out_and_never_silently_to_docs(tmp_path):
     assert CliRunner().invoke(main, args).exit_code == 2  # refused without --force
     forced = CliRunner().invoke(main, [*args, "--force"])
     assert forced.exit_code == 0, forced.output
+
+
+def test_a_fact_the_model_was_given_is_not_independent_and_never_passes():
+    given = FactSpec(
+        key="w",
+        title="t",
+        source="Bosina & Weidmann 2017, Transportation Research B",  # the walking speed's
+        rule=(ABOVE,),
+        min_runs=10,
+        min_events=50,
+        design={"policies": ["none"]},
+    )
+    result = judge(given, measured(Estimate(0.3, 0.1, 0.5)))
+    assert result.verdict == NOT_INDEPENDENT
+    assert "`visitors.walk_speed_m_per_min` (Bosina 2017)" in result.text
+    assert "By the rule alone it would be pass" in result.text
+    assert judge(fact(ABOVE), measured(Estimate(0.3, 0.1, 0.5))).verdict == PASS
+
+
+def test_the_shipped_plan_marks_the_response_fact_as_not_independent():
+    plan = {f.key: f for f in load_plan().fact}
+    clear = measured(Estimate(0.3, 0.1, 0.5))
+    assert judge(plan["response"], clear).verdict == NOT_INDEPENDENT  # Kansas City delays
+    assert judge(plan["displacement"], clear).verdict != NOT_INDEPENDENT

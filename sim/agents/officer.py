@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sim.ledger import Incident
     from sim.model import CrowdPolicingModel
     from sim.policing.policy import Deployment
+    from sim.policing.presence import Post
 
 Route = Callable[[], list[int]]
 """Returns the unit's stops for the day (re-read each shift, so targets can follow thefts):
@@ -70,6 +71,7 @@ class PoliceUnit(mesa.Agent):
         self.target: int | None = None  # the stop it is heading for
         self.location = -1
         self.arrived_at = 0.0
+        self.post: Post | None = None  # where it stands at its current stop
 
     def shifts(self) -> Generator:
         """Work the shift hours of every day."""
@@ -149,12 +151,12 @@ class PoliceUnit(mesa.Agent):
         """Start being present at `loc`."""
         self.location = loc
         self.arrived_at = self.model.env.now
-        self.model.presence.unit_arrives(self.kind, loc, self.officers)
+        self.post = self.model.presence.unit_arrives(self.kind, loc, self.officers)
 
     def depart(self) -> None:
         """Stop being present where the unit is; the stop goes into the stops table."""
         model = self.model
-        model.presence.unit_leaves(self.kind, self.location, self.officers)
+        model.presence.unit_leaves(self.location, self.post)
         model.police_stops.record(
             self.unique_id,
             self.deployment.unit,

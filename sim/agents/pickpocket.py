@@ -1,13 +1,19 @@
 """Pickpockets: go where they expect the crowd, away from where they believe police are.
 
 On each day he works (the pool decides, `sim.offenders`), an offender comes in from the
-edge of town and chooses sites by what he can know: the crowd anyone would expect there
-at this hour, corrected by what he saw himself, against the distance from where he
-stands and his own belief about police there (police he saw, attempts he gave up, news of
-arrests). He works a site with attempts whose rate grows with the crowd, flees after a
-theft, moves on when a site feels watched (displacement), and goes home past the
-ring-road checkpoints, where stolen goods can give him away. His beliefs carry over to
-the next day he works.
+edge of town and chooses sites by what he can know: a place's general popularity (public
+knowledge), corrected by the crowd he saw there himself, against the distance from where
+he stands and his own belief about police there. His beliefs come only from what he saw
+and what he was told: visible police within his sight where he stood and at the places he
+walked through, cameras (their signs) at places he worked, attempts he gave up, arrests he
+witnessed, and news of arrests from the offenders he knows (`sim.offenders`), late. A
+belief is about one place: he cannot know a patrol's route, so nothing he learns of one
+place changes his view of another (an assumption; displacement and diffusion of benefits
+come out of these beliefs and of what is within sight, not out of a term of their own).
+He works a site with attempts whose rate grows with the crowd, flees after a theft, moves
+on when a site feels watched (displacement), and goes home past the ring-road
+checkpoints, where stolen goods can give him away. His beliefs carry over to the next day
+he works.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import simpy
 from sim import portable
 from sim.city.legs import Leg
 from sim.city.transit import Trip
-from sim.clock import HOURS_PER_DAY, MIN_PER_DAY
+from sim.clock import MIN_PER_DAY
 from sim.crime import Outcome
 
 if TYPE_CHECKING:
@@ -68,23 +74,6 @@ def _faded(level: np.ndarray, since: np.ndarray, rate: float, now: float) -> np.
     return out
 
 
-class OffenderNetwork:
-    """What offenders tell each other: where colleagues were arrested (news that fades)."""
-
-    def __init__(self, n_nodes: int, weight: float, half_life_min: float, env) -> None:
-        self.env = env
-        self.weight = weight
-        self.news = Memory(n_nodes, half_life_min)
-
-    def arrest_at(self, node: int) -> None:
-        """An arrest at `node` becomes common knowledge."""
-        self.news.add(node, self.weight, self.env.now)
-
-    def risks(self, nodes: np.ndarray) -> np.ndarray:
-        """Arrest-news risk at many nodes at once, faded to now."""
-        return self.news.at(nodes, self.env.now)
-
-
 class Pickpocket(mesa.Agent):
     """One offender of the pool; works the days the pool sends him, until arrested."""
 
@@ -103,9 +92,13 @@ class Pickpocket(mesa.Agent):
         self.stream = model.streams.offender(index)
         n_choices = pool.n_choices
         self.deterred = Memory(n_choices, 60.0 * p.risk_memory_h)
+        self.arrests_known = Memory(n_choices, 60.0 * p.risk_memory_h)
         self.police_seen = Memory(n_choices, p.police_memory_min)
+        self.cameras_seen = np.zeros(n_choices, dtype=bool)
         self.seen_crowd = np.zeros(n_choices)
         self.seen_at = np.full(n_choices, -np.inf)
+        self.x = self.y = 0.0  # where he stands within the place he works
+        self.acquaintances: list[Pickpocket] = []
 
     def taken_into_custody(self) -> None:
         """Arrested: out of the game for the rest of the run."""
@@ -116,20 +109,18 @@ class Pickpocket(mesa.Agent):
     # --- what he knows -------------------------------------------------------------------
 
     def perceived_risk(self) -> np.ndarray:
-        """Police he saw and attempts he gave up (both fading), plus arrest news."""
+        """Police he saw, attempts he gave up and arrests he knows of (all fading), cameras."""
         now = self.model.env.now
-        pool = self.model.offenders
-        risk = self.deterred.all(now) + self.police_seen.all(now)
-        risk[: pool.n_sites] += self.model.offender_network.risks(pool.sites)
-        return risk
+        risk = self.deterred.all(now) + self.police_seen.all(now) + self.arrests_known.all(now)
+        return risk + self.params.risk_camera_seen * self.cameras_seen
 
     def expected_crowds(self) -> np.ndarray:
         """The crowd he expects at every choice now.
 
-        His own sighting while it is fresh, else what anyone would expect at this hour.
+        His own sighting while it is fresh, else the place's general popularity.
         """
         now = self.model.env.now
-        expected = self.model.offenders.expected_at_hour(int(now // 60.0) % HOURS_PER_DAY).copy()
+        expected = self.model.offenders.popularity.copy()
         seen = np.flatnonzero(self.seen_at > -np.inf)
         if len(seen):
             fresh = portable.exp(-(now - self.seen_at[seen]) / self.params.crowd_memory_min)
@@ -137,16 +128,24 @@ class Pickpocket(mesa.Agent):
         return expected
 
     def look(self, choice: int, loc: int) -> None:
-        """Size up where he works: the crowd, and any visible police."""
+        """Move to a new spot where he works and size it up: the crowd, police in sight."""
         model = self.model
+        presence = model.presence
+        self.x, self.y = presence.spot(loc, self.stream)
         self.seen_crowd[choice] = model.crowds.people(loc)
         self.seen_at[choice] = model.env.now
-        if model.crowds.guards[loc]:
-            self.sees_police()
+        if presence.visible_within(loc, self.x, self.y):
+            self.sees_police(choice)
+        if presence.has_camera(loc):
+            self.cameras_seen[choice] = True
 
-    def sees_police(self) -> None:
-        """Visible police where he works: he will believe they are about for a while."""
-        self.police_seen.add(self.working, self.params.risk_seen_police, self.model.env.now)
+    def sees_police(self, choice: int) -> None:
+        """Visible police at `choice`: he will believe they are about there for a while."""
+        self.police_seen.add(choice, self.params.risk_seen_police, self.model.env.now)
+
+    def learns_of_arrest(self, choice: int) -> None:
+        """He saw, or was told of, an arrest at `choice`."""
+        self.arrests_known.add(choice, self.params.risk_arrest_news, self.model.env.now)
 
     def choose_site(self) -> int:
         """Draw a site (or a bus direction) by expected gain, distance and perceived risk.
@@ -188,7 +187,10 @@ class Pickpocket(mesa.Agent):
             self.loot = None
 
     def walk_to(self, node: int, through_checkpoints: bool = False) -> Generator:
-        """Walk along streets; with loot, each staffed checkpoint he reaches may stop him."""
+        """Walk along streets; with loot, each staffed checkpoint he reaches may stop him.
+
+        On arrival he remembers the visible police he passed on the way.
+        """
         model = self.model
         env = model.env
         self.leg = Leg.along(model.city, self.node, node, env.now, model.transit.walk_speed)
@@ -202,6 +204,22 @@ class Pickpocket(mesa.Agent):
                         return
         yield env.timeout(max(self.leg.arrival - env.now, 0.0))
         self.node = node
+        self.recall_police_passed()
+
+    def recall_police_passed(self) -> None:
+        """Visible police within his sight of the street at the sites he walked through.
+
+        He passes through a place by its middle; police who stood there when he passed and
+        are still there now are the ones he saw (a shorter stop in between is missed).
+        """
+        pool, presence = self.model.offenders, self.model.presence
+        for step, passed in zip(self.leg.nodes[:-1], self.leg.times[:-1], strict=True):
+            choice = pool.site_index.get(step)
+            if choice is None:
+                continue
+            middle = 0.5 * presence.side[step]
+            if presence.visible_within(step, middle, middle, since=passed):
+                self.sees_police(choice)
 
     def node_now(self) -> int:
         """The node he last passed (on foot or on a bus)."""

@@ -181,10 +181,13 @@ def _open(
 ) -> Any:
     """An ABCSMC on the database: a new calibration, or the stored one to continue."""
     resuming = _stored(path)[0] > 0
+    # pyabc's local samplers stop a generation at its evaluation limit only when asked to
+    # (check_max_eval), which makes max_simulations a hard limit; its dask sampler has no
+    # such check, so there the limit is applied between generations
     if executor == "serial":
-        sampler = pyabc.sampler.SingleCoreSampler()
+        sampler = pyabc.sampler.SingleCoreSampler(check_max_eval=True)
     elif executor == "process":
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers, check_max_eval=True)
     else:
         sampler = pyabc.sampler.DaskDistributedSampler(dask_client=dask)
     abc = pyabc.ABCSMC(

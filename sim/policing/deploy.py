@@ -47,12 +47,12 @@ class Deployer:
         env = model.env
         police = model.scenario.police
         kind = KINDS[dep.unit]
+        speed = getattr(police, kind.speed)
         if kind.moves == "flies":
-            drone = Drone(model, dep, index, self._route(index, dep, k)())
+            drone = Drone(model, dep, index, self._route(index, dep, k)(), speed)
             self.drones.append(drone)
             env.process(drone.sorties())
             return
-        speed = getattr(police, kind.speed)
         bus_line = -1
         if dep.where == "bus_lines":
             if not model.city.bus_lines:
@@ -129,6 +129,7 @@ class Deployer:
         return self._fixed([int(n) for n in nodes])
 
     def _where_top_thefts(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
+        """The places with most recorded thefts, re-read at each shift's briefing."""
         return lambda: self._share(self._theft_rank(), dep.count, k, per_unit)
 
     def _where_top_crowded(self, index: int, dep: Deployment, k: int, per_unit: int) -> Route:
@@ -147,8 +148,12 @@ class Deployer:
         return ranked[k :: max(count, 1)][:per_unit] or [ranked[k % len(ranked)]]
 
     def _theft_rank(self) -> list[int]:
-        """Places by thefts so far (ties, and day one, by expected crowd)."""
-        thefts = self.model.crime.thefts_at_node[self.crowd_rank]
+        """Places by incidents on record at the briefing (ties, and day one, by expected crowd).
+
+        The police rank what they know: reports and detections so far, not the thefts
+        nobody noticed or reported.
+        """
+        thefts = self.model.crime.recorded_at_node[self.crowd_rank]
         order = np.argsort(-thefts, kind="stable")
         return [int(n) for n in self.crowd_rank[order]]
 

@@ -1,22 +1,28 @@
-"""Guardianship at every location: who is there, and what that does to an attempt now.
+"""Guardianship at every location: who stands where, and who can see whom.
 
-Visible officers are counted in the crowd (so visitor-time under police eyes is an O(1)
-integral); plainclothes officers, cameras and drones overhead are counted here. A place
-large enough for thousands of people dilutes each guardian (`guardian_reach_persons`).
-Presence acts only while the guardians are there: what lingers after a patrol leaves is
-in the offenders' beliefs (`sim.agents.pickpocket`), not in a curve here.
+A place is a square whose area grows with its capacity (`place_m2_per_person`); a bus is
+small enough that everyone on board is within sight of everyone else. A unit that stops at
+a place stands at a spot in it (drawn from the `sight` stream), and an attempt happens
+where the offender stands. Only what is within sight counts: an offender is deterred by
+the visible guards within his sight (`OffenderParams.sight_m`), an officer spots attempts
+within his (`officer_sight_m`), a live camera's operator those within its view of the
+place's centre. A large square with one officer at a corner is partly watched, and extra
+officers add less where their sight overlaps: diminishing returns come from geometry.
+What lingers after a patrol leaves is in the offenders' beliefs
+(`sim.agents.pickpocket`), not here.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim import portable
 from sim.behaviour import PoliceParams, VictimParams
-from sim.policing.units import CAMERA, UnitKind, detection_param, ground_detectors
+from sim.policing.units import BUS_DRIVER, CAMERA, UnitKind, ground_detectors
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -25,8 +31,21 @@ NO_CAMERA, PASSIVE, ACTIVE = 0, 1, 2
 CAMERA_CODE = {"none": NO_CAMERA, "passive": PASSIVE, "active": ACTIVE}
 
 
+@dataclass(slots=True)
+class Post:
+    """Where a unit's officers stand within a place, since when."""
+
+    kind: UnitKind
+    officers: int
+    x: float
+    y: float
+    since: float
+    deter: float  # chance one of them, seen, deters an attempt (0: not seen)
+    detect: float  # chance one of them spots an attempt within his sight
+
+
 class Presence:
-    """Per-location guardian counts and the probabilities they imply."""
+    """Who stands where at every location, and what each can see."""
 
     def __init__(
         self, model: CrowdPolicingModel, params: PoliceParams, victims: VictimParams
@@ -34,48 +53,52 @@ class Presence:
         self.model = model
         self.params = params
         self.crowds = model.crowds
+        self.rng = model.streams.sight
         city = model.city
         n = len(self.crowds)
         n_nodes = city.n_nodes
-        self.spotters = {who: [0] * n for who in ground_detectors()}
-        """Officers on the streets at each location, by who they spot attempts as."""
-        self._detect = [(who, getattr(params, detection_param(who))) for who in self.spotters]
+        self.posts: list[list[Post]] = [[] for _ in range(n)]
         self.drones = [0] * n
         self.camera = [CAMERA_CODE[c] for c in city.camera] + [NO_CAMERA] * (n - n_nodes)
         self.checkpoint_active = np.zeros(n_nodes, dtype=bool)
         capacity = np.concatenate([city.capacity, np.zeros(n - n_nodes)])
-        self.reach = np.maximum(1.0, capacity / params.guardian_reach_persons).tolist()
+        self.side = [math.sqrt(c * params.place_m2_per_person) for c in capacity.tolist()]
+        """Side of each location's square (m); 0 for buses and places without a capacity."""
+        self.officer_sight2 = params.officer_sight_m * params.officer_sight_m
+        self.camera_view2 = params.camera_view_m * params.camera_view_m
+        sight = model.scenario.offenders.sight_m
+        self.offender_sight2 = sight * sight
         # bystanders: persons per unit of capacity (at scale s a simulated person stands
         # for 1/s); buses and places without a capacity give no bystander term
         scale = max(model.scenario.scale, 1e-12)
         self.per_capacity = [1.0 / (c * scale) if c > 0 else math.inf for c in capacity]
         self.bystander_notice = victims.bystander_notice
         self.bystander_cover = victims.bystander_cover
-        self.neighbours = self._neighbours(n)
         self.transit_cooperation = model.policy.transit_cooperation
+        self._order = {who: i for i, who in enumerate(ground_detectors())}
 
-    def _neighbours(self, n: int) -> list[list[int]]:
-        """Places within `nearby_m` of each place (street distance), for spill-over."""
-        city = self.model.city
-        places = city.visited
-        near: list[list[int]] = [[] for _ in range(n)]
-        for p in places:
-            d = city.distances_from(int(p))[places]
-            near[int(p)] = [int(q) for q in places[(d <= self.params.nearby_m) & (places != p)]]
-        return near
+    def spot(self, loc: int, rng: np.random.Generator) -> tuple[float, float]:
+        """A spot drawn uniformly in `loc`'s square (two draws, also where it is a point)."""
+        side = self.side[loc]
+        return rng.random() * side, rng.random() * side
 
-    def unit_arrives(self, kind: UnitKind, loc: int, officers: int) -> None:
-        """A unit's officers start a stop at `loc`; offenders there see them if they can."""
-        self.spotters[kind.detector][loc] += officers
+    def unit_arrives(self, kind: UnitKind, loc: int, officers: int) -> Post:
+        """A unit's officers take a spot at `loc`; offenders within sight see them."""
+        x, y = self.spot(loc, self.rng)
+        p = self.params
+        deter = getattr(p, kind.deter) if kind.seen_by_offenders else 0.0
+        post = Post(kind, officers, x, y, self.model.env.now, deter, getattr(p, kind.detect))
+        self.posts[loc].append(post)
         if kind.seen_by_offenders:
             self.crowds.add_guard(loc, officers)
-            self.model.offenders.police_arrive(loc)
+            self.model.offenders.police_arrive(loc, post)
+        return post
 
-    def unit_leaves(self, kind: UnitKind, loc: int, officers: int) -> None:
-        """A unit's officers end their stop at `loc`."""
-        self.spotters[kind.detector][loc] -= officers
-        if kind.seen_by_offenders:
-            self.crowds.add_guard(loc, -officers)
+    def unit_leaves(self, loc: int, post: Post) -> None:
+        """A unit's officers leave their spot at `loc`."""
+        self.posts[loc].remove(post)
+        if post.kind.seen_by_offenders:
+            self.crowds.add_guard(loc, -post.officers)
 
     def set_camera(self, node: int, level: int) -> None:
         """The policy's monitoring of the camera at `node` (CAMERA_CODE)."""
@@ -86,32 +109,45 @@ class Presence:
         self.checkpoint_active[:] = where
 
     def drone_arrives(self, loc: int) -> None:
-        """A drone starts flying over `loc`."""
+        """A drone starts hovering over `loc`."""
         self.drones[loc] += 1
 
     def drone_leaves(self, loc: int) -> None:
         """A drone leaves the sky over `loc`."""
         self.drones[loc] -= 1
 
-    def deterrence(self, loc: int) -> float:
-        """Chance an offender about to strike at `loc` gives up for what he sees now."""
-        p = self.params
-        reach = self.reach[loc]
-        guards = self.crowds.guards
-        keep = portable.power(1.0 - p.deter_visible, guards[loc] / reach)
-        nearby = sum(guards[q] for q in self.neighbours[loc])
-        if nearby:
-            keep *= portable.power(1.0 - p.deter_visible * p.deter_nearby_factor, nearby / reach)
-        if self.camera[loc]:
-            keep *= 1.0 - p.deter_camera
+    def visible_within(self, loc: int, x: float, y: float, since: float = math.inf) -> int:
+        """Visible officers at `loc` within an offender's sight of (x, y), there by `since`."""
+        return sum(
+            post.officers
+            for post in self.posts[loc]
+            if post.deter and post.since <= since and _near(post, x, y, self.offender_sight2)
+        )
+
+    def offender_sees(self, post: Post, x: float, y: float) -> bool:
+        """An offender at (x, y) sees the officers at `post` (visible, within his sight)."""
+        return bool(post.deter) and _near(post, x, y, self.offender_sight2)
+
+    def offender_sees_point(self, px: float, py: float, x: float, y: float) -> bool:
+        """An offender at (x, y) sees what happens at (px, py) in the same place."""
+        return (px - x) * (px - x) + (py - y) * (py - y) <= self.offender_sight2
+
+    def deterrence(self, loc: int, x: float, y: float) -> float:
+        """Chance an offender about to strike at (x, y) in `loc` gives up for what he sees.
+
+        Each visible officer within his sight deters with his kind's chance; a drone
+        overhead is seen from anywhere in the place.
+        """
+        keep = 1.0
+        for post in self.posts[loc]:
+            if post.deter and _near(post, x, y, self.offender_sight2):
+                keep *= portable.power(1.0 - post.deter, float(post.officers))
         if self.drones[loc]:
-            keep *= portable.power(1.0 - p.deter_drone, float(self.drones[loc]))
-        if self.cooperating_bus(loc):
-            keep *= 1.0 - p.transit_deterrence
+            keep *= portable.power(1.0 - self.params.deter_drone, float(self.drones[loc]))
         return 1.0 - keep
 
     def cooperating_bus(self, loc: int) -> bool:
-        """`loc` is a bus under police-transit cooperation."""
+        """`loc` is a bus under police-transit cooperation (briefed driver, announcements)."""
         return self.transit_cooperation and self.model.transit.is_vehicle(loc)
 
     def bystanders_notice(self, loc: int) -> float:
@@ -124,25 +160,50 @@ class Presence:
         density = self.crowds.people(loc) * per_capacity
         return self.bystander_notice * portable.exp(-density / self.bystander_cover)
 
-    def detector(self, loc: int, rng: np.random.Generator) -> str:
-        """Which police, if any, spot an attempt in progress at `loc` (first one wins)."""
+    def detector(self, loc: int, x: float, y: float, rng: np.random.Generator) -> str:
+        """Who, if anyone, spots an attempt at (x, y) in `loc` (first one wins).
+
+        Officers within their sight of the spot (in the unit table's order), then a live
+        camera if the spot is within its view of the place's centre, a briefed bus driver,
+        and drones overhead.
+        """
         p = self.params
-        reach = self.reach[loc]
-        checks = [  # on the streets, then a live camera, then overhead
-            (who, 1.0 - portable.power(1.0 - detect, self.spotters[who][loc] / reach))
-            for who, detect in self._detect
-        ]
-        checks.append(
-            (CAMERA, p.detect_camera_active / reach if self.camera[loc] == ACTIVE else 0.0)
+        sighted = sorted(
+            (post for post in self.posts[loc] if _near(post, x, y, self.officer_sight2)),
+            key=lambda post: self._order[post.kind.detector],
         )
-        checks.append(
-            ("drone", 1.0 - portable.power(1.0 - p.detect_drone, float(self.drones[loc])))
-        )
-        for who, chance in checks:
+        for post in sighted:
+            chance = 1.0 - portable.power(1.0 - post.detect, float(post.officers))
             if chance > 0.0 and rng.random() < chance:
-                return who
+                return post.kind.detector
+        half = 0.5 * self.side[loc]
+        in_view = (x - half) * (x - half) + (y - half) * (y - half) <= self.camera_view2
+        if self.camera[loc] == ACTIVE and in_view and rng.random() < p.detect_camera_active:
+            return CAMERA
+        if self.cooperating_bus(loc) and rng.random() < p.detect_bus_driver:
+            return BUS_DRIVER
+        drones = self.drones[loc]
+        if drones and rng.random() < 1.0 - portable.power(1.0 - p.detect_drone, float(drones)):
+            return "drone"
         return ""
+
+    def visible_officers(self, loc: int) -> int:
+        """Visible officers anywhere at `loc` now (whom a victim could walk up to)."""
+        return self.crowds.guards[loc]
+
+    def nodes_with(self, detector: str) -> np.ndarray:
+        """Nodes where units that spot attempts as `detector` stand now (for displays)."""
+        n_nodes = self.model.city.n_nodes
+        return np.array(
+            [n for n in range(n_nodes) if any(p.kind.detector == detector for p in self.posts[n])],
+            dtype=np.int64,
+        )
 
     def has_camera(self, loc: int) -> bool:
         """Any camera (recording or live) covers `loc`."""
         return self.camera[loc] != NO_CAMERA
+
+
+def _near(post: Post, x: float, y: float, sight2: float) -> bool:
+    """`post` is within the sight distance whose square is `sight2` of (x, y)."""
+    return (post.x - x) * (post.x - x) + (post.y - y) * (post.y - y) <= sight2

@@ -22,15 +22,21 @@ class UnitKind:
     moves: Literal["walks", "drives", "flies"]
     """On foot or by car through the streets (a PoliceUnit), or overhead (a Drone)."""
     speed: str
-    """The PoliceParams field of its speed on the streets (m/min; '' for drones)."""
+    """The PoliceParams field of its speed (m/min; along the streets, or straight for drones)."""
     seen_by_offenders: bool
-    """Offenders at its stop see it (a visible guard: it deters, and they leave)."""
+    """Offenders within sight of it see it (a visible guard: it deters, and they leave)."""
+    deter: str
+    """The PoliceParams field of the chance that an offender who sees one of its members
+    within sight gives up an attempt ('' for kinds offenders do not see)."""
     detector: str
     """Its name in the ledger when it spots an attempt; kinds that spot alike share one."""
     detect: str
     """The PoliceParams field of one unit's chance to spot an attempt at its place."""
     arrests_in_act: bool
-    """An attempt it spots ends in an arrest on the spot (else a car is sent)."""
+    """An attempt it spots ends in an arrest on the spot (else it calls the police)."""
+    reports_after: str
+    """The PoliceParams field of the minutes before its call about an attempt it spotted
+    reaches the dispatcher ('' for none: it is on the police radio)."""
     answers_calls: bool
     """It can be dispatched to incidents (patrol cars)."""
     staffed: bool
@@ -43,6 +49,8 @@ KINDS: dict[str, UnitKind] = {}
 
 def register(kind: UnitKind) -> None:
     """Add a unit kind; kinds that share a detector must share its detection chance."""
+    if kind.seen_by_offenders != bool(kind.deter):
+        raise ValueError(f"{kind.name}: a kind offenders see needs a deter chance, and only it")
     for other in KINDS.values():
         if other.detector == kind.detector and other.detect != kind.detect:
             raise ValueError(f"{kind.name}: detector {kind.detector!r} uses {other.detect!r}")
@@ -52,6 +60,8 @@ def register(kind: UnitKind) -> None:
 
 CAMERA = "camera"
 """Cameras are part of the city, not units, but spot attempts too (and send a car)."""
+BUS_DRIVER = "bus_driver"
+"""Drivers briefed under police-transit cooperation spot attempts on board (and call)."""
 
 
 def ground_detectors() -> tuple[str, ...]:
@@ -63,7 +73,7 @@ def ground_detectors() -> tuple[str, ...]:
 def detectors() -> tuple[str, ...]:
     """Everyone who can spot an attempt, in the order the presence checks them."""
     air = dict.fromkeys(k.detector for k in KINDS.values() if k.moves == "flies")
-    return (*ground_detectors(), CAMERA, *air)
+    return (*ground_detectors(), CAMERA, BUS_DRIVER, *air)
 
 
 def detection_param(detector: str) -> str:
@@ -76,6 +86,11 @@ def arrests_in_act(detector: str) -> bool:
     return any(k.arrests_in_act for k in KINDS.values() if k.detector == detector)
 
 
+def report_delay_param(detector: str) -> str:
+    """The PoliceParams field of the delay before `detector`'s call reaches the dispatcher."""
+    return next((k.reports_after for k in KINDS.values() if k.detector == detector), "")
+
+
 for _kind in (
     UnitKind(
         "plainclothes",
@@ -83,9 +98,11 @@ for _kind in (
         moves="walks",
         speed="officer_walk_m_per_min",
         seen_by_offenders=False,
+        deter="",
         detector="plainclothes",
         detect="detect_plainclothes",
         arrests_in_act=True,
+        reports_after="",
         answers_calls=False,
         staffed=True,
     ),
@@ -95,9 +112,11 @@ for _kind in (
         moves="walks",
         speed="officer_walk_m_per_min",
         seen_by_offenders=True,
+        deter="deter_visible",
         detector="uniformed",
         detect="detect_uniformed",
         arrests_in_act=True,
+        reports_after="",
         answers_calls=False,
         staffed=True,
     ),
@@ -107,21 +126,40 @@ for _kind in (
         moves="drives",
         speed="car_speed_m_per_min",
         seen_by_offenders=True,
+        deter="deter_visible",
         detector="uniformed",
         detect="detect_uniformed",
         arrests_in_act=True,
+        reports_after="",
         answers_calls=True,
         staffed=True,
     ),
     UnitKind(
+        "volunteer",
+        "community patrol, station staff or student volunteers: seen, but not police; they "
+        "watch a place, call the police about what they see and never arrest",
+        moves="walks",
+        speed="officer_walk_m_per_min",
+        seen_by_offenders=True,
+        deter="deter_volunteer",
+        detector="volunteer",
+        detect="detect_volunteer",
+        arrests_in_act=False,
+        reports_after="volunteer_call_min",
+        answers_calls=False,
+        staffed=False,
+    ),
+    UnitKind(
         "drone",
-        "flies sorties over its places: deters and spots from above, sends a car",
+        "flies sorties between its places: deters and spots from above, sends a car",
         moves="flies",
-        speed="",
+        speed="drone_speed_m_per_min",
         seen_by_offenders=False,
+        deter="",
         detector="drone",
         detect="detect_drone",
         arrests_in_act=False,
+        reports_after="",
         answers_calls=False,
         staffed=False,
     ),

@@ -23,7 +23,8 @@ _PUBLIC = {
         "report",
     ),
     **dict.fromkeys(
-        ("FAIL", "INCONCLUSIVE", "PASS", "Estimate", "Measurement", "Verdict", "judge"), "verdict"
+        ("FAIL", "INCONCLUSIVE", "NOT_INDEPENDENT", "PASS", "Estimate", "Measurement", "Verdict", "judge"),
+        "verdict",
     ),
 }
 __getattr__, __dir__ = exports(

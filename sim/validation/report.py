@@ -16,7 +16,16 @@ from sim.sweep.report import load_sweep
 from sim.sweep.sweep import run_sweep
 from sim.validation.facts import MEASURES
 from sim.validation.plan import FactSpec, Plan
-from sim.validation.verdict import FAIL, INCONCLUSIVE, PASS, Measurement, Verdict, judge
+from sim.validation.verdict import (
+    FAIL,
+    INCONCLUSIVE,
+    NOT_INDEPENDENT,
+    PASS,
+    VERDICTS,
+    Measurement,
+    Verdict,
+    judge,
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def run_validation(
 
 def tally(outcomes: list[Outcome]) -> dict[str, int]:
     """How many facts pass, fail and are inconclusive."""
-    return {v: sum(o.verdict.verdict == v for o in outcomes) for v in (PASS, FAIL, INCONCLUSIVE)}
+    return {v: sum(o.verdict.verdict == v for o in outcomes) for v in VERDICTS}
 
 
 def _rule_text(fact: FactSpec) -> str:
@@ -194,10 +203,12 @@ def render(
         "are 95% bootstrap intervals over seeds unless a fact says otherwise. A fact passes "
         "when every condition of its rule holds on the whole interval, fails when one is "
         "contradicted by the whole interval, and is otherwise inconclusive (an interval that "
-        "includes the threshold, an undefined statistic, or too small a sample).",
+        "includes the threshold, an undefined statistic, or too small a sample). A fact whose "
+        "source is also the source of a behavioural parameter is not independent, whatever "
+        "its rule gives: the model was given that result.",
         "",
-        f"**{counts[PASS]} pass, {counts[FAIL]} fail, {counts[INCONCLUSIVE]} inconclusive** "
-        f"(of {len(outcomes)}).",
+        f"**{counts[PASS]} pass, {counts[FAIL]} fail, {counts[INCONCLUSIVE]} inconclusive, "
+        f"{counts[NOT_INDEPENDENT]} not independent** (of {len(outcomes)}).",
         "",
         "| fact | published | rule | measured | verdict |",
         "|---|---|---|---|---|",

@@ -3,18 +3,54 @@
 A fact's measure reports named estimates with 95% intervals and the sample behind them;
 `judge` applies the plan's rule. An undefined statistic, an interval that straddles its
 threshold (or is wider than the rule allows) and a sample below the plan's minimum are all
-"inconclusive": never a pass.
+"inconclusive": never a pass. A fact whose published source is also the source of a
+behavioural parameter is "not independent": the model was given that result, so matching
+it is no evidence (the verdict the rule alone would give is said beside it).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
+from sim.params import iter_params
 from sim.validation.plan import Condition, FactSpec
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+NOT_INDEPENDENT = "not independent"
+VERDICTS = (PASS, FAIL, INCONCLUSIVE, NOT_INDEPENDENT)
+BEHAVIOURAL = {
+    "visitors": VisitorParams,
+    "offenders": OffenderParams,
+    "victims": VictimParams,
+    "police": PoliceParams,
+}
+CITATION = re.compile(
+    r"((?:[A-Z][A-Za-z'\-]+ )*[A-Z][A-Za-z'\-]+)(?: et al\.?| (?:&|and) [A-Z][A-Za-z'\-]+)?,? \(?(\d{4})"
+)
+"""An author-year citation: 'Koper 1995', 'Sherman & Weisburd 1995', 'Weisburd et al. 2006',
+'Kansas City Police Department 1977'."""
+
+
+def citations(text: str) -> set[tuple[str, str]]:
+    """(first author, year) of every author-year citation in `text`."""
+    return set(CITATION.findall(text))
+
+
+def shared_sources(fact: FactSpec) -> list[str]:
+    """Behavioural parameters whose source cites a work the fact's source cites."""
+    cited = citations(fact.source)
+    shared = []
+    for section, cls in BEHAVIOURAL.items():
+        for name, f, _ in iter_params(cls):
+            common = cited & citations(f.metadata.get("source", ""))
+            if common:
+                works = ", ".join(f"{author} {year}" for author, year in sorted(common))
+                shared.append(f"`{section}.{name}` ({works})")
+    return shared
 
 
 @dataclass(frozen=True)
@@ -92,7 +128,23 @@ def _condition(cond: Condition, estimate: Estimate | None) -> tuple[str, str]:
 
 
 def judge(fact: FactSpec, measured: Measurement) -> Verdict:
-    """Apply the fact's rule to what was measured."""
+    """Apply the fact's rule to what was measured; a fact the model was given is not evidence."""
+    by_rule = _by_rule(fact, measured)
+    shared = shared_sources(fact)
+    if not shared:
+        return by_rule
+    return Verdict(
+        NOT_INDEPENDENT,
+        (
+            f"The fact's source is also the source of {', '.join(shared)}, whose value the "
+            "statistic depends on: agreement would be the model repeating its input.",
+            f"By the rule alone it would be {by_rule.verdict}:",
+            *by_rule.reasons,
+        ),
+    )
+
+
+def _by_rule(fact: FactSpec, measured: Measurement) -> Verdict:
     if measured.runs < fact.min_runs:
         return Verdict(
             INCONCLUSIVE,

@@ -124,7 +124,7 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
         zorder=3,
     )
     guards = np.flatnonzero(np.asarray(model.crowds.guards[: city.n_nodes]) > 0)
-    plain = np.flatnonzero(np.asarray(model.presence.spotters["plainclothes"][: city.n_nodes]) > 0)
+    plain = model.presence.nodes_with("plainclothes")
     cars = [u.node for u in model.deployer.units if isinstance(u, PatrolCar) and u.on_duty]
     ax.scatter(
         city.x[guards],
