@@ -23,7 +23,10 @@ _PUBLIC = {
         "report",
     ),
     **dict.fromkeys(
-        ("FAIL", "INCONCLUSIVE", "NOT_INDEPENDENT", "PASS", "Estimate", "Measurement", "Verdict", "judge"),
+        (
+            *("FAIL", "INCONCLUSIVE", "NOT_INDEPENDENT", "PASS"),
+            *("Estimate", "Measurement", "Verdict", "judge"),
+        ),
         "verdict",
     ),
 }

@@ -28,9 +28,8 @@ BEHAVIOURAL = {
     "victims": VictimParams,
     "police": PoliceParams,
 }
-CITATION = re.compile(
-    r"((?:[A-Z][A-Za-z'\-]+ )*[A-Z][A-Za-z'\-]+)(?: et al\.?| (?:&|and) [A-Z][A-Za-z'\-]+)?,? \(?(\d{4})"
-)
+NAME = r"[A-Z][A-Za-z'\-]+"
+CITATION = re.compile(rf"((?:{NAME} )*{NAME})(?: et al\.?| (?:&|and) {NAME})?,? \(?(\d{{4}})")
 """An author-year citation: 'Koper 1995', 'Sherman & Weisburd 1995', 'Weisburd et al. 2006',
 'Kansas City Police Department 1977'."""
 
