@@ -598,3 +598,104 @@ class PoliceParams:
         "flight between them uses its battery (`flight_min` per sortie)",
         source="assumption: small quadcopters cruise at 10-15 m/s",
     )
+
+
+CASE_SERVICES = (
+    "case brief: the service posts helped visitors 210 times, settled 50 disputes and found 12 "
+    "lost tourists in five days (about 4.35 million visitor-hours in the leshan-mayday "
+    "scenario); a floor, since only what the posts handled was counted"
+)
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """Calls for service other than theft: how often, and how long each takes on scene.
+
+    Rates are per 100,000 visitor-hours, so calls come where and when the crowd is.
+    """
+
+    help_per_100k_h: float = param(
+        4.8,
+        unit="calls per 100,000 visitor-hours",
+        low=0,
+        high=10_000,
+        doc="visitors asking the police for help (directions, a lost phone, a photo)",
+        source=CASE_SERVICES,
+        basis="case data",
+    )
+    dispute_per_100k_h: float = param(
+        1.15,
+        unit="calls per 100,000 visitor-hours",
+        low=0,
+        high=10_000,
+        doc="disputes between visitors or with vendors",
+        source=CASE_SERVICES,
+        basis="case data",
+    )
+    lost_person_per_100k_h: float = param(
+        0.28,
+        unit="calls per 100,000 visitor-hours",
+        low=0,
+        high=10_000,
+        doc="lost persons (children, elderly visitors) reported to the police",
+        source=CASE_SERVICES,
+        basis="case data",
+    )
+    medical_per_100k_h: float = param(
+        0.5,
+        unit="calls per 100,000 visitor-hours",
+        low=0,
+        high=10_000,
+        doc="medical emergencies in the crowd the police attend (priority 1)",
+        source="assumption: not reported in the case",
+    )
+    traffic_per_100k_h: float = param(
+        1.0,
+        unit="calls per 100,000 visitor-hours",
+        low=0,
+        high=10_000,
+        doc="traffic incidents and congestion calls",
+        source="assumption: not reported in the case",
+    )
+    help_min: float = param(
+        10.0, unit="min", low=0, doc="mean time on scene helping a visitor", source="assumption"
+    )
+    dispute_min: float = param(
+        30.0, unit="min", low=0, doc="mean time on scene settling a dispute", source="assumption"
+    )
+    lost_person_min: float = param(
+        45.0,
+        unit="min",
+        low=0,
+        doc="mean time to find and reunite a lost person",
+        source="assumption",
+    )
+    medical_min: float = param(
+        20.0,
+        unit="min",
+        low=0,
+        doc="mean time on scene until medical help takes over",
+        source="assumption",
+    )
+    traffic_min: float = param(
+        30.0,
+        unit="min",
+        low=0,
+        doc="mean time on scene at a traffic incident",
+        source="assumption",
+    )
+    theft_report_min: float = param(
+        20.0,
+        unit="min",
+        low=0,
+        doc="time on scene taking a victim's report of a theft (a live detection is a search only)",
+        source="assumption",
+    )
+    foot_reach_m: float = param(
+        300.0,
+        unit="m",
+        low=0,
+        doc="street distance within which an officer or volunteer on foot leaves his post or "
+        "round to answer a call; farther calls go to cars",
+        source="assumption: a few minutes' walk",
+    )

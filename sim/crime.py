@@ -113,7 +113,7 @@ class CrimeEvents:
         """Whoever spotted the attempt calls the police; the call takes its kind's delay."""
         if delay_param:
             yield self.model.env.timeout(getattr(self.police, delay_param))
-        self.model.dispatcher.request(incident, node)
+        self.model.dispatcher.request(incident, node, live=True)
 
     def _victim(self, loc: int) -> tuple[int, float]:
         """A party at `loc` drawn by size (by thinning), and when it leaves `loc`."""
@@ -152,7 +152,7 @@ class CrimeEvents:
             yield env.timeout(call_delay)
         Ledger.report(incident, env.now)
         self._record(incident)
-        self.model.dispatcher.request(incident, incident.node)
+        self.model.dispatcher.request(incident, incident.node, live=False)
         if footage and self.investigates_footage:
             yield env.timeout(investigation)
             if not incident.cleared_by:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.ledger import CLEARANCES
+from sim.policing.calls import LIVE, ROUTINE, URGENT
+from sim.policing.dispatch import JOB_KINDS
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,65 @@ METRICS: tuple[Metric, ...] = (
         "as above, 90th percentile",
         "min",
         "90th percentile over responses",
+    ),
+    Metric(
+        "calls_for_service",
+        "calls other than theft (help, disputes, lost persons, medical, traffic)",
+        "calls",
+        "count over the run",
+    ),
+    Metric(
+        "response_all_mean_min",
+        "mean time from any call (thefts and other calls) to a unit on scene",
+        "min",
+        "mean over jobs reached",
+        "response (all calls)",
+    ),
+    *(
+        Metric(
+            f"response_p{p}_mean_min",
+            f"mean time from a priority-{p} call to a unit on scene ({meaning})",
+            "min",
+            "mean over jobs reached",
+        )
+        for p, meaning in (
+            (LIVE, "an attempt seen now, a medical emergency"),
+            (URGENT, "a reported theft, a dispute, a lost person, traffic"),
+            (ROUTINE, "a visitor's request for help"),
+        )
+    ),
+    *(
+        Metric(
+            f"response_{kind}_mean_min",
+            f"mean time from a {kind.replace('_', ' ')} call to a unit on scene",
+            "min",
+            "mean over jobs reached",
+        )
+        for kind in JOB_KINDS
+    ),
+    Metric(
+        "queue_mean_min",
+        "mean time a job waited for a free unit after the dispatch delay",
+        "min",
+        "mean over jobs assigned",
+    ),
+    Metric(
+        "jobs_unanswered",
+        "jobs no unit had reached when the run ended",
+        "jobs",
+        "count over the run",
+    ),
+    Metric(
+        "thefts_dispatch_queued",
+        "thefts whose dispatch waited because every unit that could go was busy",
+        "thefts",
+        "count over the run",
+    ),
+    Metric(
+        "unit_utilisation",
+        "share of on-duty time units that answer calls spent on jobs (travel and on scene)",
+        "share",
+        "busy over on-duty minutes",
     ),
     Metric(
         "police_visibility",

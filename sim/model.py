@@ -22,6 +22,7 @@ from sim.clock import MIN_PER_DAY
 from sim.crime import CrimeEvents
 from sim.crowds import Crowds
 from sim.offenders import OffenderPool
+from sim.policing.calls import CallsForService
 from sim.policing.deploy import Deployer
 from sim.policing.dispatch import Dispatcher
 from sim.policing.policy import Policy
@@ -99,6 +100,7 @@ class CrowdPolicingModel(mesa.Model):
         self.presence = Presence(self, scenario.police, scenario.victims)
         self.crime = CrimeEvents(self)
         self.dispatcher = Dispatcher(self, self.policy.dispatch)
+        self.env.process(CallsForService(self).run())
         self.police_stops = StopLog()
         self.deployer = Deployer(self, self.policy, policy_source)
         self.deployer.deploy()

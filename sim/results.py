@@ -47,6 +47,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         if person_minutes
         else math.nan,
         **resources_used(model),
+        **model.dispatcher.metrics(),
         **model.offenders.metrics(),
         "parties": flow.arrived_parties,
         "visitors_not_departed": flow.present_people,

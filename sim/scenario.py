@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
+from sim.behaviour import CallParams, OffenderParams, PoliceParams, VictimParams, VisitorParams
 from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.generate import GeneratedCitySpec, generate_city
 from sim.city.graph import City
@@ -48,6 +48,7 @@ class Scenario:
     offenders: OffenderParams = param(OffenderParams(), doc="pickpockets")
     victims: VictimParams = param(VictimParams(), doc="visitors as victims")
     police: PoliceParams = param(PoliceParams(), doc="effectiveness of guardians")
+    calls: CallParams = param(CallParams(), doc="calls for service other than theft")
     source_file: str = field(default="", compare=False, metadata={"internal": True})
 
     def city_model(self) -> City:

@@ -16,11 +16,19 @@ import numpy as np
 
 from sim.errors import ConfigError
 
-STREAM_KEYS = {"visitors": 0, "offenders": 1, "police": 2, "incidents": 3, "sight": 6, "news": 7}
+STREAM_KEYS = {
+    "visitors": 0,
+    "offenders": 1,
+    "police": 2,
+    "incidents": 3,
+    "sight": 6,
+    "news": 7,
+    "calls": 8,
+}
 """Each named stream's spawn key under the run's seed. Keys never move: 4 is retired (once
 `sensors`), 5 is the branch of the offenders' own streams, and a new stream takes the next
-free key. `sight` places units and attempts within a place (what is within whose sight);
-`news` draws the offenders' acquaintances and how long news takes to reach them."""
+free key. `sight` places units within a place (what is within whose sight); `news` draws how long
+news of an arrest takes to reach an acquaintance; `calls` the calls for service."""
 STREAM_NAMES = tuple(STREAM_KEYS)
 INDIVIDUAL_OFFENDERS = 5
 """Spawn-key branch under which each offender's own stream is derived (by his index)."""
@@ -36,6 +44,7 @@ class Streams:
     incidents: np.random.Generator
     sight: np.random.Generator
     news: np.random.Generator
+    calls: np.random.Generator
     root: np.random.SeedSequence
 
     @classmethod
@@ -76,7 +85,8 @@ class NotTheNamedStreams:
         raise MesaGeneratorError(
             f"model.{self._name}.{attribute}: Mesa's generator is not used in crowdsim; draw "
             "from the model's named streams (model.streams.visitors, .offenders, .police, "
-            ".incidents, .sight, .news; sim/streams.py) so that runs keep common random numbers"
+            ".incidents, .sight, .news, .calls; sim/streams.py) so that runs keep common "
+            "random numbers"
         )
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim.agents.officer import PatrolCar
+from sim.agents.officer import Responder
 from sim.cli import main
 from sim.errors import ConfigError
 from sim.policing.deploy import covering_tour
@@ -162,15 +162,23 @@ def test_response_time_is_at_least_the_drive_from_the_cars_true_position(town, m
     """Cars dispatched mid-drive start from where they are, never from the node they left;
     after a job they go on with their tour at the stop they were heading for."""
     starts = []
-    respond = PatrolCar.respond
+    respond = Responder.respond
 
-    def recording(self, incident, node):
-        starts.append(
-            (incident.id, self.model.env.now, self.leg, node, self.speed, self.model.city)
-        )
-        yield from respond(self, incident, node)
+    def recording(self, job):
+        if job.incident is not None:  # thefts (other calls come and go too)
+            starts.append(
+                (
+                    job.incident.id,
+                    self.model.env.now,
+                    self.leg,
+                    job.node,
+                    self.speed,
+                    self.model.city,
+                )
+            )
+        yield from respond(self, job)
 
-    monkeypatch.setattr(PatrolCar, "respond", recording)
+    monkeypatch.setattr(Responder, "respond", recording)
     busy = with_overrides(
         town,
         {

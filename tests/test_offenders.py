@@ -143,7 +143,7 @@ def test_a_car_catches_only_an_offender_still_in_sight(town):
         offender.leg = Leg.still(target, 0.0)
         incident = model.crime.ledger.attempt(0.0, scene, scene, False, offender.unique_id)
         incident.occurred = True
-        model.dispatcher.request(incident, scene)
+        model.dispatcher.request(incident, scene, live=False)
         model.crime.on_scene(incident)
         arrested = incident.arrest
         model.release()

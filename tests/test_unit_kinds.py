@@ -19,7 +19,7 @@ VOLUNTEER = UnitKind(
     detect="detect_uniformed",
     arrests_in_act=False,
     reports_after="volunteer_call_min",
-    answers_calls=False,
+    answers="",
     staffed=False,
 )
 POLICY = """name = "stewards"

@@ -1,4 +1,4 @@
-"""Police units on the ground: officers on foot (uniformed, plainclothes) and patrol cars.
+"""Police units on the ground: officers and volunteers on foot, and patrol cars.
 
 All share one mechanism: during their shift they move between stops by their
 deployment's movement, with a dwell at each, or ride a bus line:
@@ -10,9 +10,10 @@ deployment's movement, with a dwell at each, or ride a bus line:
   rule allows.
 
 The tour goes on where it stopped (next shift, or after a job). They differ in what their
-presence does, as their kind says (sim/policing/units.py): uniformed officers and cars are
-seen by offenders (who give up); plainclothes officers are not, but spot attempts; cars
-also answer dispatches, driving from wherever they are on the road.
+presence does, as their kind says (sim/policing/units.py): uniformed officers, volunteers
+and cars are seen by offenders (who give up); plainclothes officers are not, but spot
+attempts. Units whose kind answers calls are `Responder`s: cars anywhere, driving from
+wherever they are on the road; officers on foot within reach of their post or round.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import simpy
 
 from sim.city.legs import Leg
 from sim.city.transit import Trip
+from sim.policing.calls import HELP
 from sim.policing.units import KINDS
 
 if TYPE_CHECKING:
-    from sim.ledger import Incident
     from sim.model import CrowdPolicingModel
+    from sim.policing.dispatch import Job
     from sim.policing.policy import Deployment
     from sim.policing.presence import Post
 
@@ -172,13 +174,14 @@ class PoliceUnit(mesa.Agent):
         return self.leg.metres_to(self.model.env.now, from_target)
 
 
-class PatrolCar(PoliceUnit):
-    """A car crew patrolling by its movement; visible at each stop; answers dispatches.
+class Responder(PoliceUnit):
+    """A unit that answers calls: a car anywhere, an officer or volunteer on foot nearby.
 
-    A dispatch interrupts the patrol wherever the car is, at a stop or on the road: the
-    crew drives to the scene from its true position, and the dispatcher gives it the next
-    waiting job or sends it back to its tour, which goes on at the stop it was heading for
-    (or the next one, if the call came during a stop).
+    A job interrupts the unit wherever it is, at a stop or on the way: it leaves its stop
+    (no longer seen there, nor watching), travels to the scene from its true position,
+    searches for the offender of a theft, stays the job's time on scene, then takes the
+    next waiting job or goes back to its tour or post, which goes on at the stop it was
+    heading for (or the next one, if the call came during a stop).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -186,22 +189,36 @@ class PatrolCar(PoliceUnit):
         self.busy = False
         self.on_duty = False
         self.process: simpy.Process | None = None
+        self.reach_m = self.model.scenario.calls.foot_reach_m
+        self.busy_minutes = 0.0
+        self.duty_minutes = 0.0  # of shifts ended; the one under way counts from duty_since
+        self.duty_since = 0.0
 
     @property
     def available(self) -> bool:
         """On shift, answering calls, and not already on a job."""
         return self.on_duty and not self.busy and self.deployment.responds
 
+    def may_take(self, job: Job, from_scene: np.ndarray) -> bool:
+        """A car takes any job; a unit on foot only within reach (volunteers: help)."""
+        answers = self.kind.answers
+        if answers == "anywhere":
+            return True
+        if answers == "help" and job.kind != HELP:
+            return False
+        return self.metres_to(from_scene) <= self.reach_m
+
     def duty(self, end: float) -> Generator:
-        """Patrol, but break off for every dispatch (and any waiting job) until shift end."""
+        """Patrol or stand, but break off for every job (and any waiting one) until shift end."""
         env = self.model.env
         dispatcher = self.model.dispatcher
         self.on_duty = True
+        self.duty_since = env.now
         job = dispatcher.next_job(self)
         while env.now < end:
             if job is not None:
                 self.busy = True
-                yield from self.respond(*job)
+                yield from self.respond(job)
                 job = dispatcher.next_job(self)
                 continue
             self.busy = False
@@ -213,19 +230,26 @@ class PatrolCar(PoliceUnit):
                 job = call.cause
         self.busy = False
         self.on_duty = False
+        self.duty_minutes += env.now - self.duty_since
 
-    def respond(self, incident: Incident, node: int) -> Generator:
-        """Drive to the scene from where the car is now, and try to catch the offender."""
+    def respond(self, job: Job) -> Generator:
+        """Travel to the scene from where the unit is now, search, and stay the job's time."""
         env, city = self.model.env, self.model.city
-        from_scene = city.distances_from(node)
+        began = env.now
+        from_scene = city.distances_from(job.node)
         via, to_via = self.leg.node_toward(env.now, from_scene)
-        self.leg = Leg.along(city, via, node, env.now + to_via / self.speed, self.speed)
+        self.leg = Leg.along(city, via, job.node, env.now + to_via / self.speed, self.speed)
         yield env.timeout(self.leg.arrival - env.now)
-        self.node = node
-        self.leg = Leg.still(node, env.now)
-        self.model.crime.on_scene(incident)
+        self.node = job.node
+        self.leg = Leg.still(job.node, env.now)
+        job.t_arrived = env.now
+        if job.incident is not None:
+            self.model.crime.on_scene(job.incident)
+        yield env.timeout(job.service_min)
+        job.t_cleared = env.now
+        self.busy_minutes += env.now - began
 
-    def send(self, job: tuple[Incident, int]) -> None:
-        """Dispatcher hands this car a job."""
+    def send(self, job: Job) -> None:
+        """The dispatcher hands this unit a job."""
         self.busy = True
         self.process.interrupt(job)

@@ -241,7 +241,9 @@ def _check_responding_cars(file: str, where: str, metric: str, source: str, poli
     """A response-time statistic needs a car that answers calls under the policy."""
     if metric not in BY_NAME or "over responses" not in BY_NAME[metric].aggregation:
         return
-    if not any(KINDS[d.unit].answers_calls and d.count and d.responds for d in policy.deploy):
+    if not any(
+        KINDS[d.unit].answers == "anywhere" and d.count and d.responds for d in policy.deploy
+    ):
         raise ConfigError(
             file,
             where,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.officer import PatrolCar, PoliceUnit, Route
+from sim.agents.officer import PoliceUnit, Responder, Route
 from sim.agents.sensors import Camera, Drone
 from sim.city.graph import City
 from sim.errors import ConfigError
@@ -63,13 +63,13 @@ class Deployer:
             route = self._fixed([model.city.bus_lines[bus_line].stops[0]])
         else:
             route = self._route(index, dep, k)
-        agent = PatrolCar if kind.answers_calls else PoliceUnit
+        agent = Responder if kind.answers else PoliceUnit
         unit = agent(model, dep, route, group=index, speed_m_per_min=speed, bus_line=bus_line)
         self.units.append(unit)
         process = env.process(unit.shifts())
-        if isinstance(unit, PatrolCar):
+        if isinstance(unit, Responder):
             unit.process = process
-            model.dispatcher.add_car(unit)
+            model.dispatcher.add_unit(unit)
 
     @staticmethod
     def _fixed(stops: list[int]) -> Route:

@@ -37,8 +37,10 @@ class UnitKind:
     reports_after: str
     """The PoliceParams field of the minutes before its call about an attempt it spotted
     reaches the dispatcher ('' for none: it is on the police radio)."""
-    answers_calls: bool
-    """It can be dispatched to incidents (patrol cars)."""
+    answers: Literal["", "anywhere", "nearby", "help"]
+    """Which calls it takes: any, anywhere (cars); any within reach of where it is, leaving
+    its post (officers on foot); visitors' requests for help within reach (volunteers);
+    none ('')."""
     staffed: bool
     """Its officers count in officer-hours (a drone's crew is not on the street)."""
 
@@ -103,7 +105,7 @@ for _kind in (
         detect="detect_plainclothes",
         arrests_in_act=True,
         reports_after="",
-        answers_calls=False,
+        answers="",
         staffed=True,
     ),
     UnitKind(
@@ -117,7 +119,7 @@ for _kind in (
         detect="detect_uniformed",
         arrests_in_act=True,
         reports_after="",
-        answers_calls=False,
+        answers="nearby",
         staffed=True,
     ),
     UnitKind(
@@ -131,7 +133,7 @@ for _kind in (
         detect="detect_uniformed",
         arrests_in_act=True,
         reports_after="",
-        answers_calls=True,
+        answers="anywhere",
         staffed=True,
     ),
     UnitKind(
@@ -146,7 +148,7 @@ for _kind in (
         detect="detect_volunteer",
         arrests_in_act=False,
         reports_after="volunteer_call_min",
-        answers_calls=False,
+        answers="help",
         staffed=False,
     ),
     UnitKind(
@@ -160,7 +162,7 @@ for _kind in (
         detect="detect_drone",
         arrests_in_act=False,
         reports_after="",
-        answers_calls=False,
+        answers="",
         staffed=False,
     ),
 ):

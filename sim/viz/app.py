@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim.agents.officer import PatrolCar
+from sim.agents.officer import Responder
 from sim.city.graph import City
 from sim.clock import HOURS_PER_DAY, day_and_minute
 from sim.model import CrowdPolicingModel
@@ -125,7 +125,11 @@ def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names co
     )
     guards = np.flatnonzero(np.asarray(model.crowds.guards[: city.n_nodes]) > 0)
     plain = model.presence.nodes_with("plainclothes")
-    cars = [u.node for u in model.deployer.units if isinstance(u, PatrolCar) and u.on_duty]
+    cars = [
+        u.node
+        for u in model.deployer.units
+        if isinstance(u, Responder) and u.kind.moves == "drives" and u.on_duty
+    ]
     ax.scatter(
         city.x[guards],
         city.y[guards],
