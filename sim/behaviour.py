@@ -573,12 +573,48 @@ class PoliceParams:
         doc="log-normal sigma of the time to clear from footage",
         source="assumption",
     )
-    checkpoint_intercept: float = param(
-        0.1,
+    checkpoint_passers_per_h: float = param(
+        300.0,
+        unit="persons/h",
+        low=1,
+        doc="persons passing a ring-road checkpoint in an hour (of whom the officers check "
+        "as many as their throughput allows)",
+        source="assumption",
+    )
+    checks_per_officer_h: float = param(
+        4.0,
+        unit="persons/h",
+        low=0,
+        doc="persons one officer at a checkpoint checks in an hour (identity, bags); each "
+        "check takes 60 / this minutes",
+        source="case brief: 14 checkpoints checked 12,400 people and 4,200 vehicles in five "
+        "days; with two officers each around the clock, about 2 persons and 0.6 vehicles an "
+        "officer-hour, so this allows for idle time",
+        basis="case data",
+    )
+    vehicle_checks_per_officer_h: float = param(
+        1.2,
+        unit="vehicles/h",
+        low=0,
+        doc="vehicles one officer at a checkpoint checks in an hour",
+        source="case brief, as checks_per_officer_h",
+        basis="case data",
+    )
+    loot_found: float = param(
+        0.5,
         low=0,
         high=1,
-        doc="chance a checkpoint stops an offender carrying stolen goods who passes it",
-        source="assumption; the case's 14 checkpoints checked 12,400 people in 5 days",
+        doc="chance a check finds the stolen goods on an offender carrying them",
+        source="assumption: a wallet or phone is easily hidden or dumped",
+    )
+    wanted_per_100k_checks: float = param(
+        72.0,
+        unit="per 100,000 checks",
+        low=0,
+        high=100_000,
+        doc="wanted persons found among the persons and vehicles checked",
+        source="case brief: 12 wanted persons among 16,600 checks (persons and vehicles)",
+        basis="case data",
     )
     car_speed_m_per_min: float = param(
         400.0,

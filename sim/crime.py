@@ -175,7 +175,8 @@ class CrimeEvents:
     def checkpoint_stop(self, offender: Pickpocket) -> bool:
         """An offender carrying stolen goods passes a staffed checkpoint: stopped?"""
         loot = offender.loot
-        if loot is None or loot.cleared_by or self.rng.random() >= self.police.checkpoint_intercept:
+        carrying = loot is not None and not loot.cleared_by
+        if not self.model.checkpoints.stops(carrying, self.rng):
             return False
         self._arrest(loot, offender, "checkpoint")
         return True

@@ -126,13 +126,43 @@ METRICS: tuple[Metric, ...] = (
         "(dispatch delay, any wait for a free car, the drive)",
         "min",
         "mean over responses",
-        "response (min)",
+        "theft response (min)",
     ),
     Metric(
         "response_time_p90_min",
         "as above, 90th percentile",
         "min",
         "90th percentile over responses",
+    ),
+    Metric(
+        "persons_checked",
+        "persons checked at the staffed checkpoints (officer-hours x throughput)",
+        "persons",
+        "count over the run",
+    ),
+    Metric(
+        "vehicles_checked",
+        "vehicles checked at the staffed checkpoints",
+        "vehicles",
+        "count over the run",
+    ),
+    Metric(
+        "wanted_persons_found",
+        "wanted persons expected among the checks, at the case's rate (no agents of their own)",
+        "persons",
+        "expected count over the run",
+    ),
+    Metric(
+        "innocent_persons_checked",
+        "persons checked who carried no stolen goods and were not wanted: the burden on the public",
+        "persons",
+        "count over the run",
+    ),
+    Metric(
+        "checks_per_arrest",
+        "checks (persons and vehicles) per arrest they produced (loot found, wanted persons)",
+        "checks per arrest",
+        "over the run",
     ),
     Metric(
         "calls_for_service",
@@ -145,7 +175,7 @@ METRICS: tuple[Metric, ...] = (
         "mean time from any call (thefts and other calls) to a unit on scene",
         "min",
         "mean over jobs reached",
-        "response (all calls)",
+        "response, all calls (min)",
     ),
     *(
         Metric(

@@ -23,6 +23,7 @@ from sim.crime import CrimeEvents
 from sim.crowds import Crowds
 from sim.offenders import OffenderPool
 from sim.policing.calls import CallsForService
+from sim.policing.checks import Checkpoints
 from sim.policing.deploy import Deployer
 from sim.policing.dispatch import Dispatcher
 from sim.policing.policy import Policy
@@ -99,6 +100,7 @@ class CrowdPolicingModel(mesa.Model):
         self.env.process(self.offenders.run())
         self.presence = Presence(self, scenario.police, scenario.victims)
         self.crime = CrimeEvents(self)
+        self.checkpoints = Checkpoints(self)
         self.dispatcher = Dispatcher(self, self.policy.dispatch)
         self.env.process(CallsForService(self).run())
         self.police_stops = StopLog()

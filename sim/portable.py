@@ -60,20 +60,32 @@ def exp(x: np.ndarray | float) -> np.ndarray | float:
 
 
 SMALL = 4  # arrays up to this size go element by element: fewer calls than the array path
+CHUNK = 8192  # elements per block: the series' dozen passes then stay in the CPU's cache
 
 
 def _exp_array(x: np.ndarray) -> np.ndarray:
     if x.size <= SMALL:
         return np.array([exp(float(v)) for v in x.ravel()]).reshape(x.shape)
+    flat = x.astype(np.float64, copy=False).ravel()
+    out = np.empty(flat.size)
+    for start in range(0, flat.size, CHUNK):
+        out[start : start + CHUNK] = _exp_chunk(flat[start : start + CHUNK])
+    return out.reshape(x.shape)
+
+
+def _exp_chunk(x: np.ndarray) -> np.ndarray:
+    """The array exp of one block: the same operations in the same order, done in place."""
     nan = np.isnan(x)
-    x = np.where(nan, 0.0, np.clip(x.astype(np.float64, copy=False), EXP_MIN, EXP_MAX))
+    x = np.where(nan, 0.0, np.clip(x, EXP_MIN, EXP_MAX))
     k = np.rint(x * INV_LN2)
     r = (x - k * LN2_HI) - k * LN2_LO
+    acc = np.full(r.shape, _EXP_COEF[0])
+    for c in _EXP_COEF[1:]:  # Horner's rule, one rounding per multiply and per add
+        acc *= r
+        acc += c
     # two steps so that results near the subnormal range do not overflow the scale factor
     half = np.floor(k * 0.5)
-    out = np.ldexp(
-        np.ldexp(_horner(_EXP_COEF, r), half.astype(np.int32)), (k - half).astype(np.int32)
-    )
+    out = np.ldexp(np.ldexp(acc, half.astype(np.int32)), (k - half).astype(np.int32))
     return np.where(nan, np.nan, out)
 
 

@@ -48,6 +48,7 @@ def collect(model: CrowdPolicingModel) -> RunResult:
         else math.nan,
         **resources_used(model),
         **model.dispatcher.metrics(),
+        **model.checkpoints.metrics(int(theft_metrics["arrests_checkpoint"])),
         **model.offenders.metrics(),
         "parties": flow.arrived_parties,
         "visitors_not_departed": flow.present_people,

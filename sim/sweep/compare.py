@@ -35,11 +35,12 @@ COMPARED = (
     "theft_rate_per_1000_visitors",
     "thefts_occurred",
     "arrests_total",
-    "response_time_mean_min",
+    "response_all_mean_min",
     "police_visibility",
     "officer_hours",
 )
 """What the comparison table shows, in this order (titles from the metric registry)."""
+PER_100_OFFICER_HOURS = "thefts prevented per 100 officer-hours"
 
 
 @dataclass(kw_only=True)
@@ -69,6 +70,22 @@ class Comparison:
     days: int = 1
     """Days per run."""
 
+    def per_officer_hours(self) -> dict[str, tuple[float, float, float]]:
+        """Thefts prevented (vs the baseline) per 100 officer-hours, with the paired interval.
+
+        A policy's officer-hours are fixed by its schedule, so the interval of the paired
+        difference in thefts scales exactly; policies without officers are left out.
+        """
+        s = self.summary
+        hours = s[s["metric"] == "officer_hours"].set_index("label")["mean"]
+        e = self.effects[self.effects["metric"] == "thefts_occurred"]
+        out = {}
+        for _, r in e.iterrows():
+            per = 100.0 / hours.get(r["label"], 0.0) if hours.get(r["label"], 0.0) > 0 else 0.0
+            if per:
+                out[r["label"]] = (-r["difference"] * per, -r["ci_high"] * per, -r["ci_low"] * per)
+        return out
+
     def table(self) -> pd.DataFrame:
         """The printed table: mean [95% interval] per metric, the effect on the theft rate."""
         s = self.summary
@@ -83,6 +100,8 @@ class Comparison:
             e = self.effects
             for _, r in e[e["metric"] == RATE].iterrows():
                 cells[r["label"]][column] = _fmt(r["difference"], r["ci_low"], r["ci_high"])
+            for label, (value, low, high) in self.per_officer_hours().items():
+                cells[label][PER_100_OFFICER_HOURS] = _fmt(value, low, high)
         else:
             for _, r in post[post["metric"] == RATE].iterrows():
                 cells[r["label"]][f"{column} (95% prediction)"] = _fmt(
