@@ -423,10 +423,43 @@ class VictimParams:
         0.5,
         low=0,
         high=1,
-        doc="share of a passenger's remaining unawareness removed by the anti-pickpocket "
-        "announcements on buses under police-transit cooperation",
+        doc="share of a party's remaining unawareness removed, for the rest of its day, once "
+        "it has ridden a bus under police-transit cooperation (anti-pickpocket video, "
+        "driver announcements)",
         source="assumption; the case showed an anti-theft video and had drivers announce on "
         "10 lines (case brief); no measured effect on vigilance",
+    )
+    police_seen_vigilance: float = param(
+        0.1,
+        low=0,
+        high=1,
+        doc="share of a party's remaining unawareness removed, for the rest of its day, once "
+        "it has been where visible police or volunteers were (a reminder that theft happens)",
+        source="assumption",
+    )
+    arrest_seen_vigilance: float = param(
+        0.3,
+        low=0,
+        high=1,
+        doc="share of a party's remaining unawareness removed once it has been where a "
+        "pickpocket was arrested in the act while it was there",
+        source="assumption",
+    )
+    victim_vigilance: float = param(
+        0.7,
+        low=0,
+        high=1,
+        doc="share of a party's remaining unawareness removed once it has noticed a theft "
+        "from one of its own",
+        source="assumption: victims guard their belongings afterwards",
+    )
+    victim_goes_home: float = param(
+        0.3,
+        low=0,
+        high=1,
+        doc="chance a party ends its day when it notices a theft from one of its own (the "
+        "rest of its plan is cut: crowds respond to crime)",
+        source="assumption",
     )
 
 

@@ -75,9 +75,7 @@ class CrimeEvents:
         number, stays_until = self._victim(loc)
         victim = model.visitor_flow.party(number)
         incident.victim = victim.number
-        awareness = victim.awareness
-        if presence.cooperating_bus(loc):
-            awareness += (1.0 - awareness) * self.victims.announcement_vigilance
+        awareness = model.vigilance.awareness(number, victim.awareness)
         incident.occurred = rng.random() < model.scenario.offenders.success_probability * (
             1.0 - awareness
         )
@@ -88,6 +86,7 @@ class CrimeEvents:
             if arrests_in_act(who):
                 if rng.random() < self.police.arrest_in_act:
                     self._arrest(incident, offender, "in_act")
+                    model.vigilance.arrest_seen(loc)
                     self._count(incident)
                     return Outcome.ARRESTED
             else:
@@ -96,7 +95,7 @@ class CrimeEvents:
             return Outcome.FAILED
         self._count(incident)
         offender.loot = incident
-        model.env.process(self._aftermath(incident, offender, stays_until))
+        model.env.process(self._aftermath(incident, offender, stays_until, victim.leaves_at))
         return Outcome.THEFT
 
     def _count(self, incident: Incident) -> None:
@@ -125,10 +124,13 @@ class CrimeEvents:
                 break
         return int(numbers[i]), float(leaves[i])
 
-    def _aftermath(self, incident: Incident, offender: Pickpocket, stays_until: float) -> Generator:
+    def _aftermath(
+        self, incident: Incident, offender: Pickpocket, stays_until: float, in_town_until: float
+    ) -> Generator:
         """The victim notices, may report; a report brings a car and maybe the footage.
 
-        A victim who notices while still where it happened, with a visible officer there,
+        On noticing, the party is watchful for the rest of its day and may end it now. A
+        victim who notices while still where it happened, with a visible officer there,
         reports to him at once; otherwise by phone after the reporting delay.
         """
         v, police, rng, env = self.victims, self.police, self.rng, self.model.env
@@ -143,8 +145,12 @@ class CrimeEvents:
             * police.investigation_median_h
             * portable.exp(police.investigation_sigma * rng.standard_normal())
         )
+        goes_home = rng.random() < v.victim_goes_home
         yield env.timeout(notice)
         Ledger.notice(incident, env.now)
+        self.model.vigilance.theft_noticed(incident.victim)
+        if goes_home and env.now < in_town_until:
+            self.model.visitor_flow.goes_home(incident.victim)
         if not reports:
             return
         still_there = env.now < stays_until

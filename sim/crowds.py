@@ -1,12 +1,14 @@
 """Who is where: visitors' planned stays as intervals, searched when someone looks.
 
-Visitors plan their whole day on arrival and react to nothing, so every stay (a place or a
-bus, enter, leave, persons) is known in advance. A day's stays are indexed by location and
-time; "how many are here now" and "which parties could be robbed here" are binary searches
-made when an offender acts, not counters kept up to date by two events per visit.
-Person-time, and person-time under the eyes of visible police, are integrals over the same
-intervals, taken once a day's stays are over. Visible police (`guards`) are the one live
-count: they come and go on the clock.
+Visitors plan their whole day on arrival, so every stay (a place or a bus, enter, leave,
+persons) is known in advance. A day's stays are indexed by location and time; "how many
+are here now" and "which parties could be robbed here" are binary searches made when an
+offender acts, not counters kept up to date by two events per visit. The one change to a
+plan is a party that goes home early (a victim): the rest of its day is cut, and the few
+cut intervals are subtracted where the crowd is counted. Person-time, and person-time under
+the eyes of visible police, are integrals over the same intervals, taken once a day's stays
+are over. Visible police (`guards`) are the one live count: they come and go on the clock,
+and the spans they were there are kept by location (what a party passed).
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ class Stays:
         party: np.ndarray,
         *,
         n_locations: int,
+        slots: np.ndarray | None = None,
     ) -> None:
+        """`slots` (parties x stays, -1 for none) are each party's rows of the arrays as
+        given, in the order of its day, for looking up a party's own stays (`of_party`)."""
         order = _by_location(loc, enter, n_locations)
         self.loc, self.enter, self.leave = loc[order], enter[order], leave[order]
         self.size, self.party = size[order], party[order]
@@ -46,6 +51,32 @@ class Stays:
             self.longest[used] = np.maximum.reduceat(self.leave - self.enter, firsts)
         self.first_enter = float(self.enter.min()) if len(self.enter) else math.inf
         self.last_leave = float(self.leave.max()) if len(self.leave) else -math.inf
+        self.first_party = int(party.min()) if len(party) else 0
+        self.cut: dict[int, list[tuple[float, float, int]]] = {}
+        """The rest of the day of parties gone home early, by location: (from, to, persons)."""
+        self.cut_parties = np.zeros(0, dtype=np.int64)
+        self.party_rows = np.zeros((0, 0), dtype=np.int64)
+        if slots is not None:
+            sorted_row = np.empty(len(order), dtype=np.int64)
+            sorted_row[order] = np.arange(len(order))
+            self.party_rows = np.where(slots >= 0, sorted_row[np.maximum(slots, 0)], -1)
+
+    def go_home(self, number: int, t: float) -> None:
+        """Party `number` goes home at `t`: its stays after `t` no longer count."""
+        rows = self.of_party(number)
+        for row in rows[self.leave[rows] > t].tolist():
+            span = (max(float(self.enter[row]), t), float(self.leave[row]), int(self.size[row]))
+            self.cut.setdefault(int(self.loc[row]), []).append(span)
+        self.cut_parties = np.append(self.cut_parties, number)
+
+    def holds_party(self, number: int) -> bool:
+        """The party `number` is one of this day's (its stays are indexed here)."""
+        return 0 <= number - self.first_party < len(self.party_rows)
+
+    def of_party(self, number: int) -> np.ndarray:
+        """Rows of the party's stays, in the order of its day."""
+        rows = self.party_rows[number - self.first_party]
+        return rows[rows >= 0]
 
     def people(self, loc: int, t: float) -> int:
         """Persons at `loc` at time `t` (entered at or before, not yet left)."""
@@ -54,7 +85,8 @@ class Stays:
             return 0
         entered = a + int(self.enter[a:b].searchsorted(t, "right"))
         left = a + int(self.leave_sorted[a:b].searchsorted(t, "right"))
-        return int(self.entered[entered] - self.left[left])
+        gone = sum(n for start, end, n in self.cut.get(loc, ()) if start <= t < end)
+        return int(self.entered[entered] - self.left[left]) - gone
 
     def present(self, loc: int, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Party numbers, sizes and leaving times of the parties at `loc` at time `t`."""
@@ -63,6 +95,8 @@ class Stays:
         lo = a + int(enter.searchsorted(t - self.longest[loc], "left"))
         hi = a + int(enter.searchsorted(t, "right"))
         here = lo + np.flatnonzero(self.leave[lo:hi] > t)
+        if len(self.cut_parties) and len(here):  # gone home (a cut is never in the future)
+            here = here[~np.isin(self.party[here], self.cut_parties)]
         return self.party[here], self.size[here], self.leave[here]
 
     def occupancy(self, t: float, n_locations: int) -> np.ndarray:
@@ -90,6 +124,7 @@ class Crowds:
         self.guards = [0] * n_locations
         self._guarded_since = [0.0] * n_locations
         self._guarded: list[tuple[int, float, float]] = []  # (loc, from, to), closed spans
+        self._guarded_at: dict[int, list[tuple[float, float]]] = {}  # the same, by location
         self.days: list[Stays] = []
         self._over = Integrals.zeros(n_locations)  # of days whose stays are all over
 
@@ -119,7 +154,27 @@ class Crowds:
         found = [day.present(loc, now) for day in self.days]
         if len(found) == 1:
             return found[0]
-        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))
+        return tuple(np.concatenate(column) for column in zip(*found, strict=True))
+
+    def stays_of(self, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Locations, entry and leaving times of party `number`'s stays, in day order."""
+        for day in self.days:
+            if day.holds_party(number):
+                rows = day.of_party(number)
+                return day.loc[rows], day.enter[rows], day.leave[rows]
+        raise KeyError(f"party {number} is not in play")
+
+    def go_home(self, number: int) -> None:
+        """Party `number` goes home now: the rest of its stays are taken out of the crowd."""
+        for day in self.days:
+            if day.holds_party(number):
+                day.go_home(number, self.env.now)
+
+    def guarded_during(self, loc: int, start: float, end: float) -> bool:
+        """Visible police were at `loc` at some time in [start, end)."""
+        if self.guards[loc] and self._guarded_since[loc] < end:
+            return True
+        return any(a < end and b > start for a, b in self._guarded_at.get(loc, ()))
 
     def occupancy(self) -> np.ndarray:
         """Persons present at every location now."""
@@ -137,6 +192,7 @@ class Crowds:
             self._guarded_since[loc] = self.env.now
         elif before > 0 and after == 0:
             self._guarded.append((loc, self._guarded_since[loc], self.env.now))
+            self._guarded_at.setdefault(loc, []).append((self._guarded_since[loc], self.env.now))
 
     def integrals(self) -> Integrals:
         """Visits, person-minutes and watched person-minutes per location up to now."""
@@ -161,11 +217,23 @@ class Crowds:
             enter, leave = day.enter[a:b], np.minimum(day.leave[a:b], until)
             overlap = np.minimum(leave, to) - np.maximum(enter, since)
             watched[where] += float((np.maximum(overlap, 0.0) * day.size[a:b]).sum())
+        minutes = np.bincount(loc, minutes, minlength=self.n_locations)
+        for where, spans in day.cut.items():  # the cut rest of the day of parties gone home
+            for a, b, persons in spans:
+                minutes[where] -= persons * max(0.0, min(b, until) - a)
+                watched[where] -= persons * self._watched(where, a, min(b, until))
         return Integrals(
             np.bincount(loc, size, minlength=self.n_locations).astype(np.int64),
-            np.bincount(loc, minutes, minlength=self.n_locations),
+            minutes,
             watched,
         )
+
+    def _watched(self, loc: int, start: float, end: float) -> float:
+        """Minutes of [start, end) with visible police at `loc`."""
+        spans = list(self._guarded_at.get(loc, ()))
+        if self.guards[loc]:
+            spans.append((self._guarded_since[loc], math.inf))
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans)
 
     def _spans(self) -> list[tuple[int, float, float]]:
         """Guarded spans so far; those still open run on."""

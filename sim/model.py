@@ -31,6 +31,7 @@ from sim.policing.presence import Presence
 from sim.policing.stops import StopLog
 from sim.scenario import Scenario
 from sim.streams import NotTheNamedStreams, Streams, check_seed
+from sim.vigilance import Vigilance
 from sim.visitors import VisitorFlow
 
 GC_THRESHOLDS = (200_000, 20, 1000)
@@ -99,6 +100,7 @@ class CrowdPolicingModel(mesa.Model):
         self.offenders = OffenderPool(self)
         self.env.process(self.offenders.run())
         self.presence = Presence(self, scenario.police, scenario.victims)
+        self.vigilance = Vigilance(self)
         self.crime = CrimeEvents(self)
         self.checkpoints = Checkpoints(self)
         self.dispatcher = Dispatcher(self, self.policy.dispatch)

@@ -3,10 +3,12 @@
 Arrivals follow the scenario's hourly profile; each party picks sights one after another,
 weighing attractiveness (by hour of day) against street distance (a gravity choice), and
 gets from one to the next on foot or by the next bus of the timetable. A party plans its
-whole day on arrival and reacts to nothing, so a day's parties are planned together, all
-of them at once for each sight in turn (numpy, no event per visit), and their stays go to
-the crowd as intervals (`sim.crowds`). A party becomes a Mesa agent (`Tourist`) when
-someone looks at the model's agents; a victim is a party number in the ledger.
+whole day on arrival, so a day's parties are planned together, all of them at once for
+each sight in turn (numpy, no event per visit), and their stays go to the crowd as
+intervals (`sim.crowds`). What a party experiences changes how watchful it is, worked out
+from its own stays when it is targeted (`sim.vigilance`), and a victim may go home early,
+which cuts the rest of its plan. A party becomes a Mesa agent (`Tourist`) when someone
+looks at the model's agents; a victim is a party number in the ledger.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class Day:
         self.arrived = np.concatenate([[0], np.cumsum(self.size)])
         self.departed = np.concatenate([[0], np.cumsum(self.size[order])])
         self.last_departure = float(self.depart.max(initial=-math.inf))
+        self.early: list[tuple[float, float, int]] = []  # gone home early: (at, planned, persons)
+        self.planned_depart = self.depart.copy()  # as planned on arrival, whatever happened
+
+    def goes_home(self, i: int, t: float) -> None:
+        """The day's `i`-th party leaves at `t`, before its plan said."""
+        if self.depart[i] > t:
+            self.early.append((t, float(self.depart[i]), int(self.size[i])))
+            self.depart[i] = t
 
     def people_arrived(self, t: float) -> int:
         """Persons of this day who arrived at or before `t`."""
@@ -57,8 +67,11 @@ class Day:
 
     def people_present(self, t: float) -> int:
         """Persons of this day in town at `t`."""
-        return self.people_arrived(t) - int(
-            self.departed[self.depart_sorted.searchsorted(t, "right")]
+        early = sum(n for at, planned, n in self.early if at <= t < planned)
+        return (
+            self.people_arrived(t)
+            - int(self.departed[self.depart_sorted.searchsorted(t, "right")])
+            - early
         )
 
 
@@ -289,6 +302,19 @@ class VisitorFlow:
         t = times.astype(float).copy()
         locs, enters, leaves, who = [], [], [], []
         parties = np.arange(n)
+        # each party's stays in the order of its day: a ride, then a place, at each stop
+        slots = np.full((n, 2 * places.shape[1]), -1, dtype=np.int64)
+        filled = 0
+
+        def add(on: np.ndarray, loc: np.ndarray, enter: np.ndarray, leave: np.ndarray) -> None:
+            nonlocal filled
+            slots[on, len(who)] = filled + np.arange(len(on))
+            filled += len(on)
+            locs.append(loc)
+            enters.append(enter)
+            leaves.append(leave)
+            who.append(on)
+
         for k in range(places.shape[1]):
             on = parties[places[:, k] >= 0]
             if k > 0:
@@ -296,16 +322,11 @@ class VisitorFlow:
                     visited[places[on, k - 1]], visited[places[on, k]], t[on]
                 )
                 rode = bus >= 0
-                locs.append(bus[rode])
-                enters.append(boards[rode])
-                leaves.append(alights[rode])
-                who.append(on[rode])
+                add(on[rode], bus[rode], boards[rode], alights[rode])
                 t[on] = arrive
-            locs.append(visited[places[on, k]])
-            enters.append(t[on].copy())
+            enter = t[on].copy()
             t[on] += dwell[on, k]
-            leaves.append(t[on].copy())
-            who.append(on)
+            add(on, visited[places[on, k]], enter, t[on].copy())
         party = np.concatenate(who) if who else np.zeros(0, dtype=np.int64)
         stays = Stays(
             np.concatenate(locs).astype(np.int64) if locs else np.zeros(0, dtype=np.int64),
@@ -314,6 +335,7 @@ class VisitorFlow:
             sizes[party],
             party + first,
             n_locations=transit.n_locations,
+            slots=slots[:, : len(who)],
         )
         nodes = np.where(places >= 0, visited[np.maximum(places, 0)], -1)
         return Day(first, times, sizes, awareness, nodes, dwell, t, stays)
@@ -354,17 +376,27 @@ class VisitorFlow:
             total += float(stayed @ d.size[came])
         return total
 
+    def goes_home(self, number: int) -> None:
+        """A party ends its day now (a victim who has had enough): the rest of it is cut."""
+        day = self._day_of(number)
+        day.goes_home(number - day.first, self.model.env.now)
+        self.model.crowds.go_home(number)
+
+    def _day_of(self, number: int) -> Day:
+        day = next(
+            (d for d in self.days.values() if d.first <= number < d.first + len(d.size)), None
+        )
+        if day is None:
+            raise KeyError(f"party {number} is not in play (not yet arrived, or its day is over)")
+        return day
+
     def party(self, number: int) -> Party:
         """The party with this number (arrival order over the run): who, and its day.
 
         Plans are kept while a day's parties are in town, so any party present (a victim,
         an agent) can be looked up; the plans of days that are over are dropped.
         """
-        day = next(
-            (d for d in self.days.values() if d.first <= number < d.first + len(d.size)), None
-        )
-        if day is None:
-            raise KeyError(f"party {number} is not in play (not yet arrived, or its day is over)")
+        day = self._day_of(number)
         i = number - day.first
         stops = day.places[i] >= 0
         return Party(

@@ -81,7 +81,7 @@ class Deployment:
         15.0,
         unit="min",
         low=0.5,
-        doc="stop length at each point or place when moving (Koper: 11-15 min)",
+        doc="stop length at each point or place when moving (Koper 1995 recommends 10-15 min)",
     )
     hours: tuple[float, ...] = param(
         (8.0, 22.0),
