@@ -34,8 +34,11 @@ class Stays:
         n_locations: int,
         slots: np.ndarray | None = None,
     ) -> None:
-        """`slots` (parties x stays, -1 for none) are each party's rows of the arrays as
-        given, in the order of its day, for looking up a party's own stays (`of_party`)."""
+        """Index the stays by location and time (and by party, given `slots`).
+
+        `slots` (parties x stays, -1 for none) are each party's rows of the arrays as given,
+        in the order of its day, for looking up a party's own stays (`of_party`).
+        """
         order = _by_location(loc, enter, n_locations)
         self.loc, self.enter, self.leave = loc[order], enter[order], leave[order]
         self.size, self.party = size[order], party[order]
