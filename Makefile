@@ -14,11 +14,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[dev]'
 	touch $(STAMP)
 
-# the main job: every preset on leshan-mayday, same seeds, paired effects vs no police
+# the main job: every preset on leshan-mayday, same seeds, paired effects vs no police, as
+# deployed (each with its own officer-hours) and at one equal budget of officer-hours a day
 DEMO_ARGS := compare --scenario leshan-mayday --scale 1.0 --days 2 --replications 10 --workers 2
+EQUAL_BUDGET := --budget 1000
 demo: $(STAMP)
 	$(BIN)/crowdsim $(DEMO_ARGS) --out out/demo
-	@echo "figures and tables: out/demo/ (effects_theft_rate.png, map_best_policy.png, summary.md)"
+	$(BIN)/crowdsim $(DEMO_ARGS) $(EQUAL_BUDGET) --out out/demo-equal-budget
+	@echo "figures and tables: out/demo/ and out/demo-equal-budget/ (summary.md, effects_theft_rate.png, map_best_policy.png)"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,6 +61,7 @@ results: $(STAMP)
 	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 \
 		--out results/calibration-leshan --force
 	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force
+	$(BIN)/crowdsim $(DEMO_ARGS) $(EQUAL_BUDGET) --out results/leshan-compare-equal-budget --force
 	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 10 --out results/case-study --force
 	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 4 --draws 12 \
 		--posterior results/calibration-leshan --out results/case-study-calibrated --force

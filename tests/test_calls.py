@@ -137,3 +137,16 @@ def test_calls_come_with_the_crowd_and_are_the_same_under_every_policy():
 def test_job_rows_have_every_field():
     frame = CrowdPolicingModel(load_scenario("small-town"), seed=1).dispatcher.frame()
     assert list(frame.columns) == [f for f in Job.__slots__ if f != "incident"]
+
+
+def test_the_equal_budget_option_gives_every_policy_the_same_officer_hours():
+    budget = 1200.0  # officer-hours a day
+    staffed = ["fixed-posts", "grid", "plainclothes", "integrated", "officer-mix"]
+    result = sim.compare(
+        "small-town", staffed, baseline="none", days=1, replications=1, budget=budget
+    )
+    hours = result.rows.set_index("label")["officer_hours"]
+    for name in staffed:
+        policy = sim.load_policy(name)
+        unit_shift = max(d.officers * d.shift_hours() for d in policy.deploy)
+        assert abs(hours[name] - budget) <= unit_shift, name

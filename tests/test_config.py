@@ -31,7 +31,7 @@ def test_valid_file_loads(write_toml):
 @pytest.mark.parametrize(
     ("text", "field", "hint"),
     [
-        ("colour = 1\n" + TOWN, "colour", "allowed: city, days"),
+        ("colour = 1\n" + TOWN, "colour", "allowed: calls, city, days"),
         (TOWN.replace("per_day = 100", "per_day = 'many'"), "visitors.per_day", "a number"),
         (TOWN.replace("per_day = 100", "per_day = -1"), "visitors.per_day", "[0, inf]"),
         ("days = 2.5\n" + TOWN, "days", "an integer"),

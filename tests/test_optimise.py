@@ -195,9 +195,9 @@ def test_several_objectives_give_a_pareto_front(write_toml, tmp_path):
 
 
 def test_an_objective_that_is_never_defined_stops_with_a_clear_error(write_toml, tmp_path):
-    space = space_file(  # no car ever responds under fixed posts: no response time
+    space = space_file(  # fixed posts staff no checkpoint: no checks per arrest, ever
         write_toml,
-        'trials = 3\n[[objectives]]\nmetric = "response_time_mean_min"\n'
+        'trials = 3\n[[objectives]]\nmetric = "checks_per_arrest"\n'
         '[params]\n"deploy.0.count" = { low = 1, high = 20, integer = true }\n',
     )
     result = CliRunner().invoke(main, ["optimise", space, "--out", str(tmp_path / "out")])

@@ -6,6 +6,7 @@ from the cameras watched live.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sim.clock import HOURS_PER_DAY, MIN_PER_DAY, shift_minutes
@@ -68,15 +69,27 @@ def officer_hours_per_day(policy: Policy, checkpoints: int) -> float:
 def budget_overrides(policy: Policy, checkpoints: int, hours_per_day: float) -> dict[str, int]:
     """Unit counts (`deploy.i.count`) that bring a policy to `hours_per_day` officer-hours.
 
-    Every staffed group is scaled by the same factor (at least one unit each); a policy
+    Staffed checkpoints are a fixed cost; every staffed unit group is scaled by the same
+    factor to fill the rest, rounded down (at least one unit a group), and then the groups
+    with the largest remainders get one unit more while that brings the total closer: the
+    result is within one unit-shift of the budget where the fixed cost allows it. A policy
     with no officers (cameras, drones only) cannot be scaled and is returned unchanged.
     """
-    current = officer_hours_per_day(policy, checkpoints)
-    if current == 0:
-        return {}
-    factor = hours_per_day / current
-    return {
-        f"deploy.{i}.count": max(1, round(d.count * factor))
+    groups = [
+        (i, d, d.officers * shift_minutes(d.hours, MIN_PER_DAY) / 60.0)
         for i, d in enumerate(policy.deploy)
         if KINDS[d.unit].staffed and d.officers > 0 and d.count > 0
-    }
+    ]
+    units = sum(d.count * per_unit for _, d, per_unit in groups)
+    if units == 0:
+        return {}
+    fixed = officer_hours_per_day(policy, checkpoints) - units
+    factor = max(hours_per_day - fixed, 0.0) / units
+    ideal = {i: d.count * factor for i, d, _ in groups}
+    counts = {i: max(1, math.floor(ideal[i])) for i in ideal}
+    total = fixed + sum(counts[i] * per_unit for i, _, per_unit in groups)
+    for i, _, per_unit in sorted(groups, key=lambda g: counts[g[0]] - ideal[g[0]]):
+        if abs(total + per_unit - hours_per_day) < abs(total - hours_per_day):
+            counts[i] += 1
+            total += per_unit
+    return {f"deploy.{i}.count": n for i, n in counts.items()}
