@@ -5,9 +5,9 @@
 
 For each scale, at default parameters: the mean and run-to-run standard deviation of the
 whole-city equivalents (count / scale) of the calibration's counts under the integrated
-deployment, and the response-time reduction of the grid deployment against centralised
-response (paired by seed). A statistic whose mean does not drift with scale can be fitted
-at a reduced scale; its spread says how noisy one particle's value is.
+deployment, and the response-time reduction (on all calls) of the grid deployment against
+centralised response (paired by seed). A statistic whose mean does not drift with scale can
+be fitted at a reduced scale; its spread says how noisy one particle's value is.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def scale_table(runs: pd.DataFrame) -> pd.DataFrame:
             record[f"{metric} / scale"] = whole_city.mean()
             record[f"sd of {metric} / scale"] = whole_city.std(ddof=1)
         by_seed = at_scale.pivot_table(
-            index="replication", columns="policy", values="response_time_mean_min"
+            index="replication", columns="policy", values="response_all_mean_min"
         )
         reduction = 1 - by_seed["grid"] / by_seed["centralised-response"]
         record["grid response reduction"] = reduction.mean()

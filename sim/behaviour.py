@@ -386,6 +386,14 @@ class VictimParams:
     notice_sigma: float = param(
         1.0, low=0, high=3, doc="log-normal sigma of noticing delay", source="assumption"
     )
+    bus_notice_after_ride: float = param(
+        0.9,
+        low=0,
+        high=1,
+        doc="share of victims robbed on a bus who notice only after they get off",
+        source="assumption; an account of Barcelona's buses has 9 in 10 bus victims noticing "
+        "later (cited in the project's issue, not verified)",
+    )
     bystander_notice: float = param(
         0.0,
         low=0,

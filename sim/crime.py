@@ -146,6 +146,8 @@ class CrimeEvents:
             * portable.exp(police.investigation_sigma * rng.standard_normal())
         )
         goes_home = rng.random() < v.victim_goes_home
+        if incident.on_bus and rng.random() < v.bus_notice_after_ride:
+            notice = max(notice, stays_until - env.now)  # only once off the bus
         yield env.timeout(notice)
         Ledger.notice(incident, env.now)
         self.model.vigilance.theft_noticed(incident.victim)

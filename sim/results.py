@@ -98,6 +98,7 @@ def _places(
             "attempts": per_node(at_places["node"] >= 0),
             "deterred": per_node(at_places["deterred"]),
             "thefts": per_node(at_places["occurred"]),
+            "thefts_recorded": per_node(at_places["occurred"] & at_places["recorded"]),
             "arrests": per_node(at_places["arrest"]),
             "camera": model.presence.camera[:n],
         }
@@ -136,6 +137,9 @@ def _daily(model: CrowdPolicingModel, incidents: pd.DataFrame) -> pd.DataFrame:
             "day": days,
             "visitors": [model.visitor_flow.people_of_day.get(int(d), 0) for d in days],
             "thefts": per_day(incidents.loc[incidents["occurred"], "t_attempt"]),
+            "thefts_recorded": per_day(
+                incidents.loc[incidents["occurred"] & incidents["recorded"], "t_attempt"]
+            ),
             "arrests": per_day(incidents.loc[incidents["arrest"], "t_cleared"]),
         }
     )

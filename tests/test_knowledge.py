@@ -227,3 +227,19 @@ def test_no_parameter_writes_in_a_published_effect():
     police = {f.name for f in dataclasses.fields(PoliceParams)}
     written_in = {"deter_nearby_factor", "nearby_m", "guardian_reach_persons", "deter_camera"}
     assert not police & (written_in | {"transit_deterrence"})
+
+
+def test_most_bus_victims_notice_only_once_off_the_bus(town):
+    busy = {"offenders.bus_crowd_factor": 50.0, "visitors.bus_walk_threshold_min": 2.0}
+    busy["victims.notice_median_min"] = 0.5
+
+    def notice_delays(share: float) -> pd.Series:
+        scenario = with_overrides(town, {**busy, "victims.bus_notice_after_ride": share})
+        runs = [sim.run(scenario, "none", seed=s, days=2).incidents for s in range(1, 7)]
+        thefts = pd.concat(runs)
+        on_bus = thefts[thefts["occurred"] & thefts["on_bus"]]
+        return on_bus["t_noticed"] - on_bus["t_attempt"]
+
+    at_once, later = notice_delays(0.0), notice_delays(1.0)
+    assert len(at_once) >= 10
+    assert later.median() > 3 * at_once.median()
