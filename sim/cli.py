@@ -291,7 +291,7 @@ def compare_policies(
     force: bool,
 ) -> None:
     """Run every policy with the same seeds and compare them against a baseline."""
-    from sim.sweep.compare import compare
+    from sim.sweep.compare import UNADJUSTED, compare
 
     names = [p.strip() for p in policies.split(",") if p.strip()]
     result = compare(
@@ -320,6 +320,7 @@ def compare_policies(
     )
     click.echo(result.table().to_markdown())
     click.echo(result.verdict)
+    click.echo(f"note: {UNADJUSTED}")
     for caution in result.cautions:
         click.echo(f"warning: {caution}")
     if out is not None:

@@ -16,7 +16,6 @@ from sim.cli import main
 from sim.sweep import compare as compare_module
 from sim.sweep.analysis import (
     bounded_ci,
-    holm,
     mean_ci,
     paired_effects,
     separation,
@@ -130,10 +129,45 @@ def test_compare_rejects_bad_policy_before_running(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_holm_adjustment():
-    adjusted = holm([0.01, 0.04, 0.03, float("nan")])
-    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06])
-    assert math.isnan(adjusted[3])
+def policies(diffs: dict[str, list[float]]) -> pd.DataFrame:
+    """Rows of a baseline "a" (0 in every replication) and others at the given differences."""
+    n = len(next(iter(diffs.values())))
+    frames = [pd.DataFrame({"label": "a", "replication": range(n), "rate": 0.0})]
+    frames += [
+        pd.DataFrame({"label": name, "replication": range(n), "rate": d})
+        for name, d in diffs.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_two_runs_with_equal_differences_never_make_a_policy_the_best():
+    best, tests = separation(policies({"b": [1.0, 1.0]}), "rate")
+    assert best == "a"
+    assert tests[0]["p"] == 0.25  # the exact sign-flip test, not p = 0
+    assert not tests[0]["separated"]
+
+
+def test_choosing_the_best_from_the_same_data_is_accounted_for():
+    """Four rivals; the closest is one-sided p of about 0.02: enough for one comparison, not
+    for the claim that "a" beats all four (Holm's step-down let its largest p through)."""
+    close = np.array([0.1, 1.8, -0.5, 1.0, 0.8, -0.3, 1.5, 0.4, -0.05, 1.1])
+    far = close + 5.0
+    _, tests = separation(policies({"b": close, "c": far, "d": far, "e": far}), "rate")
+    by = {t["label"]: t for t in tests}
+    assert 0.0125 < by["b"]["p"] < 0.025  # two-sided below 5%: "separated" before
+    assert by["b"]["p_adjusted"] == pytest.approx(4 * by["b"]["p"])
+    assert not by["b"]["separated"]
+    assert by["c"]["separated"]
+
+
+def test_a_comparison_that_decides_nothing_still_counts():
+    rows = policies({"b": [3.0, 3.1, 2.9], "c": [4.0, 4.2, 3.9]})
+    rows = rows[~((rows["label"] == "c") & (rows["replication"] > 0))]  # one pair only
+    _, tests = separation(rows, "rate")
+    by = {t["label"]: t for t in tests}
+    assert math.isnan(by["c"]["p"])
+    assert not by["c"]["separated"]
+    assert by["b"]["p_adjusted"] == pytest.approx(2 * by["b"]["p"])  # two comparisons
 
 
 def test_a_best_policy_is_named_only_when_it_separates():
@@ -208,7 +242,7 @@ def test_the_verdict_says_when_no_policy_separated():
     verdict = compare_module._verdict("a", tests, separated=False)
     assert verdict.startswith("no policy separated")
     assert "b" in verdict
-    assert "Holm" in verdict
+    assert "Bonferroni" in verdict
 
 
 def test_the_public_api_returns_dataframes_and_a_flat_csv(tmp_path):

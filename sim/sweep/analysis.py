@@ -128,27 +128,21 @@ def _pairs(
         yield group, treated.loc[common], base.loc[common]
 
 
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm's step-down adjustment of p-values for several comparisons (NaN stays NaN)."""
-    order = sorted((p, i) for i, p in enumerate(pvalues) if math.isfinite(p))
-    adjusted = [math.nan] * len(pvalues)
-    running = 0.0
-    for rank, (p, i) in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * p))
-        adjusted[i] = running
-    return adjusted
-
-
 def separation(
     rows: pd.DataFrame, metric: str, by: str = "label", pair_on: str = "replication"
 ) -> tuple[str, list[dict]]:
-    """The group with the lowest mean, and its paired tests against every other group.
+    """The group with the lowest mean, and whether it is the best, the choice accounted for.
 
-    Each comparison is a paired t-test on the differences (other - lowest) over common
-    replications; p-values are Holm-adjusted for the number of comparisons. The lowest
-    separates from another group when its adjusted p is below 5% and the difference is
-    positive.
+    Multiple comparisons with the best (Hsu 1996), in its Bonferroni form: the group with
+    the lowest mean is compared with every other by a one-sided paired test of "the other
+    is higher" over common replications, and each p-value is adjusted for the k - 1
+    comparisons (`statsmodels` `multipletests`, Bonferroni). The lowest is the best only if
+    every adjusted p is below 5%: picking the lowest from the same data is then accounted
+    for, which Holm's step-down (whose largest p is not adjusted at all) would not do. A
+    comparison with fewer than two pairs decides nothing (p = 1, counted among the k - 1).
     """
+    from statsmodels.stats.multitest import multipletests  # noqa: PLC0415  (heavy import)
+
     means = rows.groupby(by, sort=False)[metric].mean().sort_values(kind="stable")
     best = str(means.index[0])
     base = rows[rows[by] == best].set_index(pair_on)[metric]
@@ -158,24 +152,35 @@ def separation(
         common = base.index.intersection(theirs.index)
         diff = (theirs.loc[common] - base.loc[common]).to_numpy(dtype=float)
         diff = diff[np.isfinite(diff)]
-        if len(diff) < 2:
-            p = math.nan
-        elif np.ptp(diff) == 0:
-            p = 0.0 if diff[0] != 0 else 1.0
-        else:
-            p = float(stats.ttest_1samp(diff, 0.0).pvalue)
         tests.append(
             {
                 by: str(other),
                 "difference": float(diff.mean()) if len(diff) else math.nan,
-                "p": p,
+                "p": one_sided_p(diff),
                 "n": len(diff),
             }
         )
-    for test, adjusted in zip(tests, holm([t["p"] for t in tests]), strict=True):
-        test["p_holm"] = adjusted
-        test["separated"] = bool(adjusted < 1.0 - CONFIDENCE and test["difference"] > 0)
+    if tests:
+        p = [t["p"] if math.isfinite(t["p"]) else 1.0 for t in tests]
+        adjusted = multipletests(p, alpha=1.0 - CONFIDENCE, method="bonferroni")[1]
+        for test, p_adjusted in zip(tests, adjusted.tolist(), strict=True):
+            test["p_adjusted"] = p_adjusted
+            test["separated"] = bool(p_adjusted < 1.0 - CONFIDENCE)
     return best, tests
+
+
+def one_sided_p(diff: np.ndarray) -> float:
+    """p-value of "the mean difference is above 0" from paired differences.
+
+    A paired t-test; where every difference is the same (no variance, so no t), the exact
+    sign-flip test instead: n equal positive differences have p = 0.5 ** n, so two runs
+    can never make a difference "certain". NaN with fewer than two differences.
+    """
+    if len(diff) < 2:
+        return math.nan
+    if np.ptp(diff) == 0:
+        return 0.5 ** len(diff) if diff[0] > 0 else 1.0
+    return float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue)
 
 
 def replications_for(sd: float, half_width: float, max_runs: int = 10_000) -> int:

@@ -41,6 +41,11 @@ COMPARED = (
 )
 """What the comparison table shows, in this order (titles from the metric registry)."""
 PER_100_OFFICER_HOURS = "thefts prevented per 100 officer-hours"
+UNADJUSTED = (
+    "the intervals in the table are each 95% on their own (not adjusted for comparing "
+    "several policies); the verdict on the best is the stricter, adjusted test, so an effect "
+    "interval wholly below zero does not by itself make a policy the best"
+)
 
 
 @dataclass(kw_only=True)
@@ -54,7 +59,7 @@ class Comparison:
     best: str
     """The policy with the lowest mean theft rate (whether or not it separates)."""
     separated: bool
-    """Whether `best` separates from every other policy (paired, Holm-adjusted)."""
+    """Whether `best` is the best, the choice accounted for (`analysis.separation`)."""
     verdict: str
     files: list[Path]
     posterior_effects: pd.DataFrame | None = None
@@ -371,11 +376,11 @@ def _cautions(rows: pd.DataFrame, units: pd.DataFrame) -> tuple[str, ...]:
 def _verdict(best: str, tests: list[dict], separated: bool, over: str = "") -> str:
     """One sentence: the best policy, or that no policy separated, and how that was decided."""
     how = (
-        f"paired t-tests over {over or 'replications'}, Holm-adjusted for {len(tests)} "
-        "comparisons, 5%"
+        f"multiple comparisons with the best: one-sided paired t-tests over "
+        f"{over or 'replications'}, Bonferroni for the {len(tests)} comparisons, 5%"
     )
     if separated:
-        return f"lowest theft rate: {best}, separated from every other policy ({how})"
+        return f"lowest theft rate: {best}, the best with the choice accounted for ({how})"
     close = [t["label"] for t in tests if not t["separated"]]
     return (
         f"no policy separated: {best} has the lowest mean theft rate, but no difference "
@@ -417,7 +422,7 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     text += (
         f"\nLevels: mean over {over} with a 95% interval kept within the metric's range "
         "(t on the log scale; logit for shares); effects: paired differences with 95% "
-        "t-intervals.\n"
+        f"t-intervals. Note: {UNADJUSTED}.\n"
     )
     post, drawn = comparison.posterior_effects, comparison.draws
     interval = "95% CI"
