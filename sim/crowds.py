@@ -65,7 +65,9 @@ class Stays:
             self.party_rows = np.where(slots >= 0, sorted_row[np.maximum(slots, 0)], -1)
 
     def go_home(self, number: int, t: float) -> None:
-        """Party `number` goes home at `t`: its stays after `t` no longer count."""
+        """Party `number` goes home at `t`: its stays after `t` no longer count (once)."""
+        if number in self.cut_parties:  # already gone: a second cut would count it twice
+            return
         rows = self.of_party(number)
         for row in rows[self.leave[rows] > t].tolist():
             span = (max(float(self.enter[row]), t), float(self.leave[row]), int(self.size[row]))
@@ -105,7 +107,10 @@ class Stays:
     def occupancy(self, t: float, n_locations: int) -> np.ndarray:
         """Persons at every location at time `t`."""
         here = (self.enter <= t) & (self.leave > t)
-        return np.bincount(self.loc[here], self.size[here], minlength=n_locations).astype(np.int64)
+        counts = np.bincount(self.loc[here], self.size[here], minlength=n_locations)
+        for loc, spans in self.cut.items():
+            counts[loc] -= sum(n for start, end, n in spans if start <= t < end)
+        return counts.astype(np.int64)
 
 
 def _by_location(loc: np.ndarray, time: np.ndarray, n_locations: int) -> np.ndarray:

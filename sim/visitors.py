@@ -56,10 +56,9 @@ class Day:
         self.planned_depart = self.depart.copy()  # as planned on arrival, whatever happened
 
     def goes_home(self, i: int, t: float) -> None:
-        """The day's `i`-th party leaves at `t`, before its plan said."""
-        if self.depart[i] > t:
-            self.early.append((t, float(self.depart[i]), int(self.size[i])))
-            self.depart[i] = t
+        """The day's `i`-th party leaves at `t`, before its plan said (it is still in town)."""
+        self.early.append((t, float(self.depart[i]), int(self.size[i])))
+        self.depart[i] = t
 
     def people_arrived(self, t: float) -> int:
         """Persons of this day who arrived at or before `t`."""
@@ -379,7 +378,10 @@ class VisitorFlow:
     def goes_home(self, number: int) -> None:
         """A party ends its day now (a victim who has had enough): the rest of it is cut."""
         day = self._day_of(number)
-        day.goes_home(number - day.first, self.model.env.now)
+        i, now = number - day.first, self.model.env.now
+        if day.depart[i] <= now:  # home already (a second theft it noticed, or the day over)
+            return
+        day.goes_home(i, now)
         self.model.crowds.go_home(number)
 
     def _day_of(self, number: int) -> Day:

@@ -99,3 +99,24 @@ def test_victims_who_go_home_cut_visitor_time_and_nothing_else_moves(town):
     assert a.metrics["visitors"] == b.metrics["visitors"]
     assert b.metrics["visitor_hours"] < a.metrics["visitor_hours"]
     assert b.metrics["thefts_noticed_by_victim"] > 0
+
+
+def test_a_party_that_goes_home_twice_leaves_the_crowd_once(town):
+    model = CrowdPolicingModel(town, seed=4)
+    model.env.run(until=11 * 60.0)
+    day = model.crowds.days[0]
+    later = (day.enter > model.env.now + 30) & (day.loc < model.city.n_nodes)
+    number = int(day.party[later][0])
+    rows = day.of_party(number)
+    still_to_come = int((day.leave[rows] > model.env.now).sum())
+    cut_before = sum(len(spans) for spans in day.cut.values())  # other victims gone home
+    flow = model.visitor_flow
+    flow.goes_home(number)
+    model.env.run(until=model.env.now + 1.0)
+    flow.goes_home(number)  # a second theft it noticed: it is home already
+    assert sum(len(spans) for spans in day.cut.values()) == cut_before + still_to_come
+    row = rows[day.enter[rows] > model.env.now][0]
+    model.env.run(until=float(day.enter[row]) + 0.5)
+    assert model.crowds.people(int(day.loc[row])) >= 0
+    assert number not in model.crowds.present(int(day.loc[row]))[0].tolist()
+    assert (model.crowds.occupancy() >= 0).all()
