@@ -480,3 +480,36 @@ def test_a_damaged_posterior_is_refused_naming_its_table(fitted, tmp_path, damag
     assert str(table) in outcome.output
     assert named in outcome.output
     assert not out.exists()
+
+
+def _noisy_draws(runs_per_draw: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Paired differences: a little spread between 10 draws (sd 0.3), much run noise (sd 2)."""
+    records = []
+    for draw in range(10):
+        effect = rng.normal(1.0, 0.3)
+        for rep in range(runs_per_draw):
+            replication = draw * runs_per_draw + rep
+            m = effect + rng.normal(0, 2.0)
+            records.append({"label": "base", "f:draw": draw, "replication": replication, "m": 0.0})
+            records.append({"label": "policy", "f:draw": draw, "replication": replication, "m": m})
+    return pd.DataFrame(records)
+
+
+def test_the_posterior_prediction_interval_is_for_one_run_whatever_the_runs_per_draw():
+    rng = np.random.default_rng(3)
+    widths = {}
+    for runs in (2, 40):
+        effect = posterior_effects(_noisy_draws(runs, rng), ["m"], "base").iloc[0]
+        widths[runs] = effect["pi_high"] - effect["pi_low"]
+    # one run's difference spreads by about 2 x 1.96 x sqrt(0.3^2 + 2^2) ~ 8 either way;
+    # an interval for the mean of R runs would shrink about fourfold from 2 to 40 runs
+    assert 6.5 < widths[40] < 10.5
+    assert widths[40] > 0.75 * widths[2]
+
+
+def test_a_particle_drawn_twice_is_one_parameter_set():
+    from sim.sweep.compare import _pooled  # noqa: PLC0415
+
+    drawn = pd.DataFrame({"x": [0.1, 0.2, 0.1, 0.3]})  # draws 0 and 2 are the same particle
+    rows = pd.DataFrame({"f:draw": [0, 1, 2, 3], "label": "p", "replication": [0, 1, 2, 3]})
+    assert _pooled(rows, drawn)["f:draw"].tolist() == [0, 1, 0, 3]

@@ -242,12 +242,14 @@ def posterior_effects(
 ) -> pd.DataFrame:
     """Paired effects under parameter uncertainty: runs nested in posterior draws.
 
-    Each run is paired with the baseline's run of the same seed and draw. The effect at a
-    draw is the mean of its paired differences (run-to-run noise left in); the interval is a
-    95% prediction interval for the effect at a draw from the posterior (t on the draw
-    means, widened by sqrt(1 + 1/draws)), so it holds both the parameter uncertainty and
-    the runs' noise. A one-way random-effects split of the differences' variance says how
-    much comes from each: between draws (parameters) and within draws (run to run).
+    Each run is paired with the baseline's run of the same seed and draw. The interval is
+    a 95% prediction interval for the paired difference of one run at a parameter set
+    drawn from the posterior, so it holds both the parameter uncertainty and the run's
+    noise, whatever the number of runs per draw: with R runs per draw it is t(k - 1) x
+    sqrt(between + within + var(draw means) / k), from a one-way random-effects split of
+    the differences' variance into between draws (parameters) and within draws (run to
+    run); with one run per draw the draw means are single runs and it is t(k - 1) x sd x
+    sqrt(1 + 1/k). The shares of the two variances are reported too.
     """
     records = []
     for group, treated, base in _pairs(rows, baseline, by, pair_on):
@@ -276,13 +278,18 @@ def _nested(diff: pd.DataFrame) -> dict[str, float]:
     if k < 2:
         return out
     centre, spread = float(means.mean()), float(means.std(ddof=1))
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, k - 1) * spread * math.sqrt(1 + 1 / k)
-    out["pi_low"], out["pi_high"] = centre - half, centre + half
-    if (runs >= 2).all():
+    t = stats.t.ppf(0.5 + CONFIDENCE / 2, k - 1)
+    if (runs == 1).all():  # each draw mean is one run
+        half = t * spread * math.sqrt(1 + 1 / k)
+    elif (runs >= 2).all():
         within = float(per_draw.var(ddof=1).mean())
-        between = max(0.0, spread**2 - within / float(runs.mean()))
+        between = max(0.0, spread * spread - within / float(runs.mean()))
         total = between + within
+        half = t * math.sqrt(total + spread * spread / k)
         if total > 0:
             out["parameter_share"] = between / total
             out["run_to_run_share"] = within / total
+    else:  # some draws with one run, some with more: no one-run interval is defined here
+        return out
+    out["pi_low"], out["pi_high"] = centre - half, centre + half
     return out

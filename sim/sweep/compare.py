@@ -306,6 +306,8 @@ def _compared(
     `runs_of` is the scenario as the runs have it (its scale and days label the figures).
     """
     rows = _run(specs, out, executor, workers, progress)
+    if drawn is not None:
+        rows = _pooled(rows, drawn)
     units = rows if drawn is None else _draw_means(rows)
     pair_on = "replication" if drawn is None else "f:draw"
     summary = summarize(units, list(COMPARED))
@@ -331,6 +333,17 @@ def _compared(
         scale=runs_of.scale,
         days=runs_of.days,
     )
+
+
+def _pooled(rows: pd.DataFrame, drawn: pd.DataFrame) -> pd.DataFrame:
+    """Rows with each draw numbered as the first draw of the same parameter set.
+
+    Draws are resampled by weight from a few particles, so a particle can be drawn twice:
+    that is one parameter set with more runs, not two independent draws.
+    """
+    first: dict[tuple, int] = {}
+    same = {i: first.setdefault(tuple(r), i) for i, r in enumerate(drawn.itertuples(index=False))}
+    return rows.assign(**{"f:draw": rows["f:draw"].map(same)})
 
 
 def _draw_means(rows: pd.DataFrame) -> pd.DataFrame:
@@ -463,13 +476,16 @@ def _size(comparison: Comparison) -> str:
 def _uncertainty_note(post: pd.DataFrame, draws: pd.DataFrame) -> str:
     """Where the spread of each effect on the theft rate comes from, in words."""
     rate = post[post["metric"] == RATE]
-    runs = int(rate["runs"].max() // max(int(rate["draws"].max()), 1))
+    runs = int(rate["runs"].max() // max(len(draws), 1))
+    distinct = int(rate["draws"].max())
     lines = [
-        f"Under the calibration's posterior: {len(draws)} parameter sets drawn by weight, "
-        f"{runs} seeds each (the same seeds for every policy within a draw). Effects: mean "
-        "paired difference with a 95% prediction interval for the effect at a parameter "
-        "set drawn from the posterior (run-to-run noise included). Tests and the summary "
-        "take each draw's mean as one unit.",
+        f"Under the calibration's posterior: {len(draws)} parameter sets drawn by weight "
+        f"({distinct} distinct: a particle drawn twice is one parameter set, its runs "
+        f"pooled), {runs} seeds a draw (the same seeds for every policy within a draw). "
+        "Effects: mean paired difference with a 95% prediction interval for the paired "
+        "difference of one run at a parameter set drawn from the posterior (parameter "
+        "uncertainty and run-to-run noise). Tests and the summary take each distinct "
+        "parameter set's mean as one unit.",
         "",
         "Share of the variance of each effect on thefts per 1,000 visitors:",
         "",
