@@ -21,12 +21,13 @@ from sim.batch.executors import EXECUTORS
 from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
 from sim.folder import DEFAULT_OUT, check_writable
-from sim.policing.policy import DEFAULT_COMPARISON, Policy, load_policy, policy_names
-from sim.scenario import Scenario, load_scenario, scenario_names
+from sim.policing.policy import DEFAULT_COMPARISON, POLICY_DIR, Policy, load_policy, policy_names
 from sim.validation.plan import DEFAULT_PLAN
 
-SCENARIO_KEYS = {f.name for f in fields(Scenario)} - {"name", "description"}
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+"""The built-in scenarios (sim.scenario, which imports the city and scipy, is loaded by the
+commands that build one, so `crowdsim --help` and `crowdsim list` start fast)."""
 
 EXIT_BAD_INPUT = 2
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -187,6 +188,7 @@ def run(
     from sim.api import run as run_model
     from sim.folder import claim
     from sim.output import write_run
+    from sim.scenario import load_scenario
     from sim.sizes import check_run, size_overrides
     from sim.viz.figures import run_figures
 
@@ -748,6 +750,8 @@ def validate_model(
 @reports_bad_input
 def viz(scenario: str, policy: str, port: int, host: str, public: bool) -> None:
     """Start the interactive app (needs the [viz] extra); Ctrl-C stops it."""
+    from sim.scenario import load_scenario
+
     load_scenario(scenario)  # bad input fails here, with exit code 2
     load_policy(policy)
     if host not in LOOPBACK:
@@ -797,11 +801,11 @@ def viz(scenario: str, policy: str, port: int, host: str, public: bool) -> None:
 def list_builtins() -> None:
     """List the built-in scenarios and policies."""
     click.echo("scenarios:")
-    for name in scenario_names():
-        click.echo(f"  {name:<22} {load_scenario(name).description}")
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        click.echo(f"  {path.stem:<22} {read_toml(path).get('description', '')}")
     click.echo("policies:")
     for name in policy_names():
-        click.echo(f"  {name:<22} {load_policy(name).description}")
+        click.echo(f"  {name:<22} {read_toml(POLICY_DIR / f'{name}.toml').get('description', '')}")
 
 
 @main.command()
@@ -838,7 +842,10 @@ def validate(file: Path) -> None:
             "replications)"
         )
         return
-    if POLICY_KEYS & set(raw) and not SCENARIO_KEYS & set(raw):
+    from sim.scenario import Scenario, load_scenario
+
+    scenario_keys = {f.name for f in fields(Scenario)} - {"name", "description"}
+    if POLICY_KEYS & set(raw) and not scenario_keys & set(raw):
         policy = load_policy(str(file))
         units = sum(d.count for d in policy.deploy)
         click.echo(

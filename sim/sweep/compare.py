@@ -74,6 +74,8 @@ class Comparison:
     """The runs' scale (visitors and offenders as a share of the scenario's)."""
     days: int = 1
     """Days per run."""
+    budget: float | None = None
+    """Officer-hours a day every staffed policy was scaled to (`--budget`), if any."""
 
     def per_officer_hours(self) -> dict[str, tuple[float, float, float]]:
         """Thefts prevented (vs the baseline) per 100 officer-hours, with the paired interval.
@@ -223,6 +225,7 @@ def compare(
         baseline=baseline,
         drawn=drawn,
         runs_of=one_run,
+        budget=budget,
     )
     if out is None:
         return compared(None)
@@ -300,6 +303,7 @@ def _compared(
     baseline: str,
     drawn: pd.DataFrame | None,
     runs_of: Scenario,
+    budget: float | None = None,
 ) -> Comparison:
     """Run (or load) the specs and summarise them against the baseline.
 
@@ -332,6 +336,7 @@ def _compared(
         cautions=_cautions(rows, units),
         scale=runs_of.scale,
         days=runs_of.days,
+        budget=budget,
     )
 
 
@@ -429,7 +434,7 @@ def _write(out: Path, scenario: str, comparison: Comparison) -> list[Path]:
     atomic_write(files[2], lambda tmp: summary.to_csv(tmp, index=False))
     atomic_write(files[3], lambda tmp: paired.to_csv(tmp, index=False))
     shown = comparison.table()
-    text = f"{shown.to_markdown()}\n\n{comparison.verdict}.\n"
+    text = f"Runs: {_size(comparison)}.\n\n{shown.to_markdown()}\n\n{comparison.verdict}.\n"
     text += "".join(f"\n**Warning:** {c}.\n" for c in comparison.cautions)
     over = "posterior draws (each the mean of its runs)" if comparison.draws is not None else "runs"
     text += (
@@ -467,9 +472,10 @@ def _size(comparison: Comparison) -> str:
     """How many runs stand behind each policy's figures, at what scale and length."""
     per_policy = int(comparison.rows.groupby("label").size().min())
     draws = "" if comparison.draws is None else f" over {len(comparison.draws)} posterior draws"
+    budget = "" if comparison.budget is None else f", {comparison.budget:,g} officer-hours a day"
     return (
         f"{per_policy} runs per policy{draws}, scale {comparison.scale:g}, "
-        f"{comparison.days} day{'s' if comparison.days != 1 else ''}"
+        f"{comparison.days} day{'s' if comparison.days != 1 else ''}{budget}"
     )
 
 
