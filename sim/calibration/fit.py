@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import multiprocessing
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -164,10 +165,25 @@ def _run_generation(abc: Any, min_acceptance: float, note: Path) -> None:
         note.unlink(missing_ok=True)
         raise
     except Exception:
+        _stop_sampler_workers()
         reason = undefined_note(note)
         if reason is None:
             raise
         raise reason from None
+
+
+def _stop_sampler_workers() -> None:
+    """End pyabc's worker processes still simulating after one of them failed.
+
+    They are daemon processes of this one: left alone they go on simulating until this
+    process exits, and one may leave a note after the reason was read.
+    """
+    from pyabc.sampler import multicore_evaluation_parallel as sampler  # noqa: PLC0415
+
+    for process in multiprocessing.active_children():
+        if getattr(process, "_target", None) is sampler.work:  # its own workers only
+            process.terminate()
+            process.join()
 
 
 def _open(
