@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.policing.policy import Deployment, DispatchSpec, Policy
+
 REPO = Path(__file__).resolve().parents[1]
 MILAN = REPO / "sim" / "scenarios" / "milan-duomo-streets.graphml"
 
@@ -27,6 +29,28 @@ def write_toml(tmp_path: Path):
         return path
 
     return write
+
+
+def posts_at(
+    nodes: list[int], unit: str = "uniformed", officers: int = 1, dispatch_delay_min: float = 5.0
+) -> Policy:
+    """One unit of `officers` standing all day at each of `nodes` (a node may repeat)."""
+    return Policy(
+        name=f"{unit}-posts",
+        dispatch=DispatchSpec(delay_min=dispatch_delay_min),
+        deploy=tuple(
+            Deployment(
+                unit=unit,
+                count=1,
+                officers=officers,
+                where="places",
+                places=(str(node),),
+                movement="static",
+                hours=(0.0, 24.0),
+            )
+            for node in nodes
+        ),
+    )
 
 
 def made_by_an_older_model(folder: Path) -> None:

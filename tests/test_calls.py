@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import posts_at
 
 import sim
 from sim.model import CrowdPolicingModel
 from sim.policing.calls import CALL_TYPES, HELP
 from sim.policing.dispatch import Job
-from sim.policing.policy import Deployment, DispatchSpec, Policy
 from sim.scenario import load_scenario, with_overrides
 
 QUIET = {f"calls.{kind}_per_100k_h": 0.0 for kind in CALL_TYPES}
@@ -20,24 +20,6 @@ QUIET["offenders.per_100k_visitors"] = 0.0  # no thefts either
 @pytest.fixture(scope="module")
 def town():
     return with_overrides(load_scenario("small-town"), QUIET)  # only the jobs a test makes
-
-
-def one(unit: str, node: int, movement: str = "static") -> Policy:
-    return Policy(
-        name=unit,
-        dispatch=DispatchSpec(delay_min=1.0),
-        deploy=(
-            Deployment(
-                unit=unit,
-                count=1,
-                officers=2,
-                where="places",
-                places=(str(node),),
-                movement=movement,
-                hours=(0.0, 24.0),
-            ),
-        ),
-    )
 
 
 def place(scenario, rank: int = 0) -> int:
@@ -51,7 +33,7 @@ def started(scenario, policy) -> CrowdPolicingModel:
 
 
 def test_a_busy_car_is_not_sent_and_a_waiting_call_is_served_when_it_frees(town):
-    model = started(town, one("patrol_car", place(town)))
+    model = started(town, posts_at([place(town)], "patrol_car", officers=2, dispatch_delay_min=1.0))
     dispatcher = model.dispatcher
     far = place(town, 5)
     dispatcher.call("dispute", 2, far, 30.0)
@@ -69,7 +51,7 @@ def test_a_busy_car_is_not_sent_and_a_waiting_call_is_served_when_it_frees(town)
 
 
 def test_the_most_urgent_waiting_job_goes_first(town):
-    model = started(town, one("patrol_car", place(town)))
+    model = started(town, posts_at([place(town)], "patrol_car", officers=2, dispatch_delay_min=1.0))
     dispatcher = model.dispatcher
     node = place(town, 3)
     dispatcher.call("dispute", 2, node, 60.0)  # keeps the car busy
@@ -83,7 +65,7 @@ def test_the_most_urgent_waiting_job_goes_first(town):
 
 def test_a_post_leaves_its_post_for_a_call_and_is_not_seen_there_meanwhile(town):
     node = place(town)
-    model = started(town, one("uniformed", node))
+    model = started(town, posts_at([node], "uniformed", officers=2, dispatch_delay_min=1.0))
     presence = model.presence
     assert presence.visible_officers(node) == 2
     assert len(presence.posts[node]) == 1
@@ -103,11 +85,11 @@ def test_officers_on_foot_answer_only_within_reach_and_volunteers_only_help(town
     city = town.city_model()
     far = int(max(city.visited, key=lambda n: city.distances_from(node)[n]))
     assert city.distances_from(node)[far] > town.calls.foot_reach_m
-    post = started(town, one("uniformed", node))
+    post = started(town, posts_at([node], "uniformed", officers=2, dispatch_delay_min=1.0))
     post.dispatcher.call("dispute", 2, far, 10.0)
     post.env.run(until=post.env.now + 60.0)
     assert math.isnan(post.dispatcher.jobs[0].t_assigned)  # no car, and too far to walk
-    volunteers = started(town, one("volunteer", node))
+    volunteers = started(town, posts_at([node], "volunteer", officers=2, dispatch_delay_min=1.0))
     volunteers.dispatcher.call("dispute", 2, node, 10.0)
     volunteers.dispatcher.call(HELP, 3, node, 10.0)
     volunteers.env.run(until=volunteers.env.now + 60.0)

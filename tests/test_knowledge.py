@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import posts_at
 
 import sim
 from sim.behaviour import OffenderParams, PoliceParams, VictimParams, VisitorParams
@@ -22,24 +23,6 @@ from sim.scenario import load_scenario, with_overrides
 @pytest.fixture(scope="module")
 def town():
     return load_scenario("small-town")
-
-
-def posts_at(nodes: list[int], unit: str = "uniformed", officers: int = 1) -> Policy:
-    return Policy(
-        name="posts",
-        deploy=tuple(
-            Deployment(
-                unit=unit,
-                count=1,
-                officers=officers,
-                where="places",
-                places=(str(node),),
-                movement="static",
-                hours=(0.0, 24.0),
-            )
-            for node in nodes
-        ),
-    )
 
 
 def largest_place(scenario) -> int:

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import posts_at
 
 import sim
 from sim.model import CrowdPolicingModel
-from sim.policing.policy import Deployment, Policy
+from sim.policing.policy import Policy
 from sim.scenario import load_scenario, with_overrides
 
 
 @pytest.fixture(scope="module")
 def town():
     return load_scenario("small-town")
-
-
-def post_at(node: int) -> Policy:
-    return Policy(
-        name="post",
-        deploy=(
-            Deployment(
-                unit="uniformed",
-                count=1,
-                officers=2,
-                where="places",
-                places=(str(node),),
-                movement="static",
-                hours=(0.0, 24.0),
-            ),
-        ),
-    )
 
 
 def test_a_party_keeps_its_own_day_in_order(town):
@@ -47,7 +31,7 @@ def test_a_party_keeps_its_own_day_in_order(town):
 def test_a_party_that_passed_visible_police_is_more_watchful(town):
     node = int(town.city_model().crowd_rank[0])
     calm = with_overrides(town, {"offenders.per_100k_visitors": 0.0})  # no victims, no arrests
-    model = CrowdPolicingModel(calm, post_at(node), seed=2)
+    model = CrowdPolicingModel(calm, posts_at([node], officers=2), seed=2)
     model.env.run(until=14 * 60.0)
     day = model.crowds.days[0]
     there = set(day.party[(day.loc == node) & (day.enter < model.env.now)].tolist())
