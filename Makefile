@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs notebooks results clean
+.PHONY: demo test lint bench docs notebooks results results-runs results-calibration \
+	results-sensitivity results-optimise results-compare clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,10 +46,13 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 # every shipped result in results/ and the docs tables made from it, from the experiment
-# files as committed: run after a model change (it replaces the shipped results: --force)
+# files as committed: run after a model change (it replaces the shipped results: --force).
+# Five parts, in order (each part's time on 2 cores: docs/performance.md, "make results").
 CASE := compare --scenario leshan-mayday --policies centralised-response,grid,transit-cooperation,integrated --baseline none --workers 2 --seed 2024
 SWEEPS := policy-comparison koper-dwell plainclothes-vs-uniformed offender-pressure
-results: $(STAMP)
+results: results-runs results-calibration results-sensitivity results-optimise results-compare
+
+results-runs: $(STAMP)  # regression reference, sweeps, power and scale tables, validation
 	$(BIN)/crowdsim regress --update --workers 2
 	for e in $(SWEEPS) power calibration-scale; do \
 		$(BIN)/crowdsim sweep experiments/$$e.toml --workers 2 --out results/$$e --force || exit 1; done
@@ -56,10 +60,22 @@ results: $(STAMP)
 	$(BIN)/python experiments/power_table.py
 	$(BIN)/python experiments/calibration_scale_table.py
 	$(BIN)/crowdsim validate-model --update-docs --out results/validation --force --workers 2
-	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 \
-		--out results/optimise-leshan --force
+
+results-calibration: $(STAMP)  # fit on the case and two field trials, check on held-out facts
 	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 \
 		--out results/calibration-leshan --force
+
+results-sensitivity: $(STAMP)  # Sobol indices of policy effects, then PRIM on the same runs
+	$(BIN)/crowdsim sensitivity experiments/sensitivity-leshan.toml --workers 2 \
+		--out results/sensitivity-leshan --force
+	$(BIN)/crowdsim discover results/sensitivity-leshan --outcome posts_minus_plainclothes \
+		--below 0 --out results/discovery-leshan --force
+
+results-optimise: $(STAMP)  # the mix of units, scored across posterior draws (needs calibration)
+	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 \
+		--out results/optimise-leshan --force
+
+results-compare: $(STAMP)  # the main job and the case study (the calibrated one needs calibration)
 	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force
 	$(BIN)/crowdsim $(DEMO_ARGS) $(EQUAL_BUDGET) --out results/leshan-compare-equal-budget --force
 	$(BIN)/crowdsim $(CASE) --scale 1.0 --replications 10 --out results/case-study --force

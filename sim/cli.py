@@ -22,10 +22,10 @@ from sim.config import parse_assignment, read_toml, to_raw
 from sim.errors import ConfigError
 from sim.folder import DEFAULT_OUT, check_writable
 from sim.policing.policy import DEFAULT_COMPARISON, POLICY_DIR, Policy, load_policy, policy_names
+from sim.scenarios import SCENARIO_DIR
 from sim.validation.plan import DEFAULT_PLAN
 
 POLICY_KEYS = {f.name for f in fields(Policy)} - {"name", "description"}
-SCENARIO_DIR = Path(__file__).parent / "scenarios"
 """The built-in scenarios (sim.scenario, which imports the city and scipy, is loaded by the
 commands that build one, so `crowdsim --help` and `crowdsim list` start fast)."""
 

@@ -192,7 +192,7 @@ class CrimeEvents:
     def _arrest(self, incident: Incident, offender: Pickpocket, how: str) -> None:
         """Clear the case; take the offender into custody if still free."""
         arrest = offender.free
-        Ledger.clear(incident, how, self.model.env.now, arrest)
+        Ledger.clear(incident, how, self.model.env.now, arrest, offender.in_town)
         if arrest:
             where = offender.working_loc if offender.working >= 0 else -1
             offender.taken_into_custody()

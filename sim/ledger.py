@@ -49,6 +49,7 @@ class Incident:
     cleared_by: str = ""
     t_cleared: float = NAN
     arrest: bool = False
+    arrested_in_town: bool = False  # taken while at work in town, not later at home
 
 
 class Ledger:
@@ -110,8 +111,12 @@ class Ledger:
             incident.t_responded = t
 
     @staticmethod
-    def clear(incident: Incident, how: str, t: float, arrest: bool) -> None:
-        """Close a case, once; `arrest` says whether an offender was taken into custody."""
+    def clear(incident: Incident, how: str, t: float, arrest: bool, in_town: bool) -> None:
+        """Close a case, once.
+
+        `arrest` says whether an offender was taken into custody, `in_town` whether he was
+        taken in the town's streets (not later, at home).
+        """
         if how not in CLEARANCES:
             raise ValueError(f"unknown clearance {how!r}")
         if incident.cleared_by:
@@ -121,6 +126,7 @@ class Ledger:
         incident.cleared_by = how
         incident.t_cleared = t
         incident.arrest = arrest
+        incident.arrested_in_town = arrest and in_town
 
     def count(self, flag: str) -> int:
         """How many incidents so far have a true `flag` (occurred, reported, arrest, ...)."""
@@ -170,8 +176,10 @@ class Ledger:
                 sum(1 for i in occurred if not i.recorded) / len(occurred) if occurred else NAN
             ),
             "thefts_cleared": sum(1 for i in occurred if i.cleared_by),
+            "reported_thefts_cleared": sum(1 for i in occurred if i.reported and i.cleared_by),
             **arrests,
             "arrests_total": sum(arrests.values()),
+            "persons_arrested_in_town": len({i.offender for i in inc if i.arrested_in_town}),
             "theft_rate_per_1000_visitors": 1000.0 * len(occurred) / visitors if visitors else NAN,
             "bus_thefts": sum(1 for i in occurred if i.on_bus),
             "response_time_mean_min": float(responded.mean()) if len(responded) else NAN,

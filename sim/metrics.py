@@ -101,6 +101,13 @@ METRICS: tuple[Metric, ...] = (
         "thefts",
         "count over the run",
     ),
+    Metric(
+        "reported_thefts_cleared",
+        "thefts the victim reported whose case was cleared (what a police force counts as a "
+        "theft case solved: a case exists only once reported)",
+        "thefts",
+        "count over the run",
+    ),
     *(
         Metric(f"arrests_{how}", _ARREST_MEANINGS[how], "arrests", "count over the run")
         for how in CLEARANCES
@@ -111,6 +118,13 @@ METRICS: tuple[Metric, ...] = (
         "arrests",
         "count over the run",
         "arrests",
+    ),
+    Metric(
+        "persons_arrested_in_town",
+        "distinct offenders taken into custody while at work in town (in the act, on scene, "
+        "at a checkpoint, or from footage before he went home): a force's suspects arrested",
+        "offenders",
+        "count over the run",
     ),
     Metric(
         "theft_rate_per_1000_visitors",

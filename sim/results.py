@@ -83,6 +83,8 @@ def _places(
     def per_node(mask: pd.Series) -> np.ndarray:
         return np.bincount(at_places.loc[mask, "node"].to_numpy(dtype=np.int64), minlength=n)
 
+    crowd_rank = np.full(n, len(city.crowd_rank), dtype=np.int64)
+    crowd_rank[city.crowd_rank] = np.arange(len(city.crowd_rank))
     places = pd.DataFrame(
         {
             "node": city.node_ids,
@@ -101,6 +103,7 @@ def _places(
             "thefts_recorded": per_node(at_places["occurred"] & at_places["recorded"]),
             "arrests": per_node(at_places["arrest"]),
             "camera": model.presence.camera[:n],
+            "crowd_rank": crowd_rank,
         }
     )
     return places.iloc[city.places].reset_index(drop=True)  # rows in city.places order

@@ -20,8 +20,7 @@ from sim.city.io import load_city
 from sim.config import apply_overrides, build, read_toml, resolve, to_raw
 from sim.errors import ConfigError
 from sim.params import param
-
-SCENARIO_DIR = Path(__file__).parent / "scenarios"
+from sim.scenarios import SCENARIO_DIR
 
 
 @dataclass(frozen=True)

@@ -88,14 +88,14 @@ def test_transitions_are_guarded():
         Ledger.report(incident, 3.0)
     with pytest.raises(ValueError, match="without a request"):
         Ledger.respond(incident, 3.0)
-    Ledger.clear(incident, "after_report", 4.0, arrest=True)
+    Ledger.clear(incident, "after_report", 4.0, arrest=True, in_town=True)
     with pytest.raises(ValueError, match="already cleared"):
-        Ledger.clear(incident, "camera_evidence", 5.0, arrest=False)
+        Ledger.clear(incident, "camera_evidence", 5.0, arrest=False, in_town=False)
     deterred = ledger.attempt(1.0, 3, 3, False, offender=8)
     deterred.deterred = True
     assert not Ledger.detect(deterred, "uniformed", 1.0)
     with pytest.raises(ValueError, match="deterred"):
-        Ledger.clear(deterred, "in_act", 1.0, arrest=True)
+        Ledger.clear(deterred, "in_act", 1.0, arrest=True, in_town=True)
 
 
 def test_first_detector_is_kept():
@@ -123,16 +123,35 @@ def test_detected_and_cleared_count_only_thefts_and_arrests_are_disjoint():
     ledger = Ledger()
     failed = ledger.attempt(0.0, 1, 1, False, offender=1)  # spotted, caught, nothing stolen
     Ledger.detect(failed, "plainclothes", 0.0)
-    Ledger.clear(failed, "in_act", 0.0, arrest=True)
+    Ledger.clear(failed, "in_act", 0.0, arrest=True, in_town=True)
     theft = ledger.attempt(1.0, 1, 1, False, offender=2)
     theft.occurred = True
     Ledger.detect(theft, "camera", 1.0)
-    Ledger.clear(theft, "checkpoint", 9.0, arrest=True)
+    Ledger.clear(theft, "checkpoint", 9.0, arrest=True, in_town=True)
     m = ledger.metrics(1000, 1, [1])
     assert (m["attempts_detected"], m["thefts_detected"]) == (2, 1)
     assert m["thefts_cleared"] == 1
     assert (m["arrests_in_act"], m["arrests_checkpoint"], m["arrests_total"]) == (1, 1, 2)
     assert m["arrests_on_dispatch"] == m["arrests_after_report"] == 0
+
+
+def test_cases_solved_are_reported_thefts_and_suspects_are_persons_taken_in_town():
+    """The case's counts: a case exists once reported; a suspect is a person taken in town."""
+    ledger = Ledger()
+    unreported = ledger.attempt(0.0, 1, 1, False, offender=1)  # caught in the act, no report
+    unreported.occurred = True
+    Ledger.detect(unreported, "plainclothes", 0.0)
+    Ledger.clear(unreported, "in_act", 0.0, arrest=True, in_town=True)
+    for offender, in_town in ((1, True), (2, False), (3, True)):
+        theft = ledger.attempt(1.0, 1, 1, False, offender=offender)
+        theft.occurred = True
+        Ledger.notice(theft, 2.0)
+        Ledger.report(theft, 3.0)
+        Ledger.clear(theft, "camera_evidence", 600.0, arrest=offender != 1, in_town=in_town)
+    m = ledger.metrics(1000, 1, [1])
+    assert m["thefts_cleared"] == 4
+    assert m["reported_thefts_cleared"] == 3
+    assert m["persons_arrested_in_town"] == 2  # offender 1 (once), offender 3; 2 was at home
 
 
 def test_concentration_metric():

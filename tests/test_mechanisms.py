@@ -341,3 +341,21 @@ def test_offender_who_steals_on_a_bus_stays_where_he_fled(town, monkeypatch):
         sim.run(busy, seed=s)
     assert checks, "no theft on a bus happened: the test saw nothing"
     assert all(node == fled_to for node, fled_to in checks)
+
+
+def test_footage_arrests_after_the_offender_went_home_are_not_in_town(town):
+    """Suspects arrested in town (the case's count) leave out footage arrests made at home."""
+    policy = Policy(
+        name="footage",
+        footage_investigation=True,
+        cameras=CameraSpec(monitoring="passive", extra_top_crowded=10, extra_monitoring="passive"),
+    )
+    long_investigations = with_overrides(town, {"police.investigation_median_h": 24.0})
+    frames = [sim.run(long_investigations, policy, seed=s, days=2).incidents for s in SEEDS]
+    arrests = [f[f["arrest"]] for f in frames]
+    footage = sum(int((a["cleared_by"] == "camera_evidence").sum()) for a in arrests)
+    at_home = sum(int((~a["arrested_in_town"]).sum()) for a in arrests)
+    assert footage >= 3
+    assert 0 < at_home <= footage  # only footage arrests can find him at home
+    for a in arrests:
+        assert a.loc[a["cleared_by"] != "camera_evidence", "arrested_in_town"].all()

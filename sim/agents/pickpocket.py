@@ -85,6 +85,7 @@ class Pickpocket(mesa.Agent):
         self.node = home
         self.leg = Leg.still(home, model.env.now)
         self.free = True
+        self.in_town = False  # between setting out from home and getting back there
         self.loot: Incident | None = None
         self.working = -1  # choice being worked (site or bus direction), -1 if none
         self.working_loc = -1
@@ -171,6 +172,7 @@ class Pickpocket(mesa.Agent):
         start, end = day * MIN_PER_DAY + start_h * 60.0, day * MIN_PER_DAY + end_h * 60.0
         if env.now < start:
             yield env.timeout(start - env.now)
+        self.in_town = True
         while self.free and env.now < end:
             choice = self.choose_site()
             if choice < pool.n_sites:
@@ -185,6 +187,7 @@ class Pickpocket(mesa.Agent):
         yield from self.walk_to(self.home, through_checkpoints=True)
         if self.free:
             self.loot = None
+            self.in_town = False
 
     def walk_to(self, node: int, through_checkpoints: bool = False) -> Generator:
         """Walk along streets; with loot, each staffed checkpoint he reaches may stop him.

@@ -100,13 +100,23 @@ def model_files() -> list[Path]:
 
 
 def _without_docstrings(tree: ast.Module) -> ast.Module:
-    """The tree with every module, class and function docstring removed."""
+    """The tree with every bare string statement removed.
+
+    Module, class and function docstrings and the attribute docstrings under assignments
+    change no behaviour.
+    """
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            first = node.body[0] if node.body else None
-            if isinstance(first, ast.Expr) and isinstance(getattr(first.value, "value", 0), str):
-                node.body = node.body[1:] or [ast.Pass()]
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+            kept = [s for s in body if not _is_bare_string(s)]
+            node.body = kept or [ast.Pass()]
     return tree
+
+
+def _is_bare_string(statement: ast.AST) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(
+        getattr(statement.value, "value", None), str
+    )
 
 
 @functools.cache

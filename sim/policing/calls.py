@@ -55,7 +55,9 @@ class CallsForService:
         types = list(CALL_TYPES)
         for hour in range(int(self.model.horizon // 60.0)):
             expected = self.persons[hour % HOURS_PER_DAY]
-            counts = self.rng.poisson(self.rates * expected) if expected > 0 else 0 * self.rates
+            if expected <= 0:
+                continue
+            counts = self.rng.poisson(self.rates * expected)
             if not counts.sum():
                 continue
             cdf = np.cumsum(self.at_node[:, hour % HOURS_PER_DAY])

@@ -11,6 +11,7 @@ finishes it: nothing pre-empts it (a documented simplification).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -93,8 +94,7 @@ class Dispatcher:
         unit = self._pick(job)
         if unit is None:
             job.queued = True
-            self.waiting.append(job)
-            self.waiting.sort(key=lambda j: (j.priority, j.t_call, j.number))
+            bisect.insort(self.waiting, job, key=lambda j: (j.priority, j.t_call, j.number))
         else:
             self._assign(job, unit)
             unit.send(job)

@@ -22,8 +22,8 @@ POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 WHERE = ("top_crowded", "top_thefts", "cells", "random", "places", "bus_lines", "police_stations")
 """Placement rules: the k most crowded places (expected, from attractiveness), the places
-with most thefts so far (re-ranked daily; crowd rank on day one), one per grid cell, random
-places, named places, bus lines, or police stations (a central base)."""
+with most thefts on record so far (re-ranked daily; crowd rank on day one), one per grid
+cell, random places, named places, bus lines, or police stations (a central base)."""
 
 MOVEMENT = ("static", "patrol_points", "circuit", "random_walk")
 """How a unit moves: stays at its post for the shift; tours all the mandatory patrol points

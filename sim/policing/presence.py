@@ -130,7 +130,7 @@ class Presence:
 
     def offender_sees_point(self, px: float, py: float, x: float, y: float) -> bool:
         """An offender at (x, y) sees what happens at (px, py) in the same place."""
-        return (px - x) * (px - x) + (py - y) * (py - y) <= self.offender_sight2
+        return _within(px, py, x, y, self.offender_sight2)
 
     def deterrence(self, loc: int, x: float, y: float) -> float:
         """Chance an offender about to strike at (x, y) in `loc` gives up for what he sees.
@@ -177,7 +177,7 @@ class Presence:
             if chance > 0.0 and rng.random() < chance:
                 return post.kind.detector
         half = 0.5 * self.side[loc]
-        in_view = (x - half) * (x - half) + (y - half) * (y - half) <= self.camera_view2
+        in_view = _within(half, half, x, y, self.camera_view2)
         if self.camera[loc] == ACTIVE and in_view and rng.random() < p.detect_camera_active:
             return CAMERA
         if self.cooperating_bus(loc) and rng.random() < p.detect_bus_driver:
@@ -206,4 +206,9 @@ class Presence:
 
 def _near(post: Post, x: float, y: float, sight2: float) -> bool:
     """`post` is within the sight distance whose square is `sight2` of (x, y)."""
-    return (post.x - x) * (post.x - x) + (post.y - y) * (post.y - y) <= sight2
+    return _within(post.x, post.y, x, y, sight2)
+
+
+def _within(ax: float, ay: float, bx: float, by: float, reach2: float) -> bool:
+    """(ax, ay) and (bx, by) are at most the distance whose square is `reach2` apart."""
+    return (ax - bx) * (ax - bx) + (ay - by) * (ay - by) <= reach2
