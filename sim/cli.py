@@ -600,6 +600,14 @@ def optimise(
     default=None,
     help="Calibration folder (default: out/<targets name>); re-running resumes it.",
 )
+@click.option(
+    "--hold-out",
+    "held_out",
+    multiple=True,
+    metavar="NAME",
+    help="Leave this observed statistic out of the fit and predict it instead (repeatable; "
+    "replaces the file's held_out list).",
+)
 @workers_option
 @executor_option
 @scheduler_option
@@ -608,27 +616,47 @@ def optimise(
 def calibrate(
     targets_file: Path,
     out: Path | None,
+    held_out: tuple[str, ...],
     workers: int,
     executor: str | None,
     scheduler: str | None,
     force: bool,
 ) -> None:
-    """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc)."""
+    """Fit uncertain scenario parameters to observed statistics (ABC-SMC with pyabc).
+
+    Held-out statistics (the file's `held_out`, or --hold-out) are not fitted: the posterior
+    predictive check predicts them and says whether each observation falls inside.
+    """
+    from dataclasses import replace
+
     from sim.calibration import calibrate as run_calibration
     from sim.calibration import load_targets
+    from sim.calibration.targets import check_held_out
     from sim.folder import default_folder
 
     executor = executor_for(executor, scheduler)
     targets = load_targets(targets_file)
+    if held_out:
+        targets = replace(targets, held_out=held_out)
+        check_held_out(targets)
     folder = out or default_folder(targets.name, str(targets_file))
     result = run_calibration(
         targets, folder, workers=workers, executor=executor, scheduler=scheduler, force=force
     )
+    from sim.calibration.report import effective_sample_size, predictive_table
+
     shown = result.summary[["parameter", "mean", "median", "q05", "q95", "ci_share_of_prior"]]
     click.echo(shown.to_markdown(index=False, floatfmt=".3g"))
+    for row in predictive_table(result).itertuples(index=False):
+        if row.set == "held out":
+            click.echo(
+                f"held out: {row.statistic}: observed {row.observed:g}, 5-95% of runs "
+                f"[{row.q05:.3g}, {row.q95:.3g}]: {row.verdict}"
+            )
     click.echo(
-        f"{len(result.posterior)} particles after {len(result.generations)} generations; "
-        f"posterior, figures and summary.md in {folder}/"
+        f"{len(result.posterior)} particles (effective sample size "
+        f"{effective_sample_size(result.posterior):.0f}) after {len(result.generations)} "
+        f"generations; posterior, figures and summary.md in {folder}/"
     )
 
 
@@ -829,8 +857,8 @@ def validate(file: Path) -> None:
         targets = load_targets(file)
         click.echo(
             f"{file}: valid calibration targets {targets.name!r}: {len(targets.params)} "
-            f"parameters, {len(targets.observed)} observed statistics, {len(targets.runs())} "
-            "runs per particle"
+            f"parameters, {len(targets.fitted)} fitted and {len(targets.held_out)} held-out "
+            f"statistics, {len(targets.runs(targets.fitted))} runs per particle"
         )
         return
     if "policies" in raw or "factors" in raw:

@@ -209,7 +209,7 @@ def _open(
     abc = pyabc.ABCSMC(
         Simulator(targets, path.parent / UNDEFINED_NOTE),
         prior_distribution(targets),
-        pyabc.PNormDistance(p=1, fixed_weights={o.name: 1.0 / o.scale for o in targets.observed}),
+        pyabc.PNormDistance(p=1, fixed_weights={o.name: 1.0 / o.scale for o in targets.fitted}),
         population_size=targets.abc.population,
         sampler=sampler,
         # generation 0 is the prior sample; each later tolerance is the median distance of
@@ -220,7 +220,7 @@ def _open(
     if resuming:
         abc.load(db, 1)
     else:
-        abc.new(db, {o.name: float(o.value) for o in targets.observed})
+        abc.new(db, {o.name: float(o.value) for o in targets.fitted})
     return abc
 
 

@@ -48,6 +48,8 @@ def write_outputs(
         simulations_per_s=float(
             result.generations["simulations"].sum() / result.generations["wall_s"].sum()
         ),
+        effective_sample_size=effective_sample_size(result.posterior),
+        held_out=list(targets.held_out),
     )
     priors = {k: (p.low, p.high, p.distribution) for k, p in targets.params.items()}
     n = len(result.posterior)
@@ -66,6 +68,7 @@ def write_outputs(
         out / "predictive_check",
         title=f"{targets.name}: posterior predictive check ({len(result.check)} fresh runs "
         f"at posterior draws, scale {run_scale(targets):g})",
+        held_out=targets.held_out,
     )
     atomic_write(summary_md, lambda tmp: tmp.write_text(summary(result)))
     return files
@@ -75,15 +78,42 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+MIN_CHECK_RUNS = 10
+"""Fewer finite predictive runs than this decide nothing about a held-out statistic."""
+
+
+def effective_sample_size(posterior: pd.DataFrame) -> float:
+    """Kish's effective sample size of the weighted particles (pyabc's definition)."""
+    from pyabc.weighted_statistics import effective_sample_size as ess  # noqa: PLC0415
+
+    return float(ess(posterior["weight"].to_numpy(dtype=float)))
+
+
+def verdict(observed: float, sims: np.ndarray, held_out: bool) -> str:
+    """A held-out statistic is inside or outside its 90% per-run predictive interval.
+
+    A fitted one is not a test (the fit read it); too few finite runs are inconclusive.
+    """
+    if not held_out:
+        return "fitted (not a test)"
+    if len(sims) < MIN_CHECK_RUNS:
+        return "inconclusive"
+    inside = np.quantile(sims, 0.05) <= observed <= np.quantile(sims, 0.95)
+    return "inside" if inside else "outside"
+
+
 def predictive_table(result: Calibration) -> pd.DataFrame:
-    """Per statistic: observed, predictive mean, 5-95% range, share of draws at or below."""
+    """Per statistic: observed, predictive mean, 5-95% of runs, share at or below, verdict."""
     records = []
     for o in result.targets.observed:
         sims = result.check[o.name].to_numpy(dtype=float)
         sims = sims[np.isfinite(sims)]
+        held_out = o.name in result.targets.held_out
         records.append(
             {
                 "statistic": o.name,
+                "set": "held out" if held_out else "fitted",
+                "verdict": verdict(float(o.value), sims, held_out),
                 "observed": float(o.value),
                 "predictive_mean": float(sims.mean()) if len(sims) else np.nan,
                 "q05": float(np.quantile(sims, 0.05)) if len(sims) else np.nan,
@@ -111,8 +141,18 @@ def summary(result: Calibration) -> str:
         f"{t.abc.population} particles, {int(gens['simulations'].sum())} simulated particles "
         f"in all; distance: sum of |simulated - observed| / scale; tolerance: the median "
         "distance of the previous generation.",
+        f"- Fitted to {len(t.fitted)} statistics with {len(t.params)} parameters; "
+        + (
+            f"held out (predicted, not fitted): {', '.join(t.held_out)}."
+            if t.held_out
+            else "nothing held out: the predictive check re-reads what was fitted."
+        ),
         "",
         "## Posterior",
+        "",
+        f"{len(result.posterior)} particles, effective sample size "
+        f"{effective_sample_size(result.posterior):.0f} (Kish): the intervals below rest on "
+        "that many independent draws.",
         "",
         "| parameter | prior | mean | median | 90% credible interval | interval / prior range "
         "(log scale for log-uniform) |",
@@ -131,11 +171,12 @@ def summary(result: Calibration) -> str:
         "",
         "## Observed statistics",
         "",
-        "| statistic | observed | model quantity | scale | source |",
-        "|---|--:|---|--:|---|",
+        "| statistic | set | observed | model quantity | scale | source |",
+        "|---|---|--:|---|--:|---|",
     ]
     lines += [
-        f"| {o.name} | {o.value:g} | `{o.metric}` ({o.statistic}"
+        f"| {o.name} | {'held out' if o.name in t.held_out else 'fitted'} | {o.value:g} | "
+        f"`{o.metric}` ({o.statistic}"
         + (f", {Path(o.policy).stem} vs {Path(o.versus).stem}" if o.versus else "")
         + f") | {o.scale:g} | {o.source} |"
         for o in t.observed
@@ -145,12 +186,18 @@ def summary(result: Calibration) -> str:
         "",
         f"## Posterior predictive check ({len(result.check)} fresh runs at posterior draws)",
         "",
-        "| statistic | observed | predictive mean | 5-95% of runs | runs at or below observed |",
-        "|---|--:|--:|---|--:|",
+        "Each run is one run at one posterior draw, so the 5-95% range is a prediction "
+        "interval for one observation like the case's. A held-out statistic is inside or "
+        f"outside it (inconclusive below {MIN_CHECK_RUNS} finite runs); a fitted one is no "
+        "test, since the fit read it.",
+        "",
+        "| statistic | set | observed | predictive mean | 5-95% of runs "
+        "| runs at or below observed | verdict |",
+        "|---|---|--:|--:|---|--:|---|",
     ]
     lines += [
-        f"| {r.statistic} | {r.observed:g} | {_fmt(r.predictive_mean)} | "
-        f"[{_fmt(r.q05)}, {_fmt(r.q95)}] | {r.share_at_or_below:.0%} |"
+        f"| {r.statistic} | {r.set} | {r.observed:g} | {_fmt(r.predictive_mean)} | "
+        f"[{_fmt(r.q05)}, {_fmt(r.q95)}] | {r.share_at_or_below:.0%} | {r.verdict} |"
         for r in check.itertuples(index=False)
     ]
     lines += [

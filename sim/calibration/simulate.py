@@ -67,12 +67,21 @@ def _value(result: RunResult, metric: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def simulate(targets: Targets, values: Mapping[str, Any], seed: int) -> dict[str, float]:
-    """The observed statistics as the model gives them at `values` (names: observed names)."""
+def simulate(
+    targets: Targets,
+    values: Mapping[str, Any],
+    seed: int,
+    observed: tuple[Observed, ...] | None = None,
+) -> dict[str, float]:
+    """The statistics `observed` (default: all) as the model gives them at `values`.
+
+    Only the runs those statistics need are made: a fit leaves out the held-out ones.
+    """
+    observed = targets.observed if observed is None else observed
     scenario = _scenario(targets.scenario, targets.scale)
     seeds = replication_seeds(seed, targets.replications)
     needed: dict[RunSet, set[str]] = {}
-    for o in targets.observed:
+    for o in observed:
         for which in ("policy", "versus") if o.statistic == "reduction" else ("policy",):
             needed.setdefault(targets.run_set(o, which), set()).add(o.metric)
     measured: dict[tuple[RunSet, str], float] = {}
@@ -94,7 +103,7 @@ def simulate(targets: Targets, values: Mapping[str, Any], seed: int) -> dict[str
             measured[run_set, metric] = (
                 float(array.mean()) if np.isfinite(array).all() else math.nan
             )
-    return {o.name: _statistic(targets, o, measured, scenario.scale) for o in targets.observed}
+    return {o.name: _statistic(targets, o, measured, scenario.scale) for o in observed}
 
 
 def _statistic(
@@ -123,12 +132,13 @@ class Simulator:
     def __init__(self, targets: Targets, note: Path | None = None) -> None:
         self.targets = targets
         self.note = note
-        self.undefined_in_a_row = {o.name: 0 for o in targets.observed}
+        self.undefined_in_a_row = {o.name: 0 for o in targets.fitted}
 
     def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
         """Run a particle's runs at its values, seeded by them."""
         values = {name: float(parameter[name]) for name in self.targets.params}
-        statistics = simulate(self.targets, values, particle_seed(self.targets.seed, values))
+        seed = particle_seed(self.targets.seed, values)
+        statistics = simulate(self.targets, values, seed, self.targets.fitted)
         for name, value in statistics.items():
             self.undefined_in_a_row[name] = (
                 self.undefined_in_a_row[name] + 1 if math.isnan(value) else 0

@@ -37,8 +37,22 @@ def _reported_bus_thefts(result: RunResult) -> float:
     return float((incidents["on_bus"] & incidents["occurred"] & incidents["reported"]).sum())
 
 
+TRIAL_PLACES = 20
+"""A field trial's treated places: the most crowded ones, as `top_crowded` ranks them."""
+
+
+def _thefts_at_trial_places(result: RunResult) -> float:
+    places = result.places
+    return float(places.loc[places["crowd_rank"] < TRIAL_PLACES, "thefts"].sum())
+
+
 DERIVED: dict[str, tuple[str, Callable[[RunResult], float]]] = {
     "bus_thefts_reported": ("thefts on buses that the victim reported", _reported_bus_thefts),
+    "thefts_at_top20_crowded": (
+        f"thefts at the {TRIAL_PLACES} places planners expect most crowded (a trial's treated "
+        "places; the same places in every run of a scenario)",
+        _thefts_at_trial_places,
+    ),
 }
 """Statistics read from a run's incident table, beside the metrics of sim/metrics.py."""
 
@@ -109,16 +123,26 @@ class Targets:
     replications: int = param(1, low=1, doc="runs per particle; the statistic is their mean")
     params: dict[str, Prior] = param(None, doc="scenario field path -> prior")
     observed: tuple[Observed, ...] = param((), doc="the observed statistics")
+    held_out: tuple[str, ...] = param(
+        (),
+        doc="names of observed statistics left out of the fit: the posterior predictive "
+        "check predicts them (cross-validation)",
+    )
     abc: Abc = param(Abc(), doc="ABC-SMC settings")
     check_draws: int = param(
         20, low=1, doc="posterior draws run on fresh seeds for the posterior predictive check"
     )
     source_file: str = field(default="", compare=False, metadata={"internal": True})
 
-    def runs(self) -> list[RunSet]:
-        """The distinct runs a particle needs, in a fixed order."""
+    @property
+    def fitted(self) -> tuple[Observed, ...]:
+        """The observed statistics the fit uses (all but the held-out ones)."""
+        return tuple(o for o in self.observed if o.name not in self.held_out)
+
+    def runs(self, observed: tuple[Observed, ...] | None = None) -> list[RunSet]:
+        """The distinct runs behind `observed` (default: every statistic), in a fixed order."""
         seen: dict[RunSet, None] = {}
-        for o in self.observed:
+        for o in self.observed if observed is None else observed:
             for policy in (o.policy, o.versus) if o.statistic == "reduction" else (o.policy,):
                 seen[self._run_set(o, policy)] = None
         return list(seen)
@@ -175,7 +199,24 @@ def load_targets(path: str | Path) -> Targets:
         _check_observed(targets, i, o, base)
         if o.name in names[:i]:
             raise ConfigError(file, f"observed[{i}].name", f"{o.name!r} is named twice")
+    check_held_out(targets)
     return targets
+
+
+def check_held_out(targets: Targets) -> None:
+    """Held-out names must be observed statistics, and at least one must be left to fit."""
+    names = [o.name for o in targets.observed]
+    for name in targets.held_out:
+        if name not in names:
+            raise ConfigError(
+                targets.source_file,
+                "held_out",
+                f"{name!r} is not an observed statistic (observed: {', '.join(names)})",
+            )
+    if not targets.fitted:
+        raise ConfigError(
+            targets.source_file, "held_out", "every statistic is held out: nothing is left to fit"
+        )
 
 
 def _check_size(targets: Targets, scenario: Scenario) -> None:

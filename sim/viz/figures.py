@@ -587,9 +587,17 @@ DISCRETE_BARS = 12
 
 
 def predictive_check(
-    check: pd.DataFrame, observed: Mapping[str, float], stem: Path, *, title: str
+    check: pd.DataFrame,
+    observed: Mapping[str, float],
+    stem: Path,
+    *,
+    title: str,
+    held_out: tuple[str, ...] = (),
 ) -> list[Path]:
-    """Each statistic's simulated distribution at posterior draws, the observed value marked."""
+    """Each statistic's simulated distribution at posterior draws, the observed value marked.
+
+    Held-out statistics (not fitted: the real test) are drawn in orange and say so.
+    """
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
             1,
@@ -601,14 +609,15 @@ def predictive_check(
         for ax, (name, value) in zip(axes[0], observed.items(), strict=True):
             sims = check[name].to_numpy(dtype=float)
             sims = sims[np.isfinite(sims)]
+            colour = "#e69f00" if name in held_out else "#9db4d8"
             values, counts = np.unique(sims, return_counts=True)
             if len(values) <= DISCRETE_BARS:  # counts / scale take few values: one bar each
                 width = 0.8 * (np.diff(values).min() if len(values) > 1 else 1.0)
-                ax.bar(values, counts, width=width, color="#9db4d8")
+                ax.bar(values, counts, width=width, color=colour)
             else:
-                ax.hist(sims, bins=15, color="#9db4d8")
+                ax.hist(sims, bins=15, color=colour)
             ax.axvline(value, color="#b22222", lw=1.5, label="observed")
-            ax.set_xlabel(name)
+            ax.set_xlabel(f"{name}\n(held out)" if name in held_out else f"{name}\n(fitted)")
             ax.set_ylabel("runs" if ax is axes[0][0] else "")
         axes[0][-1].legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         fig.suptitle(title)
