@@ -513,3 +513,55 @@ def test_a_particle_drawn_twice_is_one_parameter_set():
     drawn = pd.DataFrame({"x": [0.1, 0.2, 0.1, 0.3]})  # draws 0 and 2 are the same particle
     rows = pd.DataFrame({"f:draw": [0, 1, 2, 3], "label": "p", "replication": [0, 1, 2, 3]})
     assert _pooled(rows, drawn)["f:draw"].tolist() == [0, 1, 0, 3]
+
+
+def test_a_held_out_statistic_is_not_simulated_in_the_fit_but_is_predicted(tmp_path):
+    """Cross-validation: the fit never sees the held-out statistic; the check judges it."""
+    from sim.calibration.report import predictive_table  # noqa: PLC0415
+    from sim.calibration.simulate import Simulator  # noqa: PLC0415
+
+    text = targets_text(population=10, generations=1).replace(
+        "check_draws = 6\n", 'check_draws = 12\nheld_out = ["reported"]\n'
+    )
+    path = tmp_path / "toy.toml"
+    path.write_text(text)
+    targets = load_targets(path)
+    assert [o.name for o in targets.fitted] == ["thefts"]
+    assert set(Simulator(targets)(TRUTH)) == {"thefts"}  # the fit's particles only
+    result = calibrate(targets, tmp_path / "out", progress=False)
+    table = predictive_table(result).set_index("statistic")
+    assert table.loc["thefts", "verdict"] == "fitted (not a test)"
+    assert table.loc["reported", "set"] == "held out"
+    assert table.loc["reported", "verdict"] in ("inside", "outside")
+    assert len(result.check["reported"].dropna()) == 12  # predicted at every draw
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "held out (predicted, not fitted): reported" in summary
+    assert "effective sample size" in summary
+
+
+def test_held_out_verdicts_follow_the_per_run_interval():
+    from sim.calibration.report import verdict  # noqa: PLC0415
+
+    sims = np.arange(100, dtype=float)  # 5-95% of runs: about [5, 94]
+    assert verdict(50.0, sims, held_out=True) == "inside"
+    assert verdict(99.5, sims, held_out=True) == "outside"
+    assert verdict(50.0, sims[:5], held_out=True) == "inconclusive"
+    assert verdict(99.5, sims, held_out=False) == "fitted (not a test)"
+
+
+@pytest.mark.parametrize(
+    ("held_out", "message"),
+    [(("nothing such",), "not an observed statistic"), (("thefts", "reported"), "nothing is left")],
+)
+def test_a_bad_hold_out_exits_2_and_writes_nothing(tmp_path, held_out, message):
+    path = tmp_path / "toy.toml"
+    path.write_text(targets_text(population=4, generations=1))
+    out = tmp_path / "out"
+    args = ["calibrate", str(path), "--out", str(out)]
+    for name in held_out:
+        args += ["--hold-out", name]
+    outcome = CliRunner().invoke(main, args)
+    assert outcome.exit_code == 2, outcome.output
+    assert "held_out" in outcome.output
+    assert message in outcome.output
+    assert not out.exists()
