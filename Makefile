@@ -50,7 +50,7 @@ bench: $(STAMP)
 # Five parts, in order (each part's time on 2 cores: docs/performance.md, "make results").
 CASE := compare --scenario leshan-mayday --policies centralised-response,grid,transit-cooperation,integrated --baseline none --workers 2 --seed 2024
 SWEEPS := policy-comparison koper-dwell plainclothes-vs-uniformed offender-pressure
-results: results-runs results-calibration results-sensitivity results-optimise results-compare
+results: results-runs results-calibration results-optimise results-sensitivity results-compare
 
 results-runs: $(STAMP)  # regression reference, sweeps, power and scale tables, validation
 	$(BIN)/crowdsim regress --update --workers 2
@@ -61,19 +61,20 @@ results-runs: $(STAMP)  # regression reference, sweeps, power and scale tables, 
 	$(BIN)/python experiments/calibration_scale_table.py
 	$(BIN)/crowdsim validate-model --update-docs --out results/validation --force --workers 2
 
-results-calibration: $(STAMP)  # fit on the case and two field trials, check on held-out facts
+results-calibration: $(STAMP)  # fit on the case and three field trials, predict the held-out fact
 	$(BIN)/crowdsim calibrate experiments/calibrate-leshan.toml --workers 2 \
 		--out results/calibration-leshan --force
-
-results-sensitivity: $(STAMP)  # Sobol indices of policy effects, then PRIM on the same runs
-	$(BIN)/crowdsim sensitivity experiments/sensitivity-leshan.toml --workers 2 \
-		--out results/sensitivity-leshan --force
-	$(BIN)/crowdsim discover results/sensitivity-leshan --outcome posts_minus_plainclothes \
-		--below 0 --out results/discovery-leshan --force
 
 results-optimise: $(STAMP)  # the mix of units, scored across posterior draws (needs calibration)
 	$(BIN)/crowdsim optimise experiments/optimise-leshan.toml --workers 2 \
 		--out results/optimise-leshan --force
+
+results-sensitivity: $(STAMP)  # Sobol indices of policy effects (needs the optimised policy), PRIM
+	$(BIN)/crowdsim sweep experiments/sensitivity-leshan.toml --workers 2 \
+		--out results/sensitivity-leshan --force
+	$(BIN)/crowdsim analyze results/sensitivity-leshan --force
+	$(BIN)/crowdsim discover results/sensitivity-leshan --outcome posts_minus_plainclothes \
+		--above 0 --out results/sensitivity-leshan/discovery --force
 
 results-compare: $(STAMP)  # the main job and the case study (the calibrated one needs calibration)
 	$(BIN)/crowdsim $(DEMO_ARGS) --out results/leshan-compare --force

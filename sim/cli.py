@@ -435,6 +435,65 @@ def analyze(folder: Path, out: Path | None, force: bool) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--outcome",
+    required=True,
+    help="A contrast of the sweep's experiment ([[contrasts]]), or a metric (with --policy).",
+)
+@click.option("--policy", default="", help="The policy whose metric is the outcome.")
+@click.option("--above", type=float, default=None, help="A case: the outcome above this.")
+@click.option("--below", type=float, default=None, help="A case: the outcome below this.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.8,
+    show_default=True,
+    help="Density (share of cases) the reported box should reach.",
+)
+@click.option(
+    "--out",
+    type=OUT_FOLDER,
+    default=None,
+    help="Where the box, trajectory, figures and summary go (default: FOLDER/discovery/).",
+)
+@force_option
+@reports_bad_input
+def discover(
+    folder: Path,
+    outcome: str,
+    policy: str,
+    above: float | None,
+    below: float | None,
+    threshold: float,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Scenario discovery: the inputs under which an outcome holds (PRIM, [discover] extra)."""
+    from sim.sweep.discover import discover as run_discovery
+
+    out = out or folder / "discovery"
+    result = run_discovery(
+        folder,
+        outcome,
+        out,
+        above=above,
+        below=below,
+        policy=policy,
+        threshold=threshold,
+        force=force,
+    )
+    stats = result.trajectory.iloc[result.chosen]
+    click.echo(
+        f"{result.cases} of {result.points} points are cases; box {result.chosen}: coverage "
+        f"{stats['coverage']:.0%}, density {stats['density']:.0%}"
+    )
+    if not result.limits.empty:
+        click.echo(result.limits.to_markdown(index=False, floatfmt=".3g"))
+    click.echo(f"wrote {len(result.files)} files to {out}/")
+
+
+@main.command()
 @click.option(
     "--experiment",
     "experiment_file",

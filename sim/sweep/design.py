@@ -23,9 +23,10 @@ import numpy as np
 from scipy.stats import qmc
 
 from sim.batch.runs import RunSpec, replication_seeds, validate
-from sim.config import build_file, check_range
+from sim.config import beside, build_file, check_range
 from sim.errors import ConfigError
 from sim.folder import check_name
+from sim.metrics import BY_NAME
 from sim.params import param
 from sim.policing.policy import Policy
 from sim.scenario import Scenario, load_scenario
@@ -48,6 +49,32 @@ class SpaceSpec:
     seed: int = param(0, low=0, doc="seed of the sampler")
     ranges: dict[str, tuple[float, ...]] = param(None, length=2, doc="dotted path -> [low, high]")
     integers: tuple[str, ...] = param((), doc="paths whose sampled values are rounded")
+    logs: tuple[str, ...] = param(
+        (),
+        doc="paths sampled uniformly on a log scale (ranges that span orders of magnitude); "
+        "their Sobol indices are of the logarithm",
+    )
+
+
+CONTRAST_KINDS = ("difference", "prevented_per_100_officer_hours")
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A policy effect computed at every point of the design, paired by seed.
+
+    difference: metric under `policy` minus under `versus`. prevented_per_100_officer_hours:
+    (metric under `versus` - under `policy`) per 100 of the policy's officer-hours. With
+    `minus`, the same effect of `minus` is subtracted (which of two policies does more).
+    """
+
+    name: str = param("", doc="the effect's name (a column of contrasts.csv; required)")
+    policy: str = param("", doc="policy of the effect (one of the experiment's; required)")
+    versus: str = param("", doc="what it is compared with (default: the baseline)")
+    minus: str = param("", doc="another policy whose effect is subtracted (optional)")
+    metric: str = param("theft_rate_per_1000_visitors", doc="the run metric compared")
+    kind: str = param("difference", choices=CONTRAST_KINDS, doc="how the effect is expressed")
+    doc: str = param("", doc="what the effect means, in words (figures and reports)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,9 @@ class Experiment:
     )
     space: SpaceSpec | None = param(None, doc="space-filling block")
     response: str = param("theft_rate_per_1000_visitors", doc="metric the figures plot")
+    contrasts: tuple[Contrast, ...] = param(
+        (), doc="policy effects computed at every point ([[contrasts]]; Sobol indices each)"
+    )
     buffer_m: float = param(
         400.0,
         unit="m",
@@ -90,6 +120,7 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     """Read and validate an experiment file; `scale` overrides the file's (for quick runs)."""
     experiment = build_file(Experiment, path, relative=("scenario", "policies", "baseline"))
     check_name(experiment.name, str(path))
+    experiment = _resolved_contrasts(experiment, Path(path).parent)
     if scale is not None:
         experiment = replace(experiment, scale=scale)
     if not experiment.policies:
@@ -112,19 +143,62 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
             )
         check_range(str(path), f"space.ranges.{key}", low, high)
     if experiment.space:
-        ranges = experiment.space.ranges or {}
-        for i, key in enumerate(experiment.space.integers):
-            if key not in ranges:
-                raise ConfigError(
-                    str(path),
-                    f"space.integers[{i}]",
-                    f"{key!r} is not a path of space.ranges; allowed: {', '.join(ranges)}",
-                )
+        _check_space_lists(experiment, str(path))
     _check_size(experiment)
     specs = design(experiment)
     for spec in {s.point: s for s in specs}.values():  # one run spec per point suffices
         _validate_point(experiment, spec)
     return experiment
+
+
+def _check_space_lists(experiment: Experiment, file: str) -> None:
+    """Integer and log-scale paths must be ranges; a log-scale range must stay above 0."""
+    ranges = experiment.space.ranges or {}
+    for listed in ("integers", "logs"):
+        for i, key in enumerate(getattr(experiment.space, listed)):
+            if key not in ranges:
+                raise ConfigError(
+                    file,
+                    f"space.{listed}[{i}]",
+                    f"{key!r} is not a path of space.ranges; allowed: {', '.join(ranges)}",
+                )
+    for key in experiment.space.logs:
+        if ranges[key][0] <= 0:
+            raise ConfigError(file, f"space.ranges.{key}", "a log-scale range needs low > 0")
+
+
+def _resolved_contrasts(experiment: Experiment, here: Path) -> Experiment:
+    """Contrasts with their policies resolved like the experiment's, each checked."""
+    file = experiment.source_file
+    contrasts = []
+    for i, given in enumerate(experiment.contrasts):
+        where = f"contrasts[{i}]"
+        if not given.name or not given.policy:
+            missing = "name" if not given.name else "policy"
+            raise ConfigError(file, f"{where}.{missing}", "required field is missing")
+        c = replace(
+            given,
+            policy=beside(here, given.policy),
+            versus=beside(here, given.versus) if given.versus else experiment.baseline_policy,
+            minus=beside(here, given.minus) if given.minus else "",
+        )
+        runs = set(experiment.policies) | {experiment.baseline_policy}
+        for role in ("policy", "versus", "minus"):
+            named = getattr(c, role)
+            if named and named not in runs:
+                raise ConfigError(
+                    file, f"{where}.{role}", f"{named!r} is not one of the experiment's policies"
+                )
+        if c.metric not in BY_NAME:
+            raise ConfigError(file, f"{where}.metric", f"{c.metric!r} is not a run metric")
+        if [x.name for x in contrasts].count(c.name):
+            raise ConfigError(file, f"{where}.name", f"{c.name!r} is named twice")
+        contrasts.append(c)
+    if contrasts and not (experiment.space and experiment.space.ranges):
+        raise ConfigError(
+            file, "contrasts", "contrasts are computed per point of a space-filling block"
+        )
+    return replace(experiment, contrasts=tuple(contrasts))
 
 
 def planned_runs(experiment: Experiment) -> int:
@@ -257,8 +331,10 @@ def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
     if not ranges:
         return [{}]
     names = list(ranges)
-    lows = np.array([ranges[n][0] for n in names])
-    highs = np.array([ranges[n][1] for n in names])
+    logs = np.array([n in space.logs for n in names])
+    lows = np.array([ranges[n][0] for n in names], dtype=float)
+    highs = np.array([ranges[n][1] for n in names], dtype=float)
+    lows[logs], highs[logs] = np.log(lows[logs]), np.log(highs[logs])
     if space.method == "saltelli":
         values = saltelli_sample(names, lows, highs, space.samples, space.seed)
     else:
@@ -268,6 +344,7 @@ def _space_samples(space: SpaceSpec) -> list[dict[str, Any]]:
             else qmc.Sobol(d=len(names), scramble=True, seed=space.seed)
         )
         values = qmc.scale(sampler.random(space.samples), lows, highs)
+    values[:, logs] = np.exp(values[:, logs])
     out = []
     for index, row in enumerate(values):
         sample: dict[str, Any] = {SAMPLE_KEY: index}

@@ -24,8 +24,10 @@ from sim.output import load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
 from sim.sweep.design import SAMPLE_KEY, Experiment, describe, sensitivity_problem
+from sim.sweep.sensitivity import contrast_values, sobol_of_contrasts
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.figures import dose_response, effects
+from sim.viz.sensitivity import sobol_bars
 
 METRICS = [
     "theft_rate_per_1000_visitors",
@@ -116,8 +118,13 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
         "interactions": inter,
         "displacement": displacement,
     }
-    if experiment.space is not None and experiment.space.method == "saltelli":
+    saltelli = experiment.space is not None and experiment.space.method == "saltelli"
+    if saltelli:
         tables["sobol"] = sobol_indices(experiment, rows)
+    if experiment.contrasts:
+        tables["contrasts"] = contrast_values(experiment, rows)
+    if experiment.contrasts and saltelli:
+        tables["sobol_contrasts"] = sobol_of_contrasts(experiment, tables["contrasts"])
     files = []
     for name, frame in tables.items():
         path = out / f"{name}.csv"
@@ -134,6 +141,16 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
             experiment.response,
             out / "effects",
             title=f"{experiment.name}: vs {experiment.baseline_policy} ({size})",
+        )
+    if "sobol_contrasts" in tables:
+        labels = {n.removeprefix("f:"): describe(n.removeprefix("f:")) for n in factors}
+        labels |= {c.name: c.doc or c.name for c in experiment.contrasts}
+        files += sobol_bars(
+            tables["sobol_contrasts"],
+            labels,
+            out / "sobol_contrasts",
+            title=f"{experiment.name}: what decides each effect "
+            f"({experiment.space.samples * (len(experiment.space.ranges) + 2)} points, {size})",
         )
     for factor in factors:
         if pd.api.types.is_numeric_dtype(rows[factor]) and rows[factor].nunique() >= 3:
