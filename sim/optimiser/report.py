@@ -14,8 +14,14 @@ import tomli_w
 
 from sim.config import to_raw
 from sim.files import atomic_write
-from sim.optimiser.space import usage
-from sim.optimiser.study import REFERENCE_ON_SEARCH, Optimisation, fresh_seeds, search_seeds
+from sim.optimiser.space import fresh_draws, search_draws, usage
+from sim.optimiser.study import (
+    REFERENCE_ON_SEARCH,
+    Optimisation,
+    fresh_seeds,
+    search_seeds,
+    selection_adjusted_level,
+)
 from sim.output import write_table
 from sim.scenario import load_scenario
 from sim.viz.figures import city_map, optimisation_history, pareto_front
@@ -43,6 +49,8 @@ def write_outputs(
         space_file=space.source_file,
         search_seeds=search_seeds(space),
         fresh_seeds=fresh_seeds(space),
+        search_draws=search_draws(space) if space.posterior else None,
+        fresh_draws=fresh_draws(space) if space.posterior else None,
         versions={**record["versions"], "optuna": version("optuna")},
     )
     files += _figures(result, out, fresh)
@@ -62,7 +70,8 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
         minimise=first.direction == "minimize",
         reference=reference,
         title=f"{space.name}: {len(result.trials)} candidates, "
-        f"{space.search_replications} seeds each",
+        f"{space.search_replications * space.draws} runs each"
+        + (f" ({space.draws} posterior draws)" if space.posterior else ""),
     )
     if len(space.objectives) >= 2:
         second = space.objectives[1]
@@ -140,8 +149,14 @@ def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
         + ".",
         "- Objectives: "
         + ", ".join(f"{o.direction} `{o.metric}`" for o in space.objectives)
-        + f" (mean over the same {space.search_replications} search seeds for every "
-        "candidate).",
+        + f" (mean over the same {space.search_replications} search seeds for every candidate"
+        + (
+            f", under each of the same {space.draws} parameter sets drawn from the "
+            f"calibration's posterior (`{space.posterior}`)"
+            if space.posterior
+            else ", at the scenario's own parameter values"
+        )
+        + ").",
         f"- {len(result.trials)} candidates simulated ({infeasible} proposals broke the "
         "budget and were not run); sampler: "
         + ("TPE" if len(space.objectives) == 1 else "NSGA-II")
@@ -151,9 +166,17 @@ def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
         "",
         f"The best {space.reevaluate.top} candidates of the search and the reference "
         f"`{Path(space.reference).stem}` were re-run on {space.reevaluate.replications} fresh "
-        "seeds never used in the search, and compared with the reference paired by seed "
-        "(95% t-intervals). The winner of many noisy trials looks better than it is: only "
-        "the fresh-seed figures are evidence.",
+        "seeds never used in the search"
+        + (
+            f", each under a fresh draw from the posterior of `{space.posterior}`"
+            if space.posterior
+            else ""
+        )
+        + ", and compared with the reference paired by seed (fresh means: 95% t-intervals; "
+        f"differences: {selection_adjusted_level(space):.1%} t-intervals, Bonferroni over the "
+        f"{space.reevaluate.top} candidates, since the best of them is picked on these runs). "
+        "The winner of many noisy trials looks better than it is: only the fresh-seed "
+        "figures are evidence.",
         "",
         f"On the search seeds the reference scored {_reference_means(space, fresh)}: that is "
         "what the search means compare with.",

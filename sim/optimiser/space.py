@@ -10,7 +10,7 @@ schema refuses, a non-finite number, or a budget that no candidate can meet exit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,17 @@ class Space:
     days: int = param(1, low=1, high=60, doc="days per run")
     scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
     seed: int = param(0, low=0, doc="base seed of the search seeds (fresh seeds differ)")
-    search_replications: int = param(4, low=1, doc="seeds per candidate, the same for all")
+    search_replications: int = param(
+        4, low=1, doc="seeds per candidate (per posterior draw), the same for all"
+    )
+    posterior: str = param(
+        "",
+        doc="a calibration folder (beside this file, or from the working directory): every "
+        "candidate is scored across `draws` parameter sets drawn from its posterior",
+    )
+    draws: int = param(
+        1, low=1, doc="posterior draws per candidate (with `posterior`), the same for all"
+    )
     trials: int = param(40, low=1, doc="candidates simulated (budget-breaking ones are not)")
     sampler_seed: int = param(0, low=0, doc="seed of the Optuna sampler")
     params: dict[str, Parameter] = param(None, doc="policy path -> range or choices")
@@ -126,9 +136,14 @@ def load_space(path: str | Path) -> Space:
             )
     one_run = loaded["scenario"]
     check_run(one_run, file, "scale")
+    if space.posterior:
+        space = replace(space, posterior=_posterior_folder(space))
+        search_draws(space)  # readable, of this scenario, every draw a valid scenario
+    elif space.draws > 1:
+        raise ConfigError(file, "draws", "draws need a posterior (a calibration folder)")
     runs = (
-        space.trials * space.search_replications
-        + (space.reevaluate.top + 1) * space.reevaluate.replications
+        space.trials * space.search_replications * space.draws
+        + (space.reevaluate.top + 2) * space.reevaluate.replications
     )
     check_total(runs, visitor_days(one_run), file, "trials")
     raw = to_raw(base)
@@ -136,6 +151,48 @@ def load_space(path: str | Path) -> Space:
         _check_parameter(file, key, spec, raw)
     _check_candidates(space, raw)
     return space
+
+
+def _posterior_folder(space: Space) -> str:
+    """The calibration folder: beside the space file if it is there, else as given."""
+    beside_file = Path(space.source_file).parent / space.posterior
+    return str(beside_file.resolve() if beside_file.is_dir() else Path(space.posterior))
+
+
+POSTERIOR_FRESH_OFFSET = 2_000_029
+"""Draws for the re-evaluation come from seed + this: none of the search's draws."""
+
+
+def search_draws(space: Space) -> list[dict[str, float]]:
+    """The parameter sets every candidate is scored under ([{}]: the scenario's own)."""
+    return _draws(space, space.draws, space.seed)
+
+
+def fresh_draws(space: Space) -> list[dict[str, float]]:
+    """One fresh parameter set per fresh seed of the re-evaluation ([{}] x n without one)."""
+    n = space.reevaluate.replications
+    return _draws(space, n, space.seed + POSTERIOR_FRESH_OFFSET) if space.posterior else [{}] * n
+
+
+def _draws(space: Space, n: int, seed: int) -> list[dict[str, float]]:
+    if not space.posterior:
+        return [{}]
+    from sim.calibration.posterior import check_draws, load_posterior  # noqa: PLC0415
+
+    try:
+        fitted = load_posterior(space.posterior)
+    except ConfigError as exc:
+        raise ConfigError(space.source_file, "posterior", f"{exc.field}: {exc.message}") from None
+    scenario = load_scenario(space.scenario, size_overrides(space.days, space.scale))
+    if Path(fitted.scenario).stem != Path(space.scenario).stem:
+        raise ConfigError(
+            space.source_file,
+            "posterior",
+            f"a calibration of {fitted.scenario!r}, not of {space.scenario!r}",
+        )
+    drawn = fitted.draws(n, seed)
+    check_draws(fitted, drawn, scenario)
+    return [{k: float(v) for k, v in d.items()} for d in drawn.to_dict("records")]
 
 
 def _check_parameter(file: str, key: str, spec: Parameter, raw: dict) -> None:

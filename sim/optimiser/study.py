@@ -28,7 +28,15 @@ from sim.batch.work import rows_for
 from sim.config import to_raw
 from sim.errors import ConfigError
 from sim.folder import claim
-from sim.optimiser.space import Space, load_space, policy_with, usage, violations
+from sim.optimiser.space import (
+    Space,
+    fresh_draws,
+    load_space,
+    policy_with,
+    search_draws,
+    usage,
+    violations,
+)
 from sim.output import check_database
 from sim.policing.policy import Policy, load_policy
 from sim.sweep.analysis import mean_ci, paired_effects
@@ -73,9 +81,25 @@ def fresh_seeds(space: Space) -> list[int]:
 
 
 def run_specs(
-    space: Space, policy: str, overrides: dict[str, Any], seeds: list[int], label: str
+    space: Space,
+    policy: str,
+    overrides: dict[str, Any],
+    seeds: list[int],
+    label: str,
+    *,
+    draws: list[dict[str, float]],
+    paired_draws: bool = False,
 ) -> list[RunSpec]:
-    """A candidate's runs: the same seeds for every candidate."""
+    """A candidate's runs: the same seeds under the same parameter sets for every candidate.
+
+    Every seed under every draw (the search: common random numbers within a draw), or with
+    `paired_draws` seed i under draw i (the re-evaluation: a fresh draw for each fresh seed).
+    """
+    pairs = (
+        list(zip(draws, seeds, strict=True))
+        if paired_draws
+        else [(d, s) for d in draws for s in seeds]
+    )
     return [
         RunSpec(
             space.scenario,
@@ -84,10 +108,11 @@ def run_specs(
             replication=r,
             days=space.days,
             scale=space.scale,
+            scenario_set=tuple(sorted(drawn.items())),
             policy_set=tuple(sorted(overrides.items())),
             label=label,
         )
-        for r, seed in enumerate(seeds)
+        for r, (drawn, seed) in enumerate(pairs)
     ]
 
 
@@ -180,7 +205,7 @@ def search(
     study = open_study(space, out)
     target = trials or space.trials
     base = to_raw(load_policy(space.policy))
-    seeds = search_seeds(space)
+    seeds, draws = search_seeds(space), search_draws(space)
     store = ResultStore(out)
     executor = choose(executor, workers, scheduler)
     done = len(simulated(study))
@@ -203,7 +228,9 @@ def search(
             rows = _stored(
                 run,
                 store,
-                run_specs(space, space.policy, overrides, seeds, f"trial {trial.number}"),
+                run_specs(
+                    space, space.policy, overrides, seeds, f"trial {trial.number}", draws=draws
+                ),
             )
             values = _objective_values(trial, rows, space)
             trial.set_user_attr("feasible", True)
@@ -326,6 +353,15 @@ def trials_table(study: Any, space: Space) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def selection_adjusted_level(space: Space) -> float:
+    """The confidence of the differences to the reference.
+
+    Bonferroni over the candidates re-evaluated: the best of them is picked on the same
+    fresh runs.
+    """
+    return 1.0 - 0.05 / space.reevaluate.top
+
+
 def reevaluate(
     space: Space,
     study: Any,
@@ -345,17 +381,28 @@ def reevaluate(
     ranked = sorted(
         simulated(study), key=lambda t: t.values[0], reverse=first.direction == "maximize"
     )[: space.reevaluate.top]
-    seeds = fresh_seeds(space)
-    specs = run_specs(space, space.reference, {}, seeds, "reference")
+    seeds, draws = fresh_seeds(space), fresh_draws(space)
+    fresh = {"draws": draws, "paired_draws": True}
+    specs = run_specs(space, space.reference, {}, seeds, "reference", **fresh)
     # the reference on the search seeds too: what the candidates' search means compare with
-    specs += run_specs(space, space.reference, {}, search_seeds(space), REFERENCE_ON_SEARCH)
+    specs += run_specs(
+        space,
+        space.reference,
+        {},
+        search_seeds(space),
+        REFERENCE_ON_SEARCH,
+        draws=search_draws(space),
+    )
     for t in ranked:
-        specs += run_specs(space, space.policy, dict(t.params), seeds, f"trial {t.number}")
+        specs += run_specs(space, space.policy, dict(t.params), seeds, f"trial {t.number}", **fresh)
     executor = choose(executor, workers, scheduler)
     with runner(executor, workers, scheduler) as run:
         rows = _stored(run, ResultStore(out), specs)
     metrics = [o.metric for o in space.objectives]
-    effects = paired_effects(rows[rows["label"] != REFERENCE_ON_SEARCH], metrics, "reference")
+    level = selection_adjusted_level(space)
+    effects = paired_effects(
+        rows[rows["label"] != REFERENCE_ON_SEARCH], metrics, "reference", confidence=level
+    )
     records = []
     for t in ranked:
         label = f"trial {t.number}"
@@ -381,6 +428,7 @@ def reevaluate(
                     "difference_vs_reference": effect["difference"],
                     "difference_ci_low": effect["ci_low"],
                     "difference_ci_high": effect["ci_high"],
+                    "difference_ci_level": level,
                     "holds": bool(better),
                 }
             )

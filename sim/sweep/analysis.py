@@ -23,8 +23,10 @@ from sim.metrics import BY_NAME
 CONFIDENCE = 0.95
 
 
-def mean_ci(values: np.ndarray | pd.Series) -> tuple[float, float, float, int]:
-    """Mean and 95% t-interval of the finite values (NaN bounds with fewer than two)."""
+def mean_ci(
+    values: np.ndarray | pd.Series, confidence: float = CONFIDENCE
+) -> tuple[float, float, float, int]:
+    """Mean and t-interval (95% unless asked) of the finite values (NaN with fewer than two)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) == 0:
@@ -34,7 +36,7 @@ def mean_ci(values: np.ndarray | pd.Series) -> tuple[float, float, float, int]:
         return mean, math.nan, math.nan, len(x)
     if np.ptp(x) == 0:  # no spread at all: the interval is the point
         return mean, mean, mean, len(x)
-    ci = stats.ttest_1samp(x, 0.0).confidence_interval(CONFIDENCE)
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence)
     return mean, float(ci.low), float(ci.high), len(x)
 
 
@@ -87,13 +89,15 @@ def paired_effects(
     baseline: str,
     by: str = "label",
     pair_on: str = "replication",
+    *,
+    confidence: float = CONFIDENCE,
 ) -> pd.DataFrame:
-    """Per group and metric: mean paired difference to `baseline` with its 95% CI."""
+    """Per group and metric: mean paired difference to `baseline` with its CI (95% unless asked)."""
     records = []
     for group, treated, base in _pairs(rows, baseline, by, pair_on):
         for metric in metrics:
             diff = treated[metric] - base[metric]
-            mean, low, high, n = mean_ci(diff)
+            mean, low, high, n = mean_ci(diff, confidence)
             base_mean = mean_ci(base[metric])[0]
             records.append(
                 {
