@@ -560,16 +560,25 @@ def posterior_pairs(
     *,
     title: str,
 ) -> list[Path]:
-    """Pairwise weighted posterior densities (pyabc's KDE matrix), prior ranges as limits."""
+    """Pairwise weighted posterior densities (pyabc's KDE matrix), prior ranges as limits.
+
+    A parameter with a log-uniform prior is drawn as its log10, as in the marginals: on a
+    linear axis its mass would crowd into the first sliver of the range.
+    """
     from pyabc.visualization import plot_kde_matrix  # noqa: PLC0415 - optional extra
 
     names = list(priors)
+    logged = {n for n, (_, _, kind) in priors.items() if kind == "loguniform"}
+    frame = posterior[names].assign(**{n: np.log10(posterior[n]) for n in logged})
     with plt.rc_context(STYLE):
         axes = plot_kde_matrix(
-            posterior[names],
+            frame,
             posterior["weight"].to_numpy(),
-            limits={n: (low, high) for n, (low, high, _) in priors.items()},
-            names={n: _short(n) for n in names},
+            limits={
+                n: (np.log10(low), np.log10(high)) if n in logged else (low, high)
+                for n, (low, high, _) in priors.items()
+            },
+            names={n: f"log10 {_short(n)}" if n in logged else _short(n) for n in names},
             height=2.0,
             colorbar=False,
         )

@@ -1,0 +1,71 @@
+"""Structural checks of the figures: what each axis shows, so a figure cannot silently break.
+
+Each test captures the figure a function would save and reads its axes (labels, limits,
+artists), instead of comparing pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.viz import figures, sensitivity
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """The figures the plotting functions would save, by stem name."""
+    saved = {}
+
+    def keep(fig, stem):
+        saved[stem.name] = fig
+        return [stem.with_suffix(".png")]
+
+    monkeypatch.setattr(figures, "save", keep)
+    monkeypatch.setattr(sensitivity, "save", keep)
+    return saved
+
+
+def test_posterior_pairs_draw_a_log_uniform_prior_on_a_log_axis(captured, tmp_path):
+    pytest.importorskip("pyabc")
+    rng = np.random.default_rng(1)
+    posterior = pd.DataFrame(
+        {
+            "offenders.per_100k_visitors": np.exp(rng.normal(np.log(2.5), 0.3, 60)),
+            "victims.report_probability": rng.uniform(0.1, 0.5, 60),
+            "weight": np.full(60, 1 / 60),
+        }
+    )
+    priors = {
+        "offenders.per_100k_visitors": (1.0, 50.0, "loguniform"),
+        "victims.report_probability": (0.05, 0.9, "uniform"),
+    }
+    figures.posterior_pairs(posterior, priors, tmp_path / "pairs", title="t")
+    labels = {ax.get_xlabel(): ax.get_xlim() for ax in captured["pairs"].axes if ax.get_xlabel()}
+    low, high = labels["log10 per 100k visitors"]
+    assert -0.2 < low <= 0.0  # log10 of the prior's 1 to 50, not 1 to 50 on a linear axis
+    assert np.log10(50.0) <= high < 2.0
+    low, high = labels["report probability"]
+    assert low <= 0.05
+    assert 0.9 <= high < 1.0
+
+
+def test_sobol_bars_show_both_indices_per_input_within_0_and_1(captured, tmp_path):
+    table = pd.DataFrame(
+        {
+            "contrast": ["a", "a"],
+            "parameter": ["x", "y"],
+            "S1": [0.6, -0.02],
+            "S1_conf": [0.1, 0.05],
+            "ST": [0.7, 0.01],
+            "ST_conf": [0.1, 0.02],
+        }
+    )
+    sensitivity.sobol_bars(table, {"x": "input x", "a": "effect a"}, tmp_path / "s", title="t")
+    (ax,) = captured["s"].axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["input x", "y"]
+    widths = [p.get_width() for p in ax.patches]
+    assert len(widths) == 4  # S1 and ST for each input
+    assert min(widths) >= 0  # a negative estimate (noise) is drawn as 0, not below
+    assert ax.get_title() == "effect a"
