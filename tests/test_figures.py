@@ -69,3 +69,44 @@ def test_sobol_bars_show_both_indices_per_input_within_0_and_1(captured, tmp_pat
     assert len(widths) == 4  # S1 and ST for each input
     assert min(widths) >= 0  # a negative estimate (noise) is drawn as 0, not below
     assert ax.get_title() == "effect a"
+
+
+def test_effect_grid_writes_each_cell_and_hatches_the_ones_spanning_0(captured, tmp_path):
+    from sim.viz.factorial import effect_grid  # noqa: PLC0415
+
+    grid = pd.DataFrame(
+        {
+            "offenders per 100k": [10, 10, 40, 40],
+            "visitors per day": [75_000, 150_000, 75_000, 150_000],
+            "difference": [-0.1, -0.2, -0.4, 0.05],
+            "ci_low": [-0.2, -0.3, -0.5, -0.1],
+            "ci_high": [0.01, -0.1, -0.3, 0.2],
+            "x_factor": "offenders per 100k",
+            "y_factor": "visitors per day",
+        }
+    )
+    effect_grid(grid, "theft_rate", tmp_path / "g", title="t")
+    ax = captured["g"].axes[0]
+    assert ax.get_xlabel() == "offenders per 100k"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["75,000", "150,000"]
+    assert len(ax.texts) == 4
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 2  # the two cells whose interval spans 0
+
+
+def test_factor_levels_read_as_words_in_figures():
+    from sim.sweep.design import Experiment  # noqa: PLC0415
+    from sim.sweep.report import setting_words  # noqa: PLC0415
+
+    experiment = Experiment(
+        factors={
+            "scenario.offenders.per_100k_visitors": (10.0, 40.0),
+            "mix": (
+                {"name": "20 posts", "policy.deploy.0.count": 20},
+                {"policy.deploy.0.count": 0},
+            ),
+        }
+    )
+    row = pd.Series({"f:scenario.offenders.per_100k_visitors": 40.0, "f:mix": 0})
+    assert setting_words(experiment, row) == "offenders per 100k visitors 40, 20 posts"
+    assert setting_words(experiment, row.replace({0: 1})).endswith("mix 1")

@@ -128,7 +128,9 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     for name, levels in (experiment.factors or {}).items():
         if not levels:
             raise ConfigError(str(path), f"factors.{name}", "a factor needs at least one level")
-        paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
+        paths = [
+            k for level in levels if isinstance(level, dict) for k in level if k != LEVEL_NAME
+        ] or [name]
         for key in paths:
             if not key.startswith(PREFIXES):
                 raise ConfigError(
@@ -306,12 +308,16 @@ def points(experiment: Experiment) -> list[dict[str, Any]]:
     return [{**g, **s} for g in grid for s in samples]
 
 
+LEVEL_NAME = "name"
+"""A composite level may name itself (`{ name = "20 posts, 0 teams", ... }`) for figures."""
+
+
 def paths_of(levels: dict[str, Any]) -> dict[str, Any]:
     """Dotted path -> value set by a point's factor levels (composite levels expanded)."""
     out: dict[str, Any] = {}
     for name, level in levels.items():
         if isinstance(level, dict):
-            out.update(level)
+            out.update({k: v for k, v in level.items() if k != LEVEL_NAME})
         else:
             out[name] = level
     return out

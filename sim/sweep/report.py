@@ -23,9 +23,10 @@ from sim.folder import refuse_shipped
 from sim.output import load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
-from sim.sweep.design import SAMPLE_KEY, Experiment, describe, sensitivity_problem
+from sim.sweep.design import LEVEL_NAME, SAMPLE_KEY, Experiment, describe, sensitivity_problem
 from sim.sweep.sensitivity import contrast_values, sobol_of_contrasts
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
+from sim.viz.factorial import effect_grid
 from sim.viz.figures import dose_response, effects
 from sim.viz.sensitivity import sobol_bars
 
@@ -87,7 +88,9 @@ def _scenario_factors(experiment: Experiment) -> list[str]:
     """Factors that only change the scenario (a baseline runs at each of their levels)."""
     names = []
     for name, levels in (experiment.factors or {}).items():
-        paths = [k for level in levels if isinstance(level, dict) for k in level] or [name]
+        paths = [
+            k for level in levels if isinstance(level, dict) for k in level if k != LEVEL_NAME
+        ] or [name]
         if all(p.startswith("scenario.") for p in paths):
             names.append(name)
     ranges = (experiment.space.ranges or {}) if experiment.space else {}
@@ -106,7 +109,7 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
     experiment, rows = load_sweep(folder)
     metrics = [m for m in METRICS if m in rows.columns]
     summary = summarize(rows, metrics, by="label")
-    paired = _paired_by_setting(rows, metrics, experiment.baseline_policy)
+    paired = _paired_by_setting(rows, metrics, experiment)
     factors = [c for c in rows.columns if c.startswith("f:") and c != f"f:{SAMPLE_KEY}"]
     main = _main_effects(rows, factors, experiment.response)
     inter = _interactions(rows, factors, experiment.response)
@@ -142,6 +145,15 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
             out / "effects",
             title=f"{experiment.name}: vs {experiment.baseline_policy} ({size})",
         )
+    grid = _two_factor_grid(experiment, paired)
+    if grid is not None:
+        files += effect_grid(
+            grid,
+            experiment.response,
+            out / "effects_grid",
+            title=f"{experiment.name}: {Path(grid['policy'].iloc[0]).stem} vs "
+            f"{Path(experiment.baseline_policy).stem} ({size})",
+        )
     if "sobol_contrasts" in tables:
         labels = {n.removeprefix("f:"): describe(n.removeprefix("f:")) for n in factors}
         labels |= {c.name: c.doc or c.name for c in experiment.contrasts}
@@ -152,8 +164,12 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
             title=f"{experiment.name}: what decides each effect "
             f"({experiment.space.samples * (len(experiment.space.ranges) + 2)} points, {size})",
         )
+    composite = {
+        f"f:{n}" for n, levels in (experiment.factors or {}).items() if isinstance(levels[0], dict)
+    }
     for factor in factors:
-        if pd.api.types.is_numeric_dtype(rows[factor]) and rows[factor].nunique() >= 3:
+        numeric = pd.api.types.is_numeric_dtype(rows[factor]) and factor not in composite
+        if numeric and rows[factor].nunique() >= 3:  # a dose (not a composite level's number)
             name = factor.removeprefix("f:")
             stem = out / f"dose_response_{name.replace('.', '_')}"
             files += dose_response(
@@ -221,20 +237,64 @@ def _treated_points(
             yield policy, setting, group, base
 
 
-def _paired_by_setting(rows: pd.DataFrame, metrics: list[str], baseline: str) -> pd.DataFrame:
+def _paired_by_setting(
+    rows: pd.DataFrame, metrics: list[str], experiment: Experiment
+) -> pd.DataFrame:
     """Each policy point against the baseline at the same scenario setting, paired by seed."""
+    baseline = experiment.baseline_policy
     frames = []
     for policy, setting, group, base in _treated_points(rows, baseline):
         pair = pd.concat([base, group]).assign(
             arm=lambda f: np.where(f["policy"] == baseline, "baseline", "treated")
         )
         effect = paired_effects(pair, metrics, "baseline", by="arm")
+        first = group.iloc[0]
+        words = setting_words(experiment, first)
+        levels = {f"f:{name}": first.get(f"f:{name}") for name in experiment.factors or {}}
         frames.append(
             effect.drop(columns="arm").assign(
-                policy=policy, setting=setting, label=policy + setting
+                policy=policy,
+                setting=setting,
+                label=Path(policy).stem + (f": {words}" if words else ""),
+                **levels,
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _two_factor_grid(experiment: Experiment, paired: pd.DataFrame) -> pd.DataFrame | None:
+    """A two-factor design of one policy: its effects on the response, by both factors."""
+    factors = experiment.factors or {}
+    plain = [n for n, levels in factors.items() if not isinstance(levels[0], dict)]
+    if paired.empty or len(factors) != 2 or len(plain) != 2 or paired["policy"].nunique() != 1:
+        return None
+    mine = paired[paired["metric"] == experiment.response]
+    words = [" ".join(n.split(".")[-2:]).replace("_", " ") for n in plain]
+    return mine.rename(columns={f"f:{n}": w for n, w in zip(plain, words, strict=True)}).assign(
+        x_factor=words[0], y_factor=words[1]
+    )
+
+
+def setting_words(experiment: Experiment, row: pd.Series) -> str:
+    """A point's factor levels in words, for figures.
+
+    `offenders per 100k visitors 10` for a plain level; a composite level's `name` (else
+    its number).
+    """
+    parts = []
+    for name, levels in (experiment.factors or {}).items():
+        value = row.get(f"f:{name}")
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if isinstance(levels[0], dict):
+            level = levels[int(value)]
+            parts.append(str(level.get(LEVEL_NAME, f"{name} {int(value)}")))
+        else:
+            words = " ".join(name.split(".")[-2:]).replace("_", " ")
+            parts.append(
+                f"{words} {value:,g}" if isinstance(value, int | float) else f"{words} {value}"
+            )
+    return ", ".join(parts)
 
 
 def _main_effects(rows: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
