@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs notebooks results results-runs results-calibration \
+.PHONY: demo test lint bench docs site notebooks results results-runs results-calibration \
 	results-sensitivity results-optimise results-compare clean
 
 $(BIN)/python:
@@ -27,7 +27,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest -n 2 --nbmake tests experiments/notebooks
+
+site: $(STAMP)  # the documentation site, into build/site (open build/site/index.html)
+	$(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

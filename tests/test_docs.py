@@ -51,3 +51,11 @@ def test_usage_md_metrics_table_is_the_registry():
 def test_benchmark_times_the_demo_the_makefile_runs():
     makefile = (DOCS.parent / "Makefile").read_text()
     assert f"DEMO_ARGS := {' '.join(DEMO_ARGS)}\n" in makefile
+
+
+def test_citation_names_the_package_version():
+    from importlib.metadata import version  # noqa: PLC0415
+
+    citation = (DOCS.parent / "CITATION.cff").read_text()
+    assert f'version: "{version("crowdsim")}"' in citation
+    assert "authors:" in citation
