@@ -110,3 +110,28 @@ def test_factor_levels_read_as_words_in_figures():
     row = pd.Series({"f:scenario.offenders.per_100k_visitors": 40.0, "f:mix": 0})
     assert setting_words(experiment, row) == "offenders per 100k visitors 40, 20 posts"
     assert setting_words(experiment, row.replace({0: 1})).endswith("mix 1")
+
+
+def test_a_map_shows_thefts_per_day_labels_apart_and_no_sea_of_patrol_points(captured, tmp_path):
+    import matplotlib as mpl  # noqa: PLC0415
+
+    import sim  # noqa: PLC0415
+
+    result = sim.run("leshan-mayday", "grid", seed=1, days=2, scale=0.05)
+    figures.run_figures(result, tmp_path, "grid", "t")
+    fig = captured["map"]
+    ax, bar = fig.axes
+    assert bar.get_ylabel() == "thefts per day"
+    dots = ax.collections[1]  # streets, then the places
+    assert dots.get_array().max() == result.places["thefts"].max() / 2  # two days
+    renderer = fig.canvas.get_renderer()
+    names = [t for t in ax.texts if not t.get_text().endswith((" m", " km"))]  # not the bar
+    labels = [mpl.text.Text.get_window_extent(t, renderer) for t in names]
+    assert len(labels) >= 5
+    assert not any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1 :])
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "patrol-car points not drawn" in notes  # the grid's 342 points
+    assert "synthetic street grid" in notes
+    assert not any(
+        getattr(c, "get_label", lambda: "")() == "patrol car stops" for c in ax.collections
+    )

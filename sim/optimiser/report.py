@@ -108,6 +108,7 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
         police=json.loads(mine["police_layout"].iloc[0]),
         title=f"{space.name}: the best deployment (thefts per place, mean of "
         f"{len(mine)} fresh runs)",
+        days=float(space.days),
     )
     return files
 

@@ -541,4 +541,5 @@ def _best_map(
         police=layout,
         title=f"{best}{'' if separated else ' (lowest mean; not separated from the others)'}: "
         "thefts per place (mean of runs) and police positions",
+        days=float(rows.loc[mine, "days"].iloc[0]),
     )

@@ -100,15 +100,34 @@ def effects(
         return save(fig, stem)
 
 
+MAX_PATROL_POINTS = 60
+"""More patrol-car points than this are left off a map (342 triangles bury the places)."""
+
+
 def city_map(
     city: City,
     places: pd.DataFrame,
     stem: Path,
     police: Mapping[str, list[int]] | None = None,
     title: str = "",
+    *,
+    days: float = 1.0,
+    max_patrol_points: int = MAX_PATROL_POINTS,
 ) -> list[Path]:
-    """Streets, bus lines, places sized by visits and coloured by thefts, police positions."""
-    police = police or {}
+    """Streets, bus lines, places sized by visits and coloured by thefts a day, police.
+
+    `places["thefts"]` are a run's (or a mean run's) over `days` days; the map shows thefts
+    per day. Patrol-car points beyond `max_patrol_points` would bury the places: they are
+    left out and the legend says so. A synthetic street grid says it is one.
+    """
+    police = dict(police or {})
+    notes = []
+    cars = police.get("patrol_car", [])
+    if len(set(cars)) > max_patrol_points:
+        police.pop("patrol_car")
+        notes.append(f"{len(set(cars))} patrol-car points not drawn")
+    if not city.crs:
+        notes.append("synthetic street grid: places named after the case's, not placed as they are")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 6.0))
         _streets(ax, city)
@@ -117,13 +136,13 @@ def city_map(
             places["x"],
             places["y"],
             s=_dot_size(places["visits"], places["visits"].max()),
-            c=places["thefts"],
+            c=places["thefts"] / days,
             cmap="Reds",
             edgecolors="#333333",
             linewidths=0.4,
             zorder=3,
         )
-        fig.colorbar(dots, ax=ax, shrink=0.7, label="thefts per run")
+        fig.colorbar(dots, ax=ax, shrink=0.7, label="thefts per day")
         _police(ax, fig, city, police)
         busiest = places["visits"].to_numpy()
         for visits in (np.quantile(busiest, 0.5), busiest.max()):  # what a dot's size means
@@ -143,6 +162,8 @@ def city_map(
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(title or city.name)
+        if notes:
+            fig.text(0.01, 0.005, "; ".join(notes), fontsize=6.5, color="#555555")
         return save(fig, stem)
 
 
@@ -205,25 +226,40 @@ def _police(ax: plt.Axes, fig: plt.Figure, city: City, police: Mapping[str, list
 
 
 def _labels(ax: plt.Axes, city: City, places: pd.DataFrame) -> None:
-    """The busiest places named, labels pointing inwards and lifted over their neighbours."""
+    """The busiest places named, labels pointing inwards, each lifted until it overlaps none.
+
+    Overlap is measured on the drawn text (display coordinates), so long names and nearby
+    places are handled alike.
+    """
     middle = float(np.median(city.x))
-    near = 0.06 * (float(np.ptp(city.y)) or 1.0)
-    placed: list[float] = []
+    renderer = ax.figure.canvas.get_renderer()
+    taken: list[mpl.transforms.Bbox] = []
     for _, place in places.nlargest(LABELLED_PLACES, "visits").iterrows():
         left = place["x"] > middle
-        stack = sum(abs(place["y"] - y) < near for y in placed)
-        placed.append(place["y"])
-        ax.annotate(
+        label = ax.annotate(
             str(place["label"]),
             (place["x"], place["y"]),
-            xytext=(-5 if left else 5, 5 + 9 * stack),
+            xytext=(-5 if left else 5, 5),
             textcoords="offset points",
             ha="right" if left else "left",
             fontsize=6,
             color="#222222",
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.4},
             zorder=5,
         )
+        for lift in range(LABEL_LIFTS):  # above, below, further above, further below, ...
+            step = (lift + 1) // 2 * (1 if lift % 2 else -1)
+            label.xyann = (-5 if left else 5, 5 - 9 * step)
+            label.update_positions(renderer)  # where the text now stands
+            box = mpl.text.Text.get_window_extent(label, renderer)  # the text, not its leader
+            if not any(box.overlaps(other) for other in taken):
+                break
+        taken.append(mpl.text.Text.get_window_extent(label, renderer))
+
+
+LABEL_LIFTS = 12
+"""Positions (9 pt apart, alternately above and below) a label may take to clear the others."""
 
 
 LABELLED_PLACES = 5
@@ -511,6 +547,7 @@ def run_figures(result: RunResult, out: Path, label: str, title: str) -> list[Pa
             Path(out) / "map",
             police=result.layout,
             title=f"{title}: thefts per place and police positions",
+            days=float(len(result.daily)),
         ),
         *time_series({label: result.hourly}, Path(out) / "time_series", title=title),
     ]
