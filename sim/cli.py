@@ -138,11 +138,18 @@ def blame_option(exc: ConfigError, options: dict[str, Any]) -> ConfigError:
 
 @click.group()
 @click.version_option(package_name="crowdsim")
-def main() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Also debugging lines on stderr.")
+def main(quiet: bool, verbose: bool) -> None:
     """Agent-based simulation of policing crowded places."""
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")  # the command line only writes figures; a notebook keeps its backend
+    # progress and notes go to the `crowdsim` logger (stderr); results go to stdout
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.getLogger("crowdsim").setLevel(level)
 
 
 @main.command()

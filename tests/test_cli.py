@@ -139,3 +139,20 @@ def test_a_negative_seed_is_bad_input(command):
     assert result.exit_code == 2
     assert "--seed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_quiet_keeps_progress_off_stderr_and_the_results_on_stdout():
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    args = ["compare", "--scenario", "small-town", "--policies", "none,fixed-posts"]
+    args += ["--replications", "2", "--workers", "1"]
+    loud = subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, check=True
+    )
+    quiet = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "-q", *args], capture_output=True, text=True, check=True
+    )
+    assert "= 4 runs" in loud.stderr  # says how many runs before starting
+    assert quiet.stderr == ""
+    assert quiet.stdout == loud.stdout

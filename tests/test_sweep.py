@@ -323,6 +323,25 @@ def test_batch_jobs_get_progress_lines_not_a_bar(capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert 2 <= len(lines) <= 11  # about every tenth of the work
     assert lines[-1].startswith("sweep x: 20/20 runs done")
+    assert "runs/s, about" in lines[0]  # the rate and the time left
+
+
+def test_a_resumed_job_says_so_and_quiet_silences_progress(capsys):
+    import logging  # noqa: PLC0415
+
+    with Progress(10, label="sweep y", initial=4, show_bar=False) as bar:
+        bar.update(6)
+    err = capsys.readouterr().err
+    assert "sweep y: resumed, 4 of 10 runs already done" in err
+    log = logging.getLogger("crowdsim")
+    level = log.level
+    try:
+        log.setLevel(logging.WARNING)  # what `crowdsim -q` does
+        with Progress(10, label="sweep z", show_bar=False) as bar:
+            bar.update(10)
+        assert capsys.readouterr().err == ""
+    finally:
+        log.setLevel(level)
 
 
 def test_the_dask_executor_opens_no_dashboard():

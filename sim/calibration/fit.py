@@ -15,7 +15,6 @@ import logging
 import math
 import multiprocessing
 import sqlite3
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.executors import check_executor, choose, dask_client, mapper
-from sim.batch.progress import Progress
+from sim.batch.progress import Progress, log
 from sim.calibration.simulate import (
     UNDEFINED_NOTE,
     Simulator,
@@ -259,7 +258,7 @@ def _generation_line(history: Any) -> str:
 
 
 def _line(text: str) -> None:
-    print(f"calibrate: {text}", file=sys.stderr, flush=True)
+    log.info("calibrate: %s", text)
 
 
 def posterior_table(history: Any, targets: Targets) -> pd.DataFrame:

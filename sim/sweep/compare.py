@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.executors import choose, run_all
+from sim.batch.progress import log
 from sim.batch.runs import RunSpec, replication_seeds, validate
 from sim.batch.store import ResultStore, write_flat
 from sim.batch.work import rows_for
@@ -203,6 +204,14 @@ def compare(
     check_run(one_run, "--scale" if scale is not None else scenario, "scale")
     runs = len(policies) * replications * (1 if posterior is None else draws)
     check_total(runs, visitor_days(one_run), "--draws" if posterior else "--replications", "runs")
+    log.info(
+        "compare: %d policies x %d replications%s = %d runs of %s visitor-days each",
+        len(policies),
+        replications,
+        "" if posterior is None else f" x {draws} posterior draws",
+        runs,
+        f"{visitor_days(one_run):,.0f}",
+    )
     drawn = None if posterior is None else _drawn(posterior, scenario, one_run, draws, seed)
     specs = specs_for(
         scenario,
