@@ -638,6 +638,7 @@ def optimise(
     click.echo(
         first[
             [
+                "candidate",
                 "trial",
                 "search_mean",
                 "fresh_mean",

@@ -113,6 +113,12 @@ def _figures(result: Optimisation, out: Path, fresh: pd.DataFrame) -> list[Path]
     return files
 
 
+def _shown(folder: str) -> str:
+    """A folder as the reader would type it: relative to the working directory if inside it."""
+    path = Path(folder)
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else folder
+
+
 def _reference_means(space: Any, fresh: pd.DataFrame) -> str:
     on_search = fresh[fresh["label"] == REFERENCE_ON_SEARCH]
     return ", ".join(f"`{o.metric}` {on_search[o.metric].mean():.4g}" for o in space.objectives)
@@ -153,7 +159,7 @@ def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
         + f" (mean over the same {space.search_replications} search seeds for every candidate"
         + (
             f", under each of the same {space.draws} parameter sets drawn from the "
-            f"calibration's posterior (`{space.posterior}`)"
+            f"calibration's posterior (`{_shown(space.posterior)}`)"
             if space.posterior
             else ", at the scenario's own parameter values"
         )
@@ -169,7 +175,7 @@ def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
         f"`{Path(space.reference).stem}` were re-run on {space.reevaluate.replications} fresh "
         "seeds never used in the search"
         + (
-            f", each under a fresh draw from the posterior of `{space.posterior}`"
+            f", each under a fresh draw from the posterior of `{_shown(space.posterior)}`"
             if space.posterior
             else ""
         )
@@ -182,11 +188,15 @@ def summary(result: Optimisation, study: Any, fresh: pd.DataFrame) -> str:
         f"On the search seeds the reference scored {_reference_means(space, fresh)}: that is "
         "what the search means compare with.",
         "",
-        "| trial | metric | search mean | fresh mean [95% CI] | vs reference [95% CI] | holds |",
+        "Candidates are numbered 1 to N among those simulated; Optuna's trial number (in "
+        "brackets) also counts proposals over the budget or invalid, which were not run.",
+        "",
+        "| candidate (trial) | metric | search mean | fresh mean [95% CI] "
+        "| vs reference [95% CI] | holds |",
         "|--:|---|--:|---|---|---|",
     ]
     lines += [
-        f"| {r.trial} | {r.metric} | {r.search_mean:.4g} | "
+        f"| {r.candidate} ({r.trial}) | {r.metric} | {r.search_mean:.4g} | "
         f"{_interval(r.fresh_mean, r.fresh_ci_low, r.fresh_ci_high)} | "
         f"{_interval(r.difference_vs_reference, r.difference_ci_low, r.difference_ci_high)} | "
         f"{'yes' if r.holds else 'no'} |"

@@ -339,10 +339,14 @@ def _best_value(study: Any, space: Space) -> float:
 
 
 def trials_table(study: Any, space: Space) -> pd.DataFrame:
-    """One row per simulated candidate: its number, fields, objective means and usage."""
+    """One row per simulated candidate: its number, fields, objective means and usage.
+
+    `candidate` counts the simulated candidates (1..N, the study's trial count); `trial` is
+    Optuna's number, which also counts proposals never simulated (over the budget, invalid).
+    """
     records = []
-    for t in simulated(study):
-        record: dict[str, Any] = {"trial": t.number}
+    for candidate, t in enumerate(simulated(study), start=1):
+        record: dict[str, Any] = {"candidate": candidate, "trial": t.number}
         record.update({f"param:{k}": v for k, v in t.params.items()})
         for objective, value in zip(space.objectives, t.values, strict=True):
             record[objective.metric] = value
@@ -403,6 +407,7 @@ def reevaluate(
     effects = paired_effects(
         rows[rows["label"] != REFERENCE_ON_SEARCH], metrics, "reference", confidence=level
     )
+    candidates = {t.number: i for i, t in enumerate(simulated(study), start=1)}
     records = []
     for t in ranked:
         label = f"trial {t.number}"
@@ -417,6 +422,7 @@ def reevaluate(
             )
             records.append(
                 {
+                    "candidate": candidates[t.number],
                     "trial": t.number,
                     "metric": objective.metric,
                     "direction": objective.direction,

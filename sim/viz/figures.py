@@ -410,12 +410,12 @@ def optimisation_history(
     """Each candidate's objective (mean over the search seeds) and the best so far."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.4, 3.4))
-        order = trials.sort_values("trial")
-        ax.plot(order["trial"], order[metric], "o", ms=3, alpha=0.6, label="candidate")
+        order = trials.sort_values("candidate")
+        ax.plot(order["candidate"], order[metric], "o", ms=3, alpha=0.6, label="candidate")
         best = order[metric].cummin() if minimise else order[metric].cummax()
-        ax.step(order["trial"], best, where="post", color="#b22222", label="best so far")
+        ax.step(order["candidate"], best, where="post", color="#b22222", label="best so far")
         ax.axhline(reference, color="grey", ls="--", lw=0.8, label="reference (same seeds)")
-        ax.set_xlabel("trial")
+        ax.set_xlabel("candidate (simulated, in order)")
         ax.set_ylabel(metric.replace("_", " "))
         ax.legend(frameon=False, loc="best")
         ax.set_title(title)
