@@ -108,9 +108,17 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
     out = Path(out) if out is not None else folder / "analysis"
     experiment, rows = load_sweep(folder)
     metrics = [m for m in METRICS if m in rows.columns]
-    summary = summarize(rows, metrics, by="label")
-    paired = _paired_by_setting(rows, metrics, experiment)
-    factors = [c for c in rows.columns if c.startswith("f:") and c != f"f:{SAMPLE_KEY}"]
+    # a space-filling block has a point per sample: its per-point tables and figures would be
+    # thousands of rows of one run each; it is read through its contrasts and indices instead
+    sampled = {f"f:{k}" for k in (experiment.space.ranges or {})} if experiment.space else set()
+    by_policy = rows.assign(label=[Path(p).stem for p in rows["policy"]]) if sampled else rows
+    summary = summarize(by_policy, metrics, by="label")  # per policy over a sampled block
+    paired = pd.DataFrame() if sampled else _paired_by_setting(rows, metrics, experiment)
+    factors = [
+        c
+        for c in rows.columns
+        if c.startswith("f:") and c != f"f:{SAMPLE_KEY}" and c not in sampled
+    ]
     main = _main_effects(rows, factors, experiment.response)
     inter = _interactions(rows, factors, experiment.response)
     displacement = _displacement(experiment, rows)
@@ -155,7 +163,7 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
             f"{Path(experiment.baseline_policy).stem} ({size})",
         )
     if "sobol_contrasts" in tables:
-        labels = {n.removeprefix("f:"): describe(n.removeprefix("f:")) for n in factors}
+        labels = {n: " ".join(n.split(".")[-2:]).replace("_", " ") for n in experiment.space.ranges}
         labels |= {c.name: c.doc or c.name for c in experiment.contrasts}
         files += sobol_bars(
             tables["sobol_contrasts"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -51,8 +52,9 @@ def sobol_bars(
             ax.invert_yaxis()
             ax.set_xlim(0, max(1.0, float(np.nanmax(table["ST"] + table["ST_conf"]))))
             ax.set_xlabel("share of the effect's variance")
-            ax.set_title(labels.get(name, name), fontsize=9)
-        axes[0][-1].legend(frameon=False, loc="lower right")
+            ax.set_title(textwrap.fill(labels.get(name, name), 40), fontsize=9)
+        handles, names = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, frameon=False, loc="outside lower center", ncols=2)
         fig.suptitle(title)
         return save(fig, stem)
 
