@@ -161,6 +161,7 @@ def python_source(body: str, tmp: Path) -> str:
             text = re.sub(rf"(?m)^{key} = [0-9.]+", f"{key} = {value}", text, count=1)
         # a folder named beside the file (the posterior) is named from the checkout
         text = text.replace('"../results/', f'"{ROOT}/results/')
+        text = text.replace('"calibration/', f'"{ROOT}/experiments/calibration/')
         small_file = tmp / Path(name).name
         small_file.write_text(text)
         small = small.replace(f'"{ROOT / name}"', f'"{small_file}"')

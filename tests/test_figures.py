@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.viz import figures, sensitivity
+from sim.viz import factorial, figures, sensitivity
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def captured(monkeypatch):
 
     monkeypatch.setattr(figures, "save", keep)
     monkeypatch.setattr(sensitivity, "save", keep)
+    monkeypatch.setattr(factorial, "save", keep)
     return saved
 
 
