@@ -128,10 +128,7 @@ def load_experiment(path: str | Path, scale: float | None = None) -> Experiment:
     for name, levels in (experiment.factors or {}).items():
         if not levels:
             raise ConfigError(str(path), f"factors.{name}", "a factor needs at least one level")
-        paths = [
-            k for level in levels if isinstance(level, dict) for k in level if k != LEVEL_NAME
-        ] or [name]
-        for key in paths:
+        for key in factor_paths(name, levels):
             if not key.startswith(PREFIXES):
                 raise ConfigError(
                     str(path),
@@ -310,6 +307,18 @@ def points(experiment: Experiment) -> list[dict[str, Any]]:
 
 LEVEL_NAME = "name"
 """A composite level may name itself (`{ name = "20 posts, 0 teams", ... }`) for figures."""
+
+
+def factor_paths(name: str, levels: tuple[Any, ...]) -> list[str]:
+    """The dotted paths a factor sets: its own name, or its composite levels' keys."""
+    return [k for level in levels if isinstance(level, dict) for k in level if k != LEVEL_NAME] or [
+        name
+    ]
+
+
+def in_words(path: str) -> str:
+    """A dotted path's last two parts in words, for figures (`offenders per 100k visitors`)."""
+    return " ".join(path.split(".")[-2:]).replace("_", " ")
 
 
 def paths_of(levels: dict[str, Any]) -> dict[str, Any]:

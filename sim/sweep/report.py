@@ -23,7 +23,15 @@ from sim.folder import refuse_shipped
 from sim.output import load_table
 from sim.scenario import load_scenario
 from sim.sweep.analysis import bootstrap_interval, mean_ci, paired_effects, summarize
-from sim.sweep.design import LEVEL_NAME, SAMPLE_KEY, Experiment, describe, sensitivity_problem
+from sim.sweep.design import (
+    LEVEL_NAME,
+    SAMPLE_KEY,
+    Experiment,
+    describe,
+    factor_paths,
+    in_words,
+    sensitivity_problem,
+)
 from sim.sweep.sensitivity import contrast_values, sobol_of_contrasts
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.factorial import effect_grid
@@ -88,10 +96,7 @@ def _scenario_factors(experiment: Experiment) -> list[str]:
     """Factors that only change the scenario (a baseline runs at each of their levels)."""
     names = []
     for name, levels in (experiment.factors or {}).items():
-        paths = [
-            k for level in levels if isinstance(level, dict) for k in level if k != LEVEL_NAME
-        ] or [name]
-        if all(p.startswith("scenario.") for p in paths):
+        if all(p.startswith("scenario.") for p in factor_paths(name, levels)):
             names.append(name)
     ranges = (experiment.space.ranges or {}) if experiment.space else {}
     names += [k for k in ranges if k.startswith("scenario.")]
@@ -163,7 +168,7 @@ def analyze(folder: Path, out: Path | None = None, *, force: bool = False) -> An
             f"{Path(experiment.baseline_policy).stem} ({size})",
         )
     if "sobol_contrasts" in tables:
-        labels = {n: " ".join(n.split(".")[-2:]).replace("_", " ") for n in experiment.space.ranges}
+        labels = {n: in_words(n) for n in experiment.space.ranges}
         labels |= {c.name: c.doc or c.name for c in experiment.contrasts}
         files += sobol_bars(
             tables["sobol_contrasts"],
@@ -277,7 +282,7 @@ def _two_factor_grid(experiment: Experiment, paired: pd.DataFrame) -> pd.DataFra
     if paired.empty or len(factors) != 2 or len(plain) != 2 or paired["policy"].nunique() != 1:
         return None
     mine = paired[paired["metric"] == experiment.response]
-    words = [" ".join(n.split(".")[-2:]).replace("_", " ") for n in plain]
+    words = [in_words(n) for n in plain]
     return mine.rename(columns={f"f:{n}": w for n, w in zip(plain, words, strict=True)}).assign(
         x_factor=words[0], y_factor=words[1]
     )
@@ -298,7 +303,7 @@ def setting_words(experiment: Experiment, row: pd.Series) -> str:
             level = levels[int(value)]
             parts.append(str(level.get(LEVEL_NAME, f"{name} {int(value)}")))
         else:
-            words = " ".join(name.split(".")[-2:]).replace("_", " ")
+            words = in_words(name)
             parts.append(
                 f"{words} {value:,g}" if isinstance(value, int | float) else f"{words} {value}"
             )
