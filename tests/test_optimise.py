@@ -104,6 +104,10 @@ officer_hours_per_day = 300
     result = optimise(space, tmp_path / "out")
     assert (result.trials["officer_hours_per_day"] <= 300).all()
     assert usage(load_space(space), result.best_policy)["officer_hours_per_day"] <= 300
+    # Optuna numbers the proposals over the budget too; the candidates run are 1..N
+    assert result.trials["candidate"].tolist() == [1, 2, 3, 4, 5]
+    assert set(result.reevaluation["candidate"]) <= {1, 2, 3, 4, 5}
+    assert "| candidate (trial) |" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def count_space(write_toml, trials: int) -> str:
@@ -311,21 +315,3 @@ def test_draws_without_a_posterior_are_refused(write_toml):
     body = f"trials = 2\ndraws = 3\n[params]\n{count}\n"
     with pytest.raises(ConfigError, match="draws need a posterior"):
         load_space(space_file(write_toml, body))
-
-
-def test_candidates_are_numbered_as_the_trial_count_says(write_toml, tmp_path):
-    """Optuna numbers proposals over the budget too; the candidates run are 1..N."""
-    space = space_file(
-        write_toml,
-        """trials = 4
-[params]
-"deploy.0.count" = { low = 0, high = 40, integer = true }
-[budget]
-officer_hours_per_day = 300
-""",
-    )
-    result = optimise(space, tmp_path / "out")
-    assert result.trials["candidate"].tolist() == [1, 2, 3, 4]
-    assert set(result.reevaluation["candidate"]) <= {1, 2, 3, 4}
-    summary = (tmp_path / "out" / "summary.md").read_text()
-    assert "| candidate (trial) |" in summary
