@@ -136,3 +136,35 @@ def test_a_map_shows_thefts_per_day_labels_apart_and_no_sea_of_patrol_points(cap
     assert not any(
         getattr(c, "get_label", lambda: "")() == "patrol car stops" for c in ax.collections
     )
+
+
+def test_effects_put_every_policy_on_the_axis_with_its_interval_and_the_zero_line(
+    captured, tmp_path
+):
+    paired = pd.DataFrame(
+        {
+            "label": ["posts", "plainclothes", "integrated"],
+            "metric": "theft_rate",
+            "difference": [-0.2, -0.05, -0.4],
+            "ci_low": [-0.3, -0.1, -0.5],
+            "ci_high": [-0.1, 0.01, -0.3],
+        }
+    )
+    figures.effects(paired, "theft_rate", tmp_path / "e", title="t")
+    (ax,) = captured["e"].axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["integrated", "posts", "plainclothes"]
+    assert any(line.get_xdata()[0] == 0.0 for line in ax.get_lines())  # no effect, marked
+    assert "95% CI" in ax.get_xlabel()
+
+
+def test_the_predictive_check_marks_held_out_statistics(captured, tmp_path):
+    check = pd.DataFrame({"a": np.arange(20.0), "b": np.linspace(0.1, 0.2, 20)})
+    figures.predictive_check(
+        check, {"a": 3.0, "b": 0.3}, tmp_path / "p", title="t", held_out=("b",)
+    )
+    fitted, held = captured["p"].axes
+    assert fitted.get_xlabel() == "a\n(fitted)"
+    assert held.get_xlabel() == "b\n(held out)"
+    assert {p.get_facecolor()[:3] for p in held.patches} != {
+        p.get_facecolor()[:3] for p in fitted.patches
+    }
