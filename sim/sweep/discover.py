@@ -23,7 +23,7 @@ from sim.files import atomic_write
 from sim.folder import claim
 from sim.sweep.design import describe
 from sim.sweep.report import load_sweep
-from sim.sweep.sensitivity import SAMPLE, contrast_values, input_names
+from sim.sweep.sensitivity import SAMPLE, contrast_values, input_names, point_inputs
 from sim.viz.sensitivity import prim_box, prim_tradeoff
 
 MIN_CASES = 5
@@ -73,9 +73,7 @@ def outcome_values(folder: Path, outcome: str, policy: str) -> tuple[pd.DataFram
             "--policy", policy, f"a metric needs one of the sweep's policies: {', '.join(policies)}"
         )
     points = rows[(rows["label"] == policy) & rows[SAMPLE].notna()]
-    inputs = points.groupby(SAMPLE)[[f"f:{n}" for n in names]].first()
-    inputs.columns = names
-    return inputs, points.groupby(SAMPLE)[outcome].mean().astype(float)
+    return point_inputs(experiment, points), points.groupby(SAMPLE)[outcome].mean().astype(float)
 
 
 def discover(

@@ -30,9 +30,14 @@ from sim.sweep.design import (
     describe,
     factor_paths,
     in_words,
-    sensitivity_problem,
 )
-from sim.sweep.sensitivity import contrast_values, sobol_of_contrasts
+from sim.sweep.sensitivity import (
+    SAMPLE,
+    contrast_values,
+    input_names,
+    sobol_analysis,
+    sobol_of_contrasts,
+)
 from sim.sweep.sweep import EXPERIMENT_COPY, MANIFEST, RESULTS
 from sim.viz.factorial import effect_grid
 from sim.viz.figures import dose_response, effects
@@ -201,25 +206,11 @@ def sobol_indices(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
     The response of each point of Saltelli's design is its mean over replications; the
     points must be complete and in the sampler's order.
     """
-    from SALib.analyze import sobol  # noqa: PLC0415 - optional [sa] extra
-
-    ranges = experiment.space.ranges or {}
-    names = list(ranges)
-    problem = sensitivity_problem(
-        names, np.array([ranges[n][0] for n in names]), np.array([ranges[n][1] for n in names])
-    )
-    sample = f"f:{SAMPLE_KEY}"
+    names = input_names(experiment)
     records = []
-    for policy, group in rows[rows[sample].notna()].groupby("policy", sort=False):
-        y = group.groupby(sample)[experiment.response].mean().sort_index().to_numpy()
-        expected = experiment.space.samples * (len(names) + 2)
-        if len(y) != expected:
-            raise ConfigError(
-                experiment.source_file,
-                "space",
-                f"{policy}: {len(y)} of {expected} points of the Saltelli design are done",
-            )
-        result = sobol.analyze(problem, y, calc_second_order=False, seed=0)
+    for policy, group in rows[rows[SAMPLE].notna()].groupby("policy", sort=False):
+        y = group.groupby(SAMPLE)[experiment.response].mean().sort_index().to_numpy()
+        result = sobol_analysis(experiment, y, policy)
         for i, name in enumerate(names):
             records.append(
                 {

@@ -23,12 +23,48 @@ def input_names(experiment: Experiment) -> list[str]:
     return list(experiment.space.ranges or {}) if experiment.space else []
 
 
+def point_inputs(experiment: Experiment, points: pd.DataFrame) -> pd.DataFrame:
+    """Each sampled point's inputs (columns: the dotted paths), indexed by sample."""
+    names = input_names(experiment)
+    inputs = points.groupby(SAMPLE)[[f"f:{n}" for n in names]].first()
+    return inputs.rename(columns=lambda c: c.removeprefix("f:"))
+
+
+def check_complete(experiment: Experiment, points: int, what: str) -> None:
+    """Sobol indices need every point of the Saltelli design (`what` names the outcome)."""
+    space = experiment.space
+    expected = space.samples * (len(input_names(experiment)) + 2)
+    if space.method != "saltelli" or points != expected:
+        raise ConfigError(
+            experiment.source_file,
+            "space",
+            f"{what}: Sobol indices need the complete Saltelli design: {points} of "
+            f"{expected} points are done (run the sweep again to finish it)",
+        )
+
+
+def sobol_analysis(
+    experiment: Experiment, y: np.ndarray, what: str, resamples: int = 100
+) -> dict[str, np.ndarray]:
+    """SALib's first-order and total indices of `y`, with bootstrap intervals.
+
+    `y` has one value per point of the complete Saltelli design, in the sampler's order.
+    """
+    from SALib.analyze import sobol  # noqa: PLC0415 - optional [sa] extra
+
+    check_complete(experiment, len(y), what)
+    names = input_names(experiment)
+    bounds = np.array([experiment.space.ranges[n] for n in names], dtype=float)
+    problem = sensitivity_problem(names, bounds[:, 0], bounds[:, 1])
+    # SALib seeds its bootstrap only for a truthy seed: 0 would leave the intervals unseeded
+    seed = experiment.space.seed + 1
+    return sobol.analyze(problem, y, calc_second_order=False, num_resamples=resamples, seed=seed)
+
+
 def contrast_values(experiment: Experiment, rows: pd.DataFrame) -> pd.DataFrame:
     """One row per point of the space: its inputs and each contrast (mean over seeds)."""
-    names = input_names(experiment)
     points = rows[rows[SAMPLE].notna()]
-    inputs = points.groupby(SAMPLE)[[f"f:{n}" for n in names]].first()
-    frame = inputs.rename(columns=lambda c: c.removeprefix("f:"))
+    frame = point_inputs(experiment, points)
     for contrast in experiment.contrasts:
         frame[contrast.name] = _contrast(points, contrast).groupby(level=0).mean()
     frame.index = frame.index.astype(int)
@@ -57,29 +93,13 @@ def _effect(points: pd.DataFrame, policy: str, c: Contrast) -> pd.Series:
 
 def sobol_of_contrasts(experiment: Experiment, values: pd.DataFrame) -> pd.DataFrame:
     """First-order and total indices (95% bootstrap intervals) of each contrast (SALib)."""
-    from SALib.analyze import sobol  # noqa: PLC0415 - optional [sa] extra
-
+    check_complete(experiment, len(values), "contrasts")
     names = input_names(experiment)
-    space = experiment.space
-    expected = space.samples * (len(names) + 2)
-    if space.method != "saltelli" or len(values) != expected:
-        raise ConfigError(
-            experiment.source_file,
-            "space",
-            f"Sobol indices need the complete Saltelli design: {len(values)} of {expected} "
-            "points are done (run the sweep again to finish it)",
-        )
-    bounds = np.array([space.ranges[n] for n in names], dtype=float)
-    problem = sensitivity_problem(names, bounds[:, 0], bounds[:, 1])
     records = []
     for contrast in experiment.contrasts:
         y = values[contrast.name].to_numpy(dtype=float)
         finite = bool(np.isfinite(y).all()) and bool(np.std(y) > 0)  # no variance: no shares
-        result = (
-            sobol.analyze(problem, y, calc_second_order=False, num_resamples=1000, seed=0)
-            if finite
-            else None
-        )
+        result = sobol_analysis(experiment, y, contrast.name, resamples=1000) if finite else None
         for i, name in enumerate(names):
             records.append(
                 {
