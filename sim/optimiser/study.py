@@ -39,7 +39,7 @@ from sim.optimiser.space import (
 )
 from sim.output import check_database
 from sim.policing.policy import Policy, load_policy
-from sim.sweep.analysis import mean_ci, paired_effects
+from sim.sweep.analysis import CONFIDENCE, mean_ci, paired_effects
 
 FRESH_SEED_OFFSET = 1_000_003
 """Fresh seeds are spawned from seed + this, and checked to share none with the search."""
@@ -363,7 +363,7 @@ def selection_adjusted_level(space: Space) -> float:
     Bonferroni over the candidates re-evaluated: the best of them is picked on the same
     fresh runs.
     """
-    return 1.0 - 0.05 / space.reevaluate.top
+    return 1.0 - (1.0 - CONFIDENCE) / space.reevaluate.top
 
 
 def reevaluate(
