@@ -6,7 +6,9 @@ see themselves. The common knowledge is this table: a typical day of the scenari
 visitors, planned by the same rules as the simulated visitors (arrivals, itineraries,
 dwell, buses), from a fixed seed of its own, so it is the same for every run and seed of
 a scenario and draws nothing from a run's streams. It is computed once per process for
-each city, visitor parameters and scale (the last few are kept).
+each city and visitor parameters (the last few are kept), from a fixed number of parties
+whatever the scale, and multiplied by the parties of a day: an expectation, so its cost
+and memory do not grow with the crowd.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ if TYPE_CHECKING:
 
 FORECAST_SEED = 20240501
 """Seed of the typical day (May Day 2024); fixed so the table is a model input."""
-FORECAST_PARTIES = 5000
-"""At least this many parties are planned (then rescaled), so small scales are smooth."""
+FORECAST_PARTIES = 20_000
+"""Parties planned for the typical day (then rescaled to the day's parties): enough that
+every place's hourly expectation is smooth, few enough to cost a fraction of a second."""
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,32 @@ CACHE_SIZE = 16
 """Forecasts kept per process; a calibration varying visitor parameters would else grow it."""
 
 
-def crowd_forecast(flow: VisitorFlow, transit: Transit, scale: float) -> CrowdForecast:
-    """The expected crowds of `flow`'s visitors (cached per city, parameters and scale)."""
-    key = (transit, repr(flow.params), scale)  # a Transit is one per city and parameters
-    forecast = _CACHE.get(key)
-    if forecast is None:
+def crowd_forecast(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
+    """The expected crowds of `flow`'s visitors (cached per city and parameters).
+
+    The typical day is planned once per party and multiplied by the day's parties (the
+    scale is in `flow.parties_per_day`).
+    """
+    key = (transit, repr(flow.params))  # a Transit is one per city and parameters
+    per_party = _CACHE.get(key)
+    if per_party is None:
         if len(_CACHE) >= CACHE_SIZE:
             del _CACHE[next(iter(_CACHE))]  # the oldest
-        forecast = _CACHE[key] = _typical_day(flow, transit)
-    return forecast
+        per_party = _CACHE[key] = _typical_day(flow, transit)
+    parties = flow.parties_per_day
+    return CrowdForecast(per_party.at_node * parties, per_party.per_vehicle * parties)
 
 
 def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
-    parties = max(FORECAST_PARTIES, round(flow.parties_per_day))
+    """Expected persons present per party of the day, by place or bus direction and hour."""
+    parties = FORECAST_PARTIES
     stays = flow.plan(0, np.random.default_rng(FORECAST_SEED), parties).stays
     n_nodes = transit.city.n_nodes
     where = np.arange(transit.n_locations)  # nodes stay, vehicles become their direction
     for i, d in enumerate(transit.directions):
         where[n_nodes + d.first_vehicle : n_nodes + d.first_vehicle + d.n_vehicles] = n_nodes + i
     where = where[stays.loc]
-    people = stays.size * (flow.parties_per_day / parties)
+    people = stays.size / parties
     hours = np.arange(HOURS_PER_DAY) * 60.0
     # minutes of each stay inside each hour of the day, times the party's size
     overlap = np.clip(

@@ -74,9 +74,7 @@ class OffenderPool:
                 np.full(len(transit.directions), p.bus_crowd_factor),
             ]
         )
-        self.popularity = self._popularity(
-            crowd_forecast(model.visitor_flow, transit, model.scenario.scale)
-        )
+        self.popularity = self._popularity(crowd_forecast(model.visitor_flow, transit))
         self.news_rng = model.streams.news
         self._nearness: dict[int, np.ndarray] = {}
         self.members: list[Pickpocket] = []

@@ -76,17 +76,19 @@ def _exp_array(x: np.ndarray) -> np.ndarray:
 def _exp_chunk(x: np.ndarray) -> np.ndarray:
     """The array exp of one block: the same operations in the same order, done in place."""
     nan = np.isnan(x)
-    x = np.where(nan, 0.0, np.clip(x, EXP_MIN, EXP_MAX))
+    has_nan = bool(nan.any())  # rare: the two passes that carry NaN through are skipped
+    x = np.clip(np.where(nan, 0.0, x) if has_nan else x, EXP_MIN, EXP_MAX)
     k = np.rint(x * INV_LN2)
     r = (x - k * LN2_HI) - k * LN2_LO
-    acc = np.full(r.shape, _EXP_COEF[0])
-    for c in _EXP_COEF[1:]:  # Horner's rule, one rounding per multiply and per add
+    acc = r * _EXP_COEF[0]
+    acc += _EXP_COEF[1]
+    for c in _EXP_COEF[2:]:  # Horner's rule, one rounding per multiply and per add
         acc *= r
         acc += c
     # two steps so that results near the subnormal range do not overflow the scale factor
     half = np.floor(k * 0.5)
     out = np.ldexp(np.ldexp(acc, half.astype(np.int32)), (k - half).astype(np.int32))
-    return np.where(nan, np.nan, out)
+    return np.where(nan, np.nan, out) if has_nan else out
 
 
 def log(x: float) -> float:

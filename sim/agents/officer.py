@@ -199,14 +199,14 @@ class Responder(PoliceUnit):
         """On shift, answering calls, and not already on a job."""
         return self.on_duty and not self.busy and self.deployment.responds
 
-    def may_take(self, job: Job, from_scene: np.ndarray) -> bool:
-        """A car takes any job; a unit on foot only within reach (volunteers: help)."""
+    def may_take(self, job: Job, metres: float) -> bool:
+        """A car takes any job; one on foot only within reach (`metres` away); volunteers help."""
         answers = self.kind.answers
         if answers == "anywhere":
             return True
         if answers == "help" and job.kind != HELP:
             return False
-        return self.metres_to(from_scene) <= self.reach_m
+        return metres <= self.reach_m
 
     def duty(self, end: float) -> Generator:
         """Patrol or stand, but break off for every job (and any waiting one) until shift end."""

@@ -60,9 +60,25 @@ class Memory:
         """What is left of the memories of `choices` at `now`."""
         return _faded(self.level[choices], self.since[choices], self.rate, now)
 
-    def all(self, now: float) -> np.ndarray:
-        """What is left of every memory at `now`."""
-        return _faded(self.level, self.since, self.rate, now)
+
+def remembered_total(memories: tuple[Memory, ...], now: float) -> np.ndarray:
+    """What is left at `now` of several memories of the same choices, added up.
+
+    One exponential for all of them (the costly part of an offender's choice), the sum
+    taken in the order given.
+    """
+    held = [np.flatnonzero(m.level) for m in memories]
+    total = np.zeros(len(memories[0].level))
+    if not any(len(h) for h in held):
+        return total
+    fade = portable.exp(
+        np.concatenate([-m.rate * (now - m.since[h]) for m, h in zip(memories, held, strict=True)])
+    )
+    first = 0
+    for m, h in zip(memories, held, strict=True):
+        total[h] += m.level[h] * fade[first : first + len(h)]
+        first += len(h)
+    return total
 
 
 def _faded(level: np.ndarray, since: np.ndarray, rate: float, now: float) -> np.ndarray:
@@ -112,7 +128,7 @@ class Pickpocket(mesa.Agent):
     def perceived_risk(self) -> np.ndarray:
         """Police he saw, attempts he gave up and arrests he knows of (all fading), cameras."""
         now = self.model.env.now
-        risk = self.deterred.all(now) + self.police_seen.all(now) + self.arrests_known.all(now)
+        risk = remembered_total((self.deterred, self.police_seen, self.arrests_known), now)
         return risk + self.params.risk_camera_seen * self.cameras_seen
 
     def expected_crowds(self) -> np.ndarray:

@@ -70,6 +70,9 @@ class City:
     crs: str = ""
     _dist: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _pred: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _routes: dict[tuple[int, int], tuple[tuple[int, ...], tuple[float, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def freeze(self) -> None:
         """Make the node and street arrays read-only (a city is shared between runs)."""
@@ -161,6 +164,18 @@ class City:
         while nodes[-1] != a:
             nodes.append(int(pred[nodes[-1]]))
         return nodes[::-1]
+
+    def route(self, a: int, b: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """A shortest path from `a` to `b` and the metres from `a` to each of its nodes.
+
+        Cached per pair: patrols go back and forth between the same stops all day.
+        """
+        route = self._routes.get((a, b))
+        if route is None:
+            nodes = self.path(a, b)
+            metres = self.distances_from(a)[nodes]  # cumulative: the path is a shortest one
+            route = self._routes[a, b] = (tuple(nodes), tuple(metres.tolist()))
+        return route
 
     def distance_matrix(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Street distances (m) between two sets of nodes, from the per-source cache."""

@@ -34,9 +34,8 @@ class Leg:
         """From `a` to `b` on a shortest street path, leaving at `start`."""
         if a == b:
             return cls.still(a, start)
-        nodes = city.path(a, b)
-        metres = city.distances_from(a)[nodes]  # cumulative: the path is a shortest one
-        return cls(tuple(nodes), tuple((start + metres / speed).tolist()), speed)
+        nodes, metres = city.route(a, b)
+        return cls(nodes, tuple([start + m / speed for m in metres]), speed)
 
     @property
     def end(self) -> int:
@@ -72,6 +71,8 @@ class Leg:
         The traveller may turn back, so the shorter of the ways via the last node passed
         and via the next node counts (streets are two-way).
         """
+        if len(self.nodes) == 1:  # standing still: the common case of a unit asked
+            return float(from_target[self.nodes[0]])
         behind, ahead, back_m, fwd_m = self.between(t)
         return float(min(back_m + from_target[behind], fwd_m + from_target[ahead]))
 

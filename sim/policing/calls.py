@@ -45,7 +45,7 @@ class CallsForService:
         params = model.scenario.calls
         self.rates = np.array([getattr(params, f"{k}_per_100k_h") for k in CALL_TYPES]) / 1e5
         self.means = [getattr(params, f"{k}_min") for k in CALL_TYPES]
-        forecast = crowd_forecast(model.visitor_flow, model.transit, model.scenario.scale)
+        forecast = crowd_forecast(model.visitor_flow, model.transit)
         self.at_node = forecast.at_node  # nodes x hours: persons expected
         self.persons = self.at_node.sum(axis=0)
 

@@ -106,13 +106,18 @@ class Dispatcher:
     def _pick(self, job: Job) -> Responder | None:
         city = self.model.city
         from_scene = city.distances_from(job.node)  # streets are two-way: distance to = from
-        free = [u for u in self.units if u.available and u.may_take(job, from_scene)]
+        free = []  # (minutes away, unit) of the units that may take the job, in unit order
+        for unit in self.units:
+            if unit.available:
+                metres = unit.metres_to(from_scene)
+                if unit.may_take(job, metres):
+                    free.append((metres / unit.speed, unit))
         if not free:
             return None
         if self.spec.rule == "own_cell":
-            own = [u for u in free if city.cell[u.node] == city.cell[job.node]]
+            own = [f for f in free if city.cell[f[1].node] == city.cell[job.node]]
             free = own or free
-        return min(free, key=lambda u: u.metres_to(from_scene) / u.speed)
+        return min(free, key=lambda f: f[0])[1]
 
     def next_job(self, unit: Responder) -> Job | None:
         """The most urgent waiting job this unit may take, for a unit that has become free."""
@@ -120,7 +125,7 @@ class Dispatcher:
             return None
         city = self.model.city
         for i, job in enumerate(self.waiting):
-            if unit.may_take(job, city.distances_from(job.node)):
+            if unit.may_take(job, unit.metres_to(city.distances_from(job.node))):
                 del self.waiting[i]
                 self._assign(job, unit)
                 return job
