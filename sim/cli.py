@@ -66,6 +66,12 @@ executor_option = click.option(
     default=None,
     help="serial, process (default for >1 worker) or dask.",
 )
+budget_option = click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Scale every staffed policy to this many officer-hours per day.",
+)
 scheduler_option = click.option(
     "--scheduler",
     default=None,
@@ -171,6 +177,7 @@ def main(quiet: bool, verbose: bool) -> None:
     help="Override a scenario field (visitors.per_day=20000) or, prefixed with "
     "policy., a policy field (policy.dispatch.delay_min=2).",
 )
+@budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of run metrics.")
 @click.option(
     "--out",
@@ -187,6 +194,7 @@ def run(
     days: int | None,
     scale: float | None,
     assignments: tuple[str, ...],
+    budget: float | None,
     as_json: bool,
     out: Path | None,
     force: bool,
@@ -195,6 +203,7 @@ def run(
     from sim.api import run as run_model
     from sim.folder import claim
     from sim.output import write_run
+    from sim.policing.cost import budget_overrides
     from sim.scenario import load_scenario
     from sim.sizes import check_run, size_overrides
     from sim.viz.figures import run_figures
@@ -210,6 +219,9 @@ def run(
     )
     check_run(resolved, source, "visitors a day x scale")
     loaded = load_policy(policy, policy_set)
+    if budget is not None:  # every staffed unit group scaled alike, as `compare --budget`
+        checkpoints = int(resolved.city_model().checkpoint.sum())
+        loaded = load_policy(policy, policy_set | budget_overrides(loaded, checkpoints, budget))
     result = run_model(resolved, loaded, seed=seed, policy_source=policy)
     if out is not None:
         settings = {
@@ -218,6 +230,7 @@ def run(
             "seed": seed,
             "scenario_source": scenario,
             "policy_source": policy,
+            "budget_officer_hours_per_day": budget,
         }
         with claim(out, command="run", settings=settings, force=force):
             write_run(result, out)
@@ -257,12 +270,7 @@ def run(
 @scale_option
 @click.option("--days", type=int, default=None, help="Override the scenario's days.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Base seed.")
-@click.option(
-    "--budget",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Scale every staffed policy to this many officer-hours per day.",
-)
+@budget_option
 @click.option(
     "--out",
     type=OUT_FOLDER,
