@@ -28,7 +28,8 @@ from sim.errors import ConfigError
 from sim.folder import check_name
 from sim.metrics import BY_NAME
 from sim.params import param
-from sim.policing.policy import Policy
+from sim.policing.cost import budget_overrides
+from sim.policing.policy import Policy, load_policy
 from sim.scenario import Scenario, load_scenario
 from sim.sizes import check_run, check_total, size_overrides, visitor_days
 
@@ -94,6 +95,13 @@ class Experiment:
     seed: int = param(0, low=0, doc="base seed: replication r uses SeedSequence(seed) child r")
     days: int | None = param(None, low=1, high=60, doc="override the scenario's days")
     scale: float | None = param(None, low=0, high=10, doc="override the scenario's scale")
+    budget: float | None = param(
+        None,
+        unit="officer-hours/day",
+        low=1,
+        doc="scale every staffed policy to this many officer-hours a day (as compare "
+        "--budget); the factors' policy fields apply after it",
+    )
     factors: dict[str, tuple[Any, ...]] = param(
         None, doc="dotted path -> levels (factorial); or name -> tables of path = value"
     )
@@ -413,9 +421,13 @@ def design(experiment: Experiment) -> list[RunSpec]:
                 scenario_only.append(kept)
         runs = [(baseline, lv) for lv in scenario_only] + runs
     factor_levels = {**(experiment.factors or {})}
+    scaled = _budget_counts(experiment)
     specs = []
     for point, (policy, levels) in enumerate(runs):
-        assigned = paths_of(levels)
+        assigned = {
+            **{f"policy.{k}": v for k, v in scaled.get(policy, {}).items()},
+            **paths_of(levels),
+        }
         scenario_set = tuple(
             sorted(
                 (k.removeprefix("scenario."), v)
@@ -454,6 +466,18 @@ def design(experiment: Experiment) -> list[RunSpec]:
                 )
             )
     return specs
+
+
+def _budget_counts(experiment: Experiment) -> dict[str, dict[str, int]]:
+    """Unit counts (`deploy.i.count`) that bring each policy to the experiment's budget."""
+    if experiment.budget is None:
+        return {}
+    scenario = load_scenario(experiment.scenario)
+    checkpoints = int(scenario.city_model().checkpoint.sum())
+    names = {*experiment.policies, experiment.baseline_policy}
+    return {
+        name: budget_overrides(load_policy(name), checkpoints, experiment.budget) for name in names
+    }
 
 
 def _short(value: Any) -> str:
