@@ -1,6 +1,6 @@
 """Regenerate the README's screenshot of the app (needs playwright and a local Chromium).
 
-Install with `pip install -e '.[viz,screenshot]'` and `apt-get install chromium`, then run
+Install with `pip install -e '.[dev]'` and `apt-get install chromium`, then run
 `python experiments/screenshot_app.py results/app.png`.
 """
 
@@ -51,7 +51,7 @@ def main(out: Path) -> None:
             "--scenario",
             "leshan-mayday",
             "--policy",
-            "integrated",
+            "fixed-posts",  # posts at the crowded places; thefts go on elsewhere
             "--port",
             str(PORT),
         ],
@@ -62,14 +62,16 @@ def main(out: Path) -> None:
         wait_for_server(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1050})
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
             page.goto(url)
-            step = page.get_by_role("button", name="Step")
-            step.wait_for(timeout=120_000)
-            for _ in range(13):  # step to early afternoon: crowds, police, thefts
+            step = page.get_by_role("button", name="step 1 hour")
+            page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=120_000)
+            page.get_by_role("button", name="run to midnight").click()  # a day of thefts
+            page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=120_000)
+            for hour in range(1, 15):  # step to early afternoon: crowds, police on duty
                 step.click()
-                page.wait_for_timeout(1500)
-            page.wait_for_timeout(3000)
+                page.get_by_text(f"Day 2 of 5, {hour:02d}:00").wait_for(timeout=120_000)
+            page.wait_for_timeout(2000)
             page.screenshot(path=str(out))
             browser.close()
     finally:

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pytest
+from app_server import served
 
 import sim
 from sim.city.assign import PlaceAssignment, assign_places
 from sim.city.io import read_graphml
-from sim.policing.policy import load_policy
+from sim.policing.policy import POLICY_DIR, load_policy
+from sim.scenario import load_scenario
 from sim.viz import figures
 
 solara = pytest.importorskip("solara", reason="the app needs the [viz] extra")
@@ -75,84 +72,89 @@ def test_sliders_set_unit_counts_and_dispatch_delay():
     model.release()
 
 
-def test_app_renders_headless_and_steps():
-    box, _ = solara.render(app.Page(), handle_error=False)
-    assert box is not None
-    model = app.LiveModel(scenario="small-town", policy="integrated")
-    for _ in range(14):  # to 14:00: a crowd, police on duty
-        model.step()
-    frame = model.datacollector.get_model_vars_dataframe()
-    assert frame["visitors_present"].iloc[-1] > 0
-    assert {"thefts_total", "arrests_total"} <= set(frame.columns)
-    for component in (app.CityView, app.HourlyView):
-        view, _ = solara.render(component(model), handle_error=False)
-        assert view is not None
-    model.release()
+def test_a_session_steps_both_models_on_the_same_visitors():
+    session = app.Session(app.Controls.of_policy("small-town", "integrated"))
+    session.advance(14 * 60.0)  # to 14:00: a crowd, police on duty
+    ours, none = session.model, session.without_police
+    assert ours.now == none.now == 14 * 60.0
+    assert none.policy.deploy == ()  # the counterfactual has no police
+    assert ours.visitor_flow.arrived_people == none.visitor_flow.arrived_people > 0
+    assert app.clock_text(ours) == "Day 1 of 1, 14:00"
+    board = app.running_metrics(ours)
+    assert int(board["visible officers now"].replace(",", "")) > 0
+    assert app.running_metrics(none)["visible officers now"] == "0"
+    view, _ = solara.render(app.Board(session), handle_error=False)
+    assert view is not None
+    session.advance(session.to_midnight())
+    assert app.clock_text(ours) == "Day 1 of 1, 24:00 (the run is over)"
+    session.release()
 
 
-def test_each_browser_session_gets_its_own_model(monkeypatch):
+def test_units_are_drawn_by_kind_where_they_are():
+    session = app.Session(app.Controls.of_policy("small-town", "integrated"))
+    session.advance(10 * 60.0)
+    positions = app.unit_positions(session.model)
+    assert set(positions) == set(app.KINDS)  # a new kind of unit gets a marker of its own
+    assert len(positions["uniformed"]) == sum(
+        d.count for d in session.model.policy.deploy if d.unit == "uniformed"
+    )
+    city = session.model.city
+    for xy in positions.values():  # on the map: within the city's extent
+        assert np.all((xy[:, 0] >= city.x.min()) & (xy[:, 0] <= city.x.max()))
+    session.release()
+
+
+def test_theft_heat_is_thefts_per_day_per_km2():
+    city = load_scenario("small-town").city_model()
+    thefts = np.zeros(city.n_nodes)
+    thefts[city.places[0]] = 10.0
+    grid, (x0, x1, y0, y1) = app.theft_heat(city, thefts, days=2.0)
+    cell_km2 = (x1 - x0) / grid.shape[1] * (y1 - y0) / grid.shape[0] / 1e6
+    assert grid.sum() * cell_km2 == pytest.approx(5.0, rel=0.02)  # 10 thefts over 2 days
+
+
+def test_each_browser_session_gets_its_own_models(monkeypatch):
     built = []
 
-    class Counted(app.LiveModel):
-        def __init__(self, **kwargs):
-            built.append(kwargs)
-            super().__init__(**kwargs)
+    class Counted(app.Session):
+        def __init__(self, controls):
+            super().__init__(controls)
+            built.append(self)
 
-    monkeypatch.setattr(app, "LiveModel", Counted)
+    monkeypatch.setattr(app, "Session", Counted)
     page = app.make_page("small-town", "integrated")
     for _ in range(2):  # two sessions: two renders of the page component
         solara.render(page(), handle_error=False)
+    deadline = time.time() + 60
+    while len(built) < 2 and time.time() < deadline:  # built in the background
+        time.sleep(0.1)
     assert len(built) == 2
+    assert built[0].model is not built[1].model
 
 
 @pytest.mark.parametrize("policy", ["integrated", "grid", "fixed-posts", "none"])
 def test_the_sliders_start_at_the_chosen_policys_own_values(policy):
-    params = app.model_params("leshan-mayday", policy)
+    controls = app.Controls.of_policy("leshan-mayday", policy)
     spec = load_policy(policy)
-    start = app.initial_values(params)
-    assert start["scale"] <= 0.1
-    assert start["dispatch_delay"] == spec.dispatch.delay_min
-    model = app.LiveModel(**{**start, "scenario": "small-town"})
+    assert controls.scale <= 0.1
+    assert controls.dispatch_delay == spec.dispatch.delay_min
+    model = app.LiveModel(**{**controls.model_arguments(), "scenario": "small-town"})
     for slider, unit in app.SLIDER_UNITS.items():
-        assert start[slider] == sum(d.count for d in spec.deploy if d.unit == unit), slider
-        assert sum(d.count for d in model.policy.deploy if d.unit == unit) == start[slider]
-    assert model.controls["patrol cars"] == start["patrol_cars"]  # shown beside the sliders
-    view, _ = solara.render(app.RunningNow(model), handle_error=False)
-    assert view is not None
+        assert getattr(controls, slider) == sum(d.count for d in spec.deploy if d.unit == unit)
+        assert sum(d.count for d in model.policy.deploy if d.unit == unit) == getattr(
+            controls, slider
+        )
     model.release()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def served(env: dict[str, str]) -> Iterator[tuple[int, str]]:
-    """`crowdsim viz` running in its own session: (port, the page it serves)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "viz", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        page = ""
-        deadline = time.time() + 90
-        while time.time() < deadline and not page:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    page = r.read().decode()
-            except OSError:
-                time.sleep(0.5)
-        assert "solara" in page.lower()
-        yield port, page
-    finally:
-        os.killpg(proc.pid, 9)
-        proc.wait()
+def test_a_policy_file_is_loaded_and_a_bad_one_is_refused(tmp_path):
+    good = tmp_path / "mine.toml"
+    good.write_text((POLICY_DIR / "fixed-posts.toml").read_text())
+    assert app.Controls.of_policy("small-town", str(good)).posts == 20
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 3\n[[deploy]]\nunit = 'tank'\n")
+    with pytest.raises(sim.ConfigError):
+        app.Controls.of_policy("small-town", str(bad))
 
 
 def test_app_is_served_offline(tmp_path):

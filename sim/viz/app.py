@@ -1,13 +1,24 @@
-"""Interactive app (Mesa SolaraViz): watch the city, move the sliders, see thefts and arrests.
+"""Interactive app: a planner watches one deployment through the holiday, hour by hour.
 
-Run with `crowdsim viz --scenario small-town --policy integrated`, or
+A large map of the city (real coordinates where the city file has them) with the thefts
+so far as a heat layer, the crowd at each place, and every police unit and volunteer by
+kind where it is now; the day's clock; running metrics beside those of the same city with
+no police (same visitors and offenders, same seed); a policy chooser (the presets, or a
+policy file) and sliders for the unit counts. A step runs in the background: while it
+runs the buttons are disabled and the page says what it is doing.
+
+Run with `crowdsim viz --scenario leshan-mayday --policy integrated`, or
 `solara run sim/viz/app.py` (scenario and policy from CROWDSIM_SCENARIO / CROWDSIM_POLICY).
 Needs the `[viz]` extra; with `solara-assets` installed it works offline.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import matplotlib as mpl
@@ -18,14 +29,13 @@ import solara
 import solara.server.settings
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
 
-from sim.agents.officer import Responder
 from sim.city.graph import City
-from sim.clock import HOURS_PER_DAY, day_and_minute
+from sim.clock import HOURS_PER_DAY, MIN_PER_DAY, day_and_minute
+from sim.errors import ConfigError
 from sim.model import CrowdPolicingModel
-from sim.policing.policy import Policy, load_policy
+from sim.policing.policy import Policy, load_policy, policy_names
+from sim.policing.units import KINDS
 from sim.scenario import load_scenario
 
 # no usage data to a third party, however the app is served (`crowdsim viz` also sets it
@@ -39,6 +49,12 @@ SLIDER_UNITS = {
     "plainclothes_teams": "plainclothes",
     "patrol_cars": "patrol_car",
 }
+FROM_FILE = "a policy file..."
+"""The policy chooser's entry that reads the policy from a path typed beside it."""
+HEAT_SIGMA_M = 120.0
+"""Spread of each theft in the heat layer (m): about a city block."""
+MARKERS = {"walks": "s", "drives": "^", "flies": "*"}
+KIND_COLOURS = ("#7a3fa0", "#1f4e9c", "#0a8f5a", "#e08a00", "#222222", "#8c564b")
 
 
 def with_sliders(policy: Policy, dispatch_delay: float, **counts: int) -> dict[str, object]:
@@ -52,8 +68,16 @@ def with_sliders(policy: Policy, dispatch_delay: float, **counts: int) -> dict[s
     return overrides
 
 
+def policy_counts(policy: Policy) -> dict[str, int]:
+    """The policy's own unit counts per slider, so the sliders start where the policy is."""
+    return {
+        slider: sum(d.count for d in policy.deploy if d.unit == unit)
+        for slider, unit in SLIDER_UNITS.items()
+    }
+
+
 class LiveModel(CrowdPolicingModel):
-    """The model, built from the app's controls."""
+    """The model, built from the app's controls (`policy`: a preset name or a file)."""
 
     def __init__(
         self,
@@ -76,16 +100,97 @@ class LiveModel(CrowdPolicingModel):
             patrol_cars=patrol_cars,
         )
         super().__init__(
-            load_scenario(scenario, {"scale": scale}), load_policy(policy, overrides), seed=seed
+            load_scenario(scenario, {"scale": scale}),
+            load_policy(policy, overrides),
+            seed=seed,
+            policy_source=policy,
         )
-        self.controls = {
-            "visitor scale": scale,
-            "uniformed posts": posts,
-            "plainclothes teams": plainclothes_teams,
-            "patrol cars": patrol_cars,
-            "dispatch delay (min)": dispatch_delay,
-        }
-        """The slider values this model was built with (shown beside the sliders)."""
+
+
+@dataclass
+class Controls:
+    """What the planner chose: the policy (a preset or a file) and the sliders."""
+
+    scenario: str
+    policy: str
+    scale: float
+    posts: int
+    plainclothes_teams: int
+    patrol_cars: int
+    dispatch_delay: float
+    seed: int = 1
+
+    @classmethod
+    def of_policy(cls, scenario: str, policy: str, scale: float = DEFAULT_SCALE) -> Controls:
+        """The controls at a policy's own counts and dispatch delay."""
+        spec = load_policy(policy)
+        return cls(
+            scenario, policy, scale, **policy_counts(spec), dispatch_delay=spec.dispatch.delay_min
+        )
+
+    def model_arguments(self) -> dict[str, object]:
+        """LiveModel's keyword arguments."""
+        return dict(self.__dict__)
+
+
+class Session:
+    """One browser session's pair of models: the deployment and the city without police.
+
+    Both have the same scenario, scale and seed, so the same visitors arrive and the same
+    offenders set out (common random numbers): the difference in thefts so far is the
+    deployment's effect in this run, not luck. Steps are serialised by a lock.
+    """
+
+    def __init__(self, controls: Controls) -> None:
+        self.controls = controls
+        self.model = LiveModel(**controls.model_arguments())
+        self.without_police = LiveModel(
+            **{**controls.model_arguments(), "policy": "none", "dispatch_delay": 0.0}
+        )
+        self.lock = threading.Lock()
+
+    def advance(self, minutes: float) -> None:
+        """Both models `minutes` further on (to the horizon at most), an hour a step."""
+        with self.lock:
+            for model in (self.model, self.without_police):
+                end = min(model.now + minutes, model.horizon)
+                while model.running and model.now < end - 1e-9:
+                    model.step()
+
+    def to_midnight(self) -> float:
+        """Minutes to the end of the current day."""
+        return MIN_PER_DAY - (self.model.now % MIN_PER_DAY) or MIN_PER_DAY
+
+    def release(self) -> None:
+        """Free both models (a new session or a rebuild replaces them)."""
+        self.model.release()
+        self.without_police.release()
+
+
+def running_metrics(model: CrowdPolicingModel) -> dict[str, str]:
+    """What a control room would have on its board now, as printed (one home for each)."""
+    ledger = model.crime.ledger
+    jobs = model.dispatcher.jobs
+    reached = [j.t_arrived - j.t_call for j in jobs if not math.isnan(j.t_arrived)]
+    return {
+        "thefts so far": f"{ledger.count('occurred'):,}",
+        "thefts reported": f"{ledger.count('reported'):,}",
+        "arrests": f"{ledger.count('arrest'):,}",
+        "calls answered / received": f"{len(reached):,} / {len(jobs):,}",
+        "mean response (min)": f"{sum(reached) / len(reached):.1f}" if reached else "-",
+        "visible officers now": f"{sum(model.crowds.guards):,}",
+        "visitors in town now": f"{model.visitor_flow.present_people:,}",
+    }
+
+
+def clock_text(model: CrowdPolicingModel) -> str:
+    """Day and time of day now, e.g. 'Day 2 of 5, 14:00'."""
+    day, minute = day_and_minute(model.now)
+    days = model.scenario.days
+    shown_day = min(day + 1, days)
+    if model.now >= model.horizon:
+        return f"Day {days} of {days}, 24:00 (the run is over)"
+    return f"Day {shown_day} of {days}, {int(minute // 60):02d}:{int(minute % 60):02d}"
 
 
 @cache
@@ -100,164 +205,336 @@ def street_segments(city: City) -> np.ndarray:
     )
 
 
-@solara.component
-def CityView(model: CrowdPolicingModel) -> None:  # noqa: N802 - Solara names components so
-    """Places sized by the crowd now and coloured by thefts so far; police where they are."""
-    update_counter.get()
+def unit_positions(model: CrowdPolicingModel) -> dict[str, np.ndarray]:
+    """Where each kind's units on the streets are now: (n, 2) coordinates per kind.
+
+    A unit at a place stands at it; one on its way is drawn along its street between the
+    last node passed and the next. Units off shift (standing still, at no place) and
+    officers riding buses are left out; drones are drawn over the places they watch.
+    """
+    city, now = model.city, model.now
+    points: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
+    for unit in model.deployer.units:
+        leg = unit.leg
+        if 0 <= unit.location < city.n_nodes:
+            points[unit.kind.name].append((city.x[unit.location], city.y[unit.location]))
+        elif unit.location < 0 and len(leg.nodes) > 1 and now < leg.arrival:
+            behind, ahead, back_m, ahead_m = leg.between(now)
+            share = back_m / (back_m + ahead_m) if back_m + ahead_m > 0 else 0.0
+            x = city.x[behind] + share * (city.x[ahead] - city.x[behind])
+            y = city.y[behind] + share * (city.y[ahead] - city.y[behind])
+            points[unit.kind.name].append((x, y))
+    overhead = np.flatnonzero(np.asarray(model.presence.drones[: city.n_nodes]) > 0)
+    for kind in {drone.deployment.unit for drone in model.deployer.drones}:
+        points[kind] = [(city.x[n], city.y[n]) for n in overhead]
+    return {kind: np.array(p, dtype=float).reshape(-1, 2) for kind, p in points.items()}
+
+
+def theft_heat(city: City, thefts: np.ndarray, days: float) -> tuple[np.ndarray, tuple]:
+    """Thefts per day per km2 so far on a grid over the city (Gaussian kernel, HEAT_SIGMA_M).
+
+    Returns the grid (rows from south to north) and its extent for imshow.
+    """
+    pad = 3 * HEAT_SIGMA_M
+    x0, x1 = city.x.min() - pad, city.x.max() + pad
+    y0, y1 = city.y.min() - pad, city.y.max() + pad
+    cell = max(x1 - x0, y1 - y0) / 160
+    gx = np.arange(x0, x1, cell) + cell / 2
+    gy = np.arange(y0, y1, cell) + cell / 2
+    where = np.flatnonzero(thefts)
+    kx = np.exp(-0.5 * ((gx[None, :] - city.x[where, None]) / HEAT_SIGMA_M) ** 2)
+    ky = np.exp(-0.5 * ((gy[None, :] - city.y[where, None]) / HEAT_SIGMA_M) ** 2)
+    per_km2 = 1e6 / (2 * math.pi * HEAT_SIGMA_M**2)
+    grid = np.einsum("n,ny,nx->yx", thefts[where] / max(days, 1e-9), ky, kx) * per_km2
+    return grid, (x0, x0 + cell * len(gx), y0, y0 + cell * len(gy))
+
+
+def city_map(model: CrowdPolicingModel) -> Figure:
+    """The large map: streets, theft heat, crowds at places, units by kind, scale bar."""
     city = model.city
     places = city.places
     people = model.crowds.occupancy()[: city.n_nodes][places]
-    thefts = model.crime.thefts_at_node[places]
-    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+    thefts = np.asarray(model.crime.thefts_at_node, dtype=float)
+    fig = Figure(figsize=(12, 8.2), dpi=100, layout="constrained")
     ax = fig.subplots()
-    ax.add_collection(LineCollection(street_segments(city), colors="#d0d0d0", lw=0.5))
+    ax.add_collection(LineCollection(street_segments(city), colors="#c8c8c8", lw=0.6))
+    days = max(model.now, 60.0) / MIN_PER_DAY
+    if thefts.sum() > 0:
+        grid, extent = theft_heat(city, thefts, days)
+        heat = ax.imshow(
+            np.ma.masked_less(grid, grid.max() * 0.02),
+            extent=extent,
+            origin="lower",
+            cmap="Reds",
+            alpha=0.55,
+            zorder=1,
+        )
+        bar = fig.colorbar(heat, ax=ax, shrink=0.45, pad=0.01)
+        bar.set_label("thefts per day per km² so far", fontsize=11)
     ax.scatter(
         city.x[places],
         city.y[places],
-        s=6 + 3 * np.sqrt(people),
-        c=thefts,
-        cmap="Reds",
-        vmin=0,
-        vmax=max(3, int(thefts.max())),
-        edgecolors="#444444",
-        linewidths=0.3,
+        s=8 + 2.5 * np.sqrt(people),
+        facecolors="none",
+        edgecolors="#555555",
+        linewidths=0.8,
         zorder=3,
     )
-    guards = np.flatnonzero(np.asarray(model.crowds.guards[: city.n_nodes]) > 0)
-    plain = model.presence.nodes_with("plainclothes")
-    cars = [
-        u.node
-        for u in model.deployer.units
-        if isinstance(u, Responder) and u.kind.moves == "drives" and u.on_duty
-    ]
-    ax.scatter(
-        city.x[guards],
-        city.y[guards],
-        marker="s",
-        s=18,
-        c="#1f4e9c",
-        zorder=4,
-        label="visible police",
-    )
-    ax.scatter(
-        city.x[plain], city.y[plain], marker="D", s=14, c="#7a3fa0", zorder=4, label="plainclothes"
-    )
-    ax.scatter(
-        city.x[cars], city.y[cars], marker="^", s=16, c="#0a8f5a", zorder=4, label="patrol cars"
-    )
-    day, minute = day_and_minute(model.now)
-    ax.set_title(
-        f"day {day + 1}, {int(minute // 60):02d}:{int(minute % 60):02d}: "
-        f"{model.visitor_flow.present_people:,} visitors in town"
-    )
-    for size, label in ((50, "50 people"), (500, "500 people")):  # what a marker's size means
-        ax.scatter([], [], s=6 + 3 * np.sqrt(size), c="white", edgecolors="#444444", label=label)
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        frameon=False,
-        fontsize=8,
-        title="places: crowd now;\ncolour: thefts so far",
-        title_fontsize=8,
-    )
+    for i, (kind, xy) in enumerate(unit_positions(model).items()):
+        ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            marker=MARKERS[KINDS[kind].moves],
+            s=46,
+            c=KIND_COLOURS[i % len(KIND_COLOURS)],
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=4,
+            label=f"{kind.replace('_', ' ')} ({len(xy)})",
+        )
+    for size in (100, 1000):  # what a circle's size means
+        ax.scatter(
+            [],
+            [],
+            s=8 + 2.5 * math.sqrt(size),
+            facecolors="none",
+            edgecolors="#555555",
+            label=f"place with {size:,} people",
+        )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11)
+    _scale_bar(ax, city)
+    if city.crs:
+        ax.set_xlabel(f"easting (m, {city.crs})", fontsize=11)
+        ax.set_ylabel(f"northing (m, {city.crs})", fontsize=11)
+        ax.ticklabel_format(useOffset=False, style="plain")
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("synthetic street layout: positions are not geographic", fontsize=11)
     ax.set_aspect("equal")
-    ax.set_axis_off()
-    solara.FigureMatplotlib(fig)
+    ax.autoscale_view()
+    return fig
 
 
-def policy_counts(policy: Policy) -> dict[str, int]:
-    """The policy's own unit counts per slider, so the sliders start where the policy is."""
-    return {
-        slider: sum(d.count for d in policy.deploy if d.unit == unit)
-        for slider, unit in SLIDER_UNITS.items()
-    }
+def _scale_bar(ax: object, city: City) -> None:
+    """A bar of a round length in the lower left corner."""
+    width = float(city.x.max() - city.x.min())
+    length = next(m for m in (100, 200, 500, 1000, 2000, 5000, 10000, math.inf) if m > width / 6)
+    x0, y0 = float(city.x.min()), float(city.y.min())
+    ax.plot([x0, x0 + length], [y0, y0], color="black", lw=3, zorder=5)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0, y0, f" {label}\n", fontsize=11, va="bottom", zorder=5)
 
 
-def model_params(scenario: str, policy: str) -> dict[str, object]:
-    """Sliders whose defaults are the chosen policy's (the title and the controls agree)."""
-    spec = load_policy(policy)
-    counts = policy_counts(spec)
-    return {
-        "scenario": scenario,
-        "policy": policy,
-        "scale": Slider("visitor scale", DEFAULT_SCALE, 0.01, 1.0, 0.01),
-        "posts": Slider("uniformed posts", counts["posts"], 0, max(40, counts["posts"]), 1),
-        "plainclothes_teams": Slider(
-            "plainclothes teams",
-            counts["plainclothes_teams"],
-            0,
-            max(30, counts["plainclothes_teams"]),
-            1,
-        ),
-        "patrol_cars": Slider(
-            "patrol cars", counts["patrol_cars"], 0, max(30, counts["patrol_cars"]), 1
-        ),
-        "dispatch_delay": Slider(
-            "dispatch delay (min)", float(spec.dispatch.delay_min), 0.0, 20.0, 0.5
-        ),
-        "seed": 1,
-    }
-
-
-def initial_values(params: dict[str, object]) -> dict[str, object]:
-    """The model's keyword arguments at the sliders' starting values."""
-    return {k: v.value if isinstance(v, Slider) else v for k, v in params.items()}
-
-
-@solara.component
-def RunningNow(model: LiveModel) -> None:  # noqa: N802 - Solara names components so
-    """The values the running model was built with, and how slider changes take effect."""
-    rows = "\n".join(f"| {name} | {value:g} |" for name, value in model.controls.items())
-    solara.Markdown(
-        "**Running now** (the sliders start at the chosen policy's own values):\n\n"
-        f"| control | value |\n|---|--:|\n{rows}\n\n"
-        "Move the sliders, then press **Reset** to rebuild the model with them."
-    )
-
-
-@solara.component
-def HourlyView(model: CrowdPolicingModel) -> None:  # noqa: N802
-    """Thefts, arrests and visitors present by hour of the day (days marked)."""
-    update_counter.get()
+def hourly_figure(model: CrowdPolicingModel, without_police: CrowdPolicingModel) -> Figure:
+    """Thefts so far with and without police, and visitors present, by hour."""
     frame = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(6, 3.2), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    hours = frame["minute"].to_numpy() / 60.0 if len(frame) else np.array([])
-    if len(frame):
-        top.plot(hours, frame["thefts_total"], color="#c0392b", label="thefts")
-        top.plot(hours, frame["arrests_total"], color="#1f4e9c", label="arrests")
-        bottom.plot(hours, frame["visitors_present"], color="#444444")
-    top.set_ylabel("so far")
-    top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    bottom.set_ylabel("visitors present")
+    base = without_police.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(11, 3.4), dpi=100, layout="constrained")
+    top, bottom = fig.subplots(1, 2)
+    hours = frame["minute"].to_numpy() / 60.0
+    top.plot(hours, frame["thefts_total"], color="#c0392b", label="thefts, this deployment")
+    top.plot(
+        base["minute"].to_numpy() / 60.0,
+        base["thefts_total"],
+        color="#c0392b",
+        ls="--",
+        label="thefts, no police (same seed)",
+    )
+    top.plot(hours, frame["arrests_total"], color="#1f4e9c", label="arrests")
+    top.set_ylabel("so far", fontsize=11)
+    top.legend(frameon=False, fontsize=10)
+    bottom.plot(hours, frame["visitors_present"], color="#444444")
+    bottom.set_ylabel("visitors present", fontsize=11)
     end = max(HOURS_PER_DAY, float(hours.max()) if len(hours) else HOURS_PER_DAY)
     ticks = np.arange(0.0, end + 1e-9, 6.0)
-    bottom.set_xticks(ticks, [f"{int(t % HOURS_PER_DAY):02d}:00" for t in ticks])
-    for day_start in np.arange(HOURS_PER_DAY, end, HOURS_PER_DAY):
-        for ax in (top, bottom):
+    for ax in (top, bottom):
+        ax.set_xticks(ticks, [f"{int(t % HOURS_PER_DAY):02d}:00" for t in ticks])
+        for day_start in np.arange(HOURS_PER_DAY, end, HOURS_PER_DAY):
             ax.axvline(day_start, color="grey", lw=0.6, ls=":")
-    bottom.set_xlabel("hour of the day (dotted: midnight)")
-    solara.FigureMatplotlib(fig)
+        ax.set_xlabel("hour of the day (dotted: midnight)", fontsize=11)
+    return fig
 
 
+def metrics_table(session: Session) -> str:
+    """Markdown: this deployment beside the city with no police, row by row."""
+    ours, theirs = running_metrics(session.model), running_metrics(session.without_police)
+    rows = "\n".join(f"| {name} | {ours[name]} | {theirs[name]} |" for name in ours)
+    return (
+        "| so far | this deployment | no police (same visitors and offenders) |\n"
+        f"|---|--:|--:|\n{rows}"
+    )
+
+
+@solara.component
+def PolicyChooser(  # noqa: N802 - Solara names components so
+    presets: list[str], on_load: Callable[[str], None], problem: str, busy: bool
+) -> None:
+    """A preset from the list, or a policy file by its path."""
+    choice, set_choice = solara.use_state(presets[0] if presets else FROM_FILE)
+    path, set_path = solara.use_state("")
+
+    def pick(name: str) -> None:
+        set_choice(name)
+        if name != FROM_FILE:
+            on_load(name)
+
+    with solara.Column(style={"min-width": "260px", "max-width": "360px"}):
+        solara.Select(
+            "policy", values=[*presets, FROM_FILE], value=choice, on_value=pick, disabled=busy
+        )
+        if choice == FROM_FILE:
+            solara.InputText(
+                "policy file (path to a .toml)", value=path, on_value=set_path, disabled=busy
+            )
+            solara.Button("load the file", on_click=lambda: on_load(path), disabled=busy)
+        if problem:
+            solara.Error(problem)
+
+
+SLIDERS = (
+    ("posts", "uniformed posts", 40),
+    ("plainclothes_teams", "plainclothes teams", 30),
+    ("patrol_cars", "patrol cars", 30),
+)
+"""Unit-count sliders: field, label, top of the range (raised to the policy's own count)."""
+
+
+@solara.component
+def Sliders(  # noqa: N802
+    controls: Controls, on_change: Callable[[str, float], None], busy: bool
+) -> None:
+    """Unit counts, dispatch delay and visitor scale, each with its value in its label."""
+    box = {"width": "300px", "padding-top": "28px"}  # room for the value above the thumb
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px 24px"}):
+        for field, label, top in SLIDERS:
+            value = getattr(controls, field)
+            with solara.Column(style=box):
+                solara.SliderInt(
+                    f"{label}: {value}",
+                    value=value,
+                    min=0,
+                    max=max(top, value),
+                    on_value=lambda v, f=field: on_change(f, v),
+                    thumb_label="always",
+                    disabled=busy,
+                )
+        with solara.Column(style=box):
+            solara.SliderFloat(
+                f"dispatch delay: {controls.dispatch_delay:g} min",
+                value=controls.dispatch_delay,
+                min=0.0,
+                max=20.0,
+                step=0.5,
+                on_value=lambda v: on_change("dispatch_delay", v),
+                thumb_label="always",
+                disabled=busy,
+            )
+        with solara.Column(style=box):
+            solara.SliderFloat(
+                f"visitors: {controls.scale:g} of the scenario's",
+                value=controls.scale,
+                min=0.01,
+                max=1.0,
+                step=0.01,
+                on_value=lambda v: on_change("scale", v),
+                thumb_label="always",
+                disabled=busy,
+            )
+
+
+@solara.component
+def Actions(ask: Callable[[str], None], busy: bool, failure: str) -> None:  # noqa: N802
+    """Step, run to midnight, restart with the controls; what is going on."""
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.Button("step 1 hour", on_click=lambda: ask("hour"), disabled=busy, color="primary")
+        solara.Button("run to midnight", on_click=lambda: ask("day"), disabled=busy)
+        solara.Button("apply the controls (restart)", on_click=lambda: ask("build"), disabled=busy)
+        if busy:
+            solara.Text("simulating... (the buttons come back when it is done)", classes=["busy"])
+            solara.ProgressLinear(True)
+        elif failure:
+            solara.Error(f"the step failed: {failure}")
+
+
+@solara.component
+def Board(session: Session) -> None:  # noqa: N802
+    """What the models show now: the metrics side by side, the map, the hours so far."""
+    scenario = session.model.scenario
+    daily = scenario.visitors.per_day * scenario.scale
+    solara.Markdown(
+        f"Running: {session.controls.policy}, {daily:,.0f} visitors a day, seed "
+        f"{session.controls.seed}. Slider changes take effect on *apply*."
+    )
+    solara.Markdown(metrics_table(session))
+    solara.FigureMatplotlib(city_map(session.model), format="png")
+    solara.FigureMatplotlib(hourly_figure(session.model, session.without_police), format="png")
+
+
+BUSY = (solara.ResultState.STARTING, solara.ResultState.RUNNING, solara.ResultState.WAITING)
 SCENARIO = os.environ.get("CROWDSIM_SCENARIO", "small-town")
 POLICY = os.environ.get("CROWDSIM_POLICY", "integrated")
 
 
 def make_page(scenario: str, policy: str) -> solara.component:
-    """The app for a scenario and a policy: a component that builds one model per session."""
-    params = model_params(scenario, policy)
+    """The app for a scenario and a starting policy: one pair of models per session.
+
+    Every change of the models (build, step) runs in a background thread; the page shows
+    the busy state and disables the buttons until it is done.
+    """
+    presets = [policy, *(p for p in policy_names() if p != policy)]
 
     @solara.component
     def Page() -> solara.component:  # noqa: N802
-        # each browser session renders its own Page, so each gets its own model
-        model = solara.use_memo(lambda: LiveModel(**initial_values(params)), dependencies=[])
-        return SolaraViz(
-            model,
-            components=[RunningNow, CityView, HourlyView],
-            model_params=params,
-            name=f"crowdsim: {scenario} under {policy}",
-        )
+        controls, set_controls = solara.use_state(Controls.of_policy(scenario, policy))
+        problem, set_problem = solara.use_state("")
+        request, set_request = solara.use_state(("build", 0, controls))
+        box = solara.use_memo(lambda: {"session": None}, dependencies=[])
+
+        def work() -> str:
+            kind, _, wanted = request
+            if kind == "build" or box["session"] is None:
+                if box["session"] is not None:
+                    box["session"].release()
+                box["session"] = Session(wanted)
+            else:
+                box["session"].advance(60.0 if kind == "hour" else box["session"].to_midnight())
+            return kind
+
+        result = solara.use_thread(work, dependencies=[request])
+        busy = result.state in BUSY
+
+        def ask(kind: str, wanted: Controls | None = None) -> None:
+            set_request((kind, request[1] + 1, wanted or controls))
+
+        def load(name: str) -> None:
+            try:
+                chosen = Controls.of_policy(scenario, name, controls.scale)
+            except ConfigError as exc:
+                set_problem(str(exc))
+                return
+            set_problem("")
+            set_controls(chosen)
+            ask("build", chosen)
+
+        def change(field: str, value: float) -> None:
+            set_controls(Controls(**{**controls.__dict__, field: value}))
+
+        session = box["session"]
+        failure = str(result.error) if result.state == solara.ResultState.ERROR else ""
+        with solara.Column(style={"padding": "12px", "max-width": "1400px"}) as page:
+            solara.Title(f"crowdsim: {scenario}")
+            with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
+                solara.Markdown(f"# crowdsim: {scenario} under {controls.policy}")
+                if session is not None:
+                    solara.Markdown(f"## {clock_text(session.model)}")
+            with solara.Column(style={"gap": "4px"}):
+                PolicyChooser(presets, load, problem, busy)
+                Sliders(controls, change, busy)
+            Actions(ask, busy, failure)
+            if session is not None and not busy:
+                Board(session)
+        return page
 
     return Page
 

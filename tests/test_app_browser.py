@@ -1,0 +1,99 @@
+"""The app in a real headless browser (Chromium driven by Playwright): load, step, change a
+control, choose a policy, screenshot; and the controls stay on screen on a narrow window.
+
+Needs Debian's chromium (`/usr/bin/chromium`; `.ci/run` installs it) and the playwright
+package (the [dev] extra). Without Chromium the test is skipped, unless
+CROWDSIM_REQUIRE_BROWSER is set (as in CI), when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from app_server import served
+
+CHROMIUM = Path(os.environ.get("CROWDSIM_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [  # headless on a closed network: no background connections, no sandbox as root
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 120_000
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"no Chromium at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("CROWDSIM_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
+    with served({**os.environ, "HOME": str(tmp_path)}, "--scenario", "leshan-mayday") as (
+        port,
+        _,
+    ):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/")
+        step = page.get_by_role("button", name="step 1 hour")
+        page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=WAIT_MS)
+        step.click()
+        page.get_by_text("Day 1 of 5, 01:00").wait_for(timeout=WAIT_MS)
+
+        # a long step: the page says so and the buttons wait, then the clock has moved
+        page.get_by_role("button", name="run to midnight").click()
+        page.get_by_text("simulating").wait_for(timeout=WAIT_MS)
+        assert step.is_disabled()
+        page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=WAIT_MS)
+        assert step.is_enabled()
+        assert page.get_by_text("no police (same visitors and offenders)").is_visible()
+        maps = page.locator("img")
+        assert maps.count() >= 2  # the map and the hours
+        assert maps.first.evaluate("img => img.naturalWidth") >= 1000  # a large map
+
+        # a control: one more patrol car, applied: the model restarts with it
+        slider = page.get_by_role("slider").nth(2)
+        slider.focus()
+        slider.press("ArrowRight")
+        page.get_by_text("patrol cars: 18").wait_for(timeout=WAIT_MS)
+        page.get_by_role("button", name="apply the controls (restart)").click()
+        page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=WAIT_MS)
+
+        # a preset from the chooser
+        page.locator(".v-select__slot").first.click()  # Vuetify's select opens a menu
+        page.get_by_role("option", name="grid", exact=True).click()
+        page.get_by_text("under grid").wait_for(timeout=WAIT_MS)
+        page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=WAIT_MS)
+        shot = tmp_path / "app.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+        page.close()
+
+
+def test_the_controls_stay_on_screen_in_a_narrow_window(browser, tmp_path):
+    with served({**os.environ, "HOME": str(tmp_path)}) as (port, _):
+        page = browser.new_page(viewport={"width": 800, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("Day 1 of 1, 00:00").wait_for(timeout=WAIT_MS)
+        for name in ("step 1 hour", "run to midnight", "apply the controls (restart)"):
+            button = page.get_by_role("button", name=name)
+            assert button.is_visible()
+            box = button.bounding_box()
+            assert box["x"] + box["width"] <= 800  # not behind a menu, not off the side
+        assert page.get_by_role("slider").count() == 5
+        page.close()
