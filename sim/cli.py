@@ -202,7 +202,7 @@ def run(
     """Run one simulation and print its metrics."""
     from sim.api import run as run_model
     from sim.folder import claim
-    from sim.output import write_run
+    from sim.output import metrics_text, write_run
     from sim.policing.cost import budget_overrides
     from sim.scenario import load_scenario
     from sim.sizes import check_run, size_overrides
@@ -239,11 +239,7 @@ def run(
         click.echo(json.dumps(json_safe(result.metrics)))
         return
     click.echo(f"scenario {scenario}, policy {policy}, seed {seed}")
-    width = max(len(k) for k in result.metrics)
-    for key, value in result.metrics.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-        shown = "-" if shown == "nan" else shown
-        click.echo(f"  {key:<{width}}  {shown:>14}")
+    click.echo(metrics_text(result.metrics))
     if out is not None:
         click.echo(
             f"wrote {out}/ (metrics.json, places, hourly and incidents parquet, "

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,21 @@ CHECKSUM_KEY = b"crowdsim.sha256"
 
 class DamagedTableError(ValueError):
     """A stored table that cannot be read, or whose content no longer matches its checksum."""
+
+
+def metrics_text(metrics: Mapping[str, float | int]) -> str:
+    """A run's metrics as `crowdsim run` prints them, one per line.
+
+    Counts with thousands separators, measures to two decimals, '-' where a measure is
+    undefined (NaN). The one formatter of a run's numbers, so a notebook prints what the
+    command line does.
+    """
+    width = max((len(k) for k in metrics), default=0)
+    lines = []
+    for key, value in metrics.items():
+        shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+        lines.append(f"  {key:<{width}}  {'-' if shown == 'nan' else shown:>14}")
+    return "\n".join(lines)
 
 
 def _digest(table: pa.Table) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import sim
 from sim.cli import main
 
 
@@ -156,3 +157,14 @@ def test_quiet_keeps_progress_off_stderr_and_the_results_on_stdout():
     assert "= 4 runs" in loud.stderr  # says how many runs before starting
     assert quiet.stderr == ""
     assert quiet.stdout == loud.stdout
+
+
+def test_a_run_prints_the_same_numbers_on_the_command_line_and_in_python():
+    from sim.output import metrics_text  # noqa: PLC0415
+
+    shown = CliRunner().invoke(main, ["run", "--scenario", "small-town", "--days", "1"])
+    assert shown.exit_code == 0, shown.output
+    in_python = metrics_text(sim.run("small-town", None, seed=0, days=1).metrics)
+    assert in_python in shown.output
+    undefined = metrics_text({"response_all_mean_min": float("nan"), "visitors": 1234})
+    assert undefined.split() == ["response_all_mean_min", "-", "visitors", "1,234"]
