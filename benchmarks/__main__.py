@@ -208,7 +208,7 @@ def linear_cost(repeats: int) -> dict:
     """
     days = 7
     per_day = load_scenario("leshan-mayday").visitors.per_day
-    wall, visitors = {}, {}
+    wall, visitors, memory = {}, {}, {}
     for size in LINEAR_VISITOR_DAYS:
         scale = size / (per_day * days)
         runs = [
@@ -216,6 +216,7 @@ def linear_cost(repeats: int) -> dict:
         ]
         wall[size] = statistics.median(r["wall_s"] for r in runs)
         visitors[size] = runs[0]["visitors"]
+        memory[size] = max(r["peak_rss_mb"] for r in runs)
     whole = {str(s): 1000 * wall[s] / visitors[s] for s in LINEAR_VISITOR_DAYS}
     marginal = {
         f"{a}-{b}": 1000 * (wall[b] - wall[a]) / (visitors[b] - visitors[a])
@@ -224,6 +225,7 @@ def linear_cost(repeats: int) -> dict:
     values = list(marginal.values())
     return {
         "wall_s": {str(s): w for s, w in wall.items()},
+        "peak_rss_mb": {str(s): m for s, m in memory.items()},
         "s_per_1000_visitor_days": whole,
         "marginal_s_per_1000_visitor_days": marginal,
         "max_relative_spread": max(values) / min(values) - 1,

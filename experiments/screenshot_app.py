@@ -16,16 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from sim.viz.browser import launch
+
 PORT = 8812
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def wait_for_server(url: str, seconds: float = 90) -> None:
@@ -61,7 +54,7 @@ def main(out: Path) -> None:
         url = f"http://127.0.0.1:{PORT}/"
         wait_for_server(url)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1500})
             page.goto(url)
             step = page.get_by_role("button", name="step 1 hour")

@@ -9,21 +9,12 @@ CROWDSIM_REQUIRE_BROWSER is set (as in CI), when it fails.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from app_server import served
 
-CHROMIUM = Path(os.environ.get("CROWDSIM_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = [  # headless on a closed network: no background connections, no sandbox as root
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from sim.viz.browser import CHROMIUM, launch
+
 WAIT_MS = 120_000
 
 pytestmark = pytest.mark.browser
@@ -38,7 +29,7 @@ def browser():
         pytest.skip(message)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 

@@ -398,6 +398,11 @@ SLIDERS = (
     ("patrol_cars", "patrol cars", 30),
 )
 """Unit-count sliders: field, label, top of the range (raised to the policy's own count)."""
+FLOAT_SLIDERS = (
+    ("dispatch_delay", "dispatch delay: {:g} min", 0.0, 20.0, 0.5),
+    ("scale", "visitors: {:g} of the scenario's", 0.01, 1.0, 0.01),
+)
+"""The other sliders: field, label with its value, range and step."""
 
 
 @solara.component
@@ -419,28 +424,19 @@ def Sliders(  # noqa: N802
                     thumb_label="always",
                     disabled=busy,
                 )
-        with solara.Column(style=box):
-            solara.SliderFloat(
-                f"dispatch delay: {controls.dispatch_delay:g} min",
-                value=controls.dispatch_delay,
-                min=0.0,
-                max=20.0,
-                step=0.5,
-                on_value=lambda v: on_change("dispatch_delay", v),
-                thumb_label="always",
-                disabled=busy,
-            )
-        with solara.Column(style=box):
-            solara.SliderFloat(
-                f"visitors: {controls.scale:g} of the scenario's",
-                value=controls.scale,
-                min=0.01,
-                max=1.0,
-                step=0.01,
-                on_value=lambda v: on_change("scale", v),
-                thumb_label="always",
-                disabled=busy,
-            )
+        for field, label, low, top, step in FLOAT_SLIDERS:
+            value = getattr(controls, field)
+            with solara.Column(style=box):
+                solara.SliderFloat(
+                    label.format(value),
+                    value=value,
+                    min=low,
+                    max=top,
+                    step=step,
+                    on_value=lambda v, f=field: on_change(f, v),
+                    thumb_label="always",
+                    disabled=busy,
+                )
 
 
 @solara.component
