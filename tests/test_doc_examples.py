@@ -40,6 +40,8 @@ NOT_RUN_HERE = {
     "crowdsim optimise experiments/optimise-leshan.toml": "make results; tests/test_optimise.py",
     "crowdsim viz": "a server; tests/test_viz.py serves it and loads the page",
     "python experiments/calibration_scale_table.py": "make results (writes into results/)",
+    "python experiments/cluster/slurm_sweep.py": "a SLURM cluster; tests/test_cluster.py runs "
+    "it on a local dask cluster",
     "crowdsim sweep experiments/sensitivity-leshan.toml": "make results (2,560 runs, 12 min on "
     "2 cores); tests/test_sensitivity.py runs the same on a small design",
 }

@@ -168,3 +168,141 @@ def test_the_predictive_check_marks_held_out_statistics(captured, tmp_path):
     assert {p.get_facecolor()[:3] for p in held.patches} != {
         p.get_facecolor()[:3] for p in fitted.patches
     }
+
+
+def test_dose_response_draws_a_line_and_band_per_policy_on_the_factor_in_words(captured, tmp_path):
+    main = pd.DataFrame(
+        {
+            "policy": ["a"] * 3 + ["b"] * 3,
+            "level": [5, 10, 15] * 2,
+            "mean": [1.0, 0.8, 0.7, 1.2, 1.1, 1.0],
+            "ci_low": [0.9, 0.7, 0.6, 1.1, 1.0, 0.9],
+            "ci_high": [1.1, 0.9, 0.8, 1.3, 1.2, 1.1],
+        }
+    )
+    figures.dose_response(main, "theft_rate", tmp_path / "dose", "stop length (min)")
+    (ax,) = captured["dose"].axes
+    assert ax.get_xlabel() == "stop length (min)"
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert len(ax.collections) == 2  # one interval band per policy
+    assert list(ax.get_lines()[0].get_xdata()) == [5, 10, 15]
+
+
+def test_estimates_put_categories_on_the_axis_with_their_intervals_and_reference(
+    captured, tmp_path
+):
+    table = pd.DataFrame(
+        {"x": ["posts", "cars"], "value": [0.2, -0.1], "low": [0.1, -0.3], "high": [0.3, 0.1]}
+    )
+    figures.estimates(
+        table, tmp_path / "est", xlabel="arm", ylabel="effect", title="t", reference=0.0
+    )
+    (ax,) = captured["est"].axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["posts", "cars"]
+    assert any(list(line.get_ydata()) == [0.0, 0.0] for line in ax.get_lines())  # reference
+    bars = ax.containers[0]  # the error bars span each interval
+    segments = bars.lines[2][0].get_segments()
+    assert [tuple(np.round(s[:, 1], 6)) for s in segments] == [(0.1, 0.3), (-0.3, 0.1)]
+
+
+def test_lorenz_curves_start_at_0_end_at_100_and_skip_an_empty_null(captured, tmp_path):
+    figures.lorenz(
+        np.array([5.0, 3.0, 1.0, 1.0]), np.zeros(4), tmp_path / "lz", unit="places", title="t"
+    )
+    (ax,) = captured["lz"].axes
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(curves) == 1  # no thefts under the null: nothing drawn for it
+    y = curves[0].get_ydata()
+    assert y[0] == 0.0
+    assert y[-1] == pytest.approx(100.0)
+    assert y[1] == pytest.approx(50.0)  # the top place holds half the thefts
+
+
+def test_hourly_profile_has_thefts_visitors_and_risk_by_hour(captured, tmp_path):
+    hourly = pd.DataFrame(
+        {"hour": range(24), "thefts": range(24), "visitors": range(24), "risk": np.ones(24)}
+    )
+    figures.hourly_profile(hourly, tmp_path / "hp", title="t")
+    labels = {ax.get_ylabel() for ax in captured["hp"].axes}
+    assert {"thefts per hour (all runs)", "thefts per 1,000 visitor-hours"} <= labels
+    assert len(captured["hp"].axes[0].patches) == 24  # a bar per hour
+
+
+def test_optimisation_history_numbers_candidates_from_1_and_steps_down_to_the_best(
+    captured, tmp_path
+):
+    trials = pd.DataFrame({"candidate": [1, 2, 3, 4], "rate": [0.5, 0.7, 0.3, 0.4]})
+    figures.optimisation_history(
+        trials, "rate", tmp_path / "hist", minimise=True, reference=0.6, title="t"
+    )
+    (ax,) = captured["hist"].axes
+    best = next(line for line in ax.get_lines() if line.get_label() == "best so far")
+    assert list(best.get_ydata()) == [0.5, 0.5, 0.3, 0.3]
+    assert list(best.get_xdata()) == [1, 2, 3, 4]
+
+
+def test_pareto_front_joins_only_the_non_dominated_candidates(captured, tmp_path):
+    trials = pd.DataFrame({"thefts": [1.0, 2.0, 3.0, 2.5], "hours": [3.0, 2.0, 1.0, 2.5]})
+    figures.pareto_front(
+        trials,
+        "thefts",
+        "hours",
+        tmp_path / "pf",
+        directions=("minimize", "minimize"),
+        reference=(2.0, 2.0),
+        title="t",
+    )
+    (ax,) = captured["pf"].axes
+    front = next(line for line in ax.get_lines() if line.get_label() == "Pareto front")
+    assert list(front.get_xdata()) == [1.0, 2.0, 3.0]  # (2.5, 2.5) is dominated
+
+
+@pytest.mark.parametrize("policies", [2, 6])
+def test_time_series_reads_hours_of_the_day_with_one_line_or_panel_per_policy(
+    captured, tmp_path, policies
+):
+    minutes = np.arange(0, 2 * 1440 + 1, 60.0)
+    frame = pd.DataFrame(
+        {
+            "minute": minutes,
+            "visitors_present": np.ones(len(minutes)),
+            "thefts": np.ones(len(minutes)),
+            "arrests": np.zeros(len(minutes)),
+        }
+    )
+    series = {f"p{i}": frame for i in range(policies)}
+    figures.time_series(series, tmp_path / "ts", title="t")
+    fig = captured["ts"]
+    if policies <= figures.SMALL_MULTIPLES_ABOVE:
+        top, bottom = fig.axes
+        assert [line.get_label() for line in top.get_lines()] == list(series)
+        ticks = [t.get_text() for t in bottom.get_xticklabels()]
+        assert ticks[:2] == ["day 1\n00:00", "06:00"]
+    else:
+        assert len(fig.axes) == policies + 1  # the crowd above, a panel per policy
+        assert {ax.get_title() for ax in fig.axes[1:]} == set(series)
+
+
+def test_the_apps_map_has_the_heat_layer_and_a_legend_entry_per_kind_of_unit():
+    app = pytest.importorskip("sim.viz.app")
+    session = app.Session(app.Controls.of_policy("small-town", "fixed-posts", scale=1.0))
+    session.advance(20 * 60.0)
+    assert session.model.crime.thefts_at_node.sum() > 0
+    fig = app.city_map(session.model)
+    ax = fig.axes[0]
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    for kind in app.KINDS:
+        assert any(label.startswith(kind.replace("_", " ")) for label in labels), kind
+    assert len(ax.images) == 1  # the heat layer
+    assert ax.get_xlabel().startswith("synthetic street layout")  # small-town has no CRS
+    session.release()
+
+
+def test_the_apps_map_keeps_a_real_citys_projected_coordinates():
+    app = pytest.importorskip("sim.viz.app")
+    session = app.Session(app.Controls.of_policy("milan-duomo", "none", scale=0.05))
+    ax = app.city_map(session.model).axes[0]
+    assert ax.get_xlabel() == "easting (m, EPSG:32632)"
+    low, high = ax.get_xlim()
+    assert 500_000 < low < high < 530_000  # UTM zone 32 eastings around the cathedral
+    session.release()
