@@ -306,3 +306,25 @@ def test_the_apps_map_keeps_a_real_citys_projected_coordinates():
     low, high = ax.get_xlim()
     assert 500_000 < low < high < 530_000  # UTM zone 32 eastings around the cathedral
     session.release()
+
+
+def test_posterior_marginals_show_each_prior_range_and_its_flat_density(captured, tmp_path):
+    pytest.importorskip("pyabc")
+    rng = np.random.default_rng(2)
+    posterior = pd.DataFrame(
+        {
+            "offenders.per_100k_visitors": np.exp(rng.normal(np.log(3.0), 0.3, 80)),
+            "victims.report_probability": rng.uniform(0.2, 0.4, 80),
+            "weight": np.full(80, 1 / 80),
+        }
+    )
+    priors = {
+        "offenders.per_100k_visitors": (1.0, 50.0, "loguniform"),
+        "victims.report_probability": (0.05, 0.9, "uniform"),
+    }
+    figures.posterior_marginals(posterior, priors, tmp_path / "marg", title="t")
+    first, second = captured["marg"].axes
+    assert first.get_xlabel() == "log10 per 100k visitors"
+    assert first.get_xlim() == pytest.approx((0.0, np.log10(50.0)), abs=0.05)
+    flat = [line for line in second.get_lines() if len(set(line.get_ydata())) == 1]
+    assert flat[0].get_ydata()[0] == pytest.approx(1 / 0.85)  # the uniform prior's density
