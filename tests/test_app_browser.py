@@ -52,7 +52,7 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         assert step.is_disabled()
         page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=WAIT_MS)
         assert step.is_enabled()
-        assert page.get_by_text("no police (same visitors and offenders)").is_visible()
+        page.get_by_text("no police (same visitors and offenders)").wait_for(timeout=WAIT_MS)
         maps = page.locator("img")
         assert maps.count() >= 2  # the map and the hours
         assert maps.first.evaluate("img => img.naturalWidth") >= 1000  # a large map

@@ -171,13 +171,14 @@ def running_metrics(model: CrowdPolicingModel) -> dict[str, str]:
     """What a control room would have on its board now, as printed (one home for each)."""
     ledger = model.crime.ledger
     jobs = model.dispatcher.jobs
-    reached = [j.t_arrived - j.t_call for j in jobs if not math.isnan(j.t_arrived)]
+    reached = sum(1 for j in jobs if not math.isnan(j.t_arrived))
+    response = model.dispatcher.metrics()["response_all_mean_min"]  # as the run reports it
     return {
-        "thefts so far": f"{ledger.count('occurred'):,}",
+        "thefts": f"{ledger.count('occurred'):,}",
         "thefts reported": f"{ledger.count('reported'):,}",
         "arrests": f"{ledger.count('arrest'):,}",
-        "calls answered / received": f"{len(reached):,} / {len(jobs):,}",
-        "mean response (min)": f"{sum(reached) / len(reached):.1f}" if reached else "-",
+        "calls reached on scene / received": f"{reached:,} / {len(jobs):,}",
+        "mean response (min)": "-" if math.isnan(response) else f"{response:.1f}",
         "visible officers now": f"{sum(model.crowds.guards):,}",
         "visitors in town now": f"{model.visitor_flow.present_people:,}",
     }
@@ -187,10 +188,9 @@ def clock_text(model: CrowdPolicingModel) -> str:
     """Day and time of day now, e.g. 'Day 2 of 5, 14:00'."""
     day, minute = day_and_minute(model.now)
     days = model.scenario.days
-    shown_day = min(day + 1, days)
     if model.now >= model.horizon:
         return f"Day {days} of {days}, 24:00 (the run is over)"
-    return f"Day {shown_day} of {days}, {int(minute // 60):02d}:{int(minute % 60):02d}"
+    return f"Day {day + 1} of {days}, {int(minute // 60):02d}:{int(minute % 60):02d}"
 
 
 @cache
@@ -522,7 +522,7 @@ def make_page(scenario: str, policy: str) -> solara.component:
             solara.Title(f"crowdsim: {scenario}")
             with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
                 solara.Markdown(f"# crowdsim: {scenario} under {controls.policy}")
-                if session is not None:
+                if session is not None and not busy:  # a model is read only between steps
                     solara.Markdown(f"## {clock_text(session.model)}")
             with solara.Column(style={"gap": "4px"}):
                 PolicyChooser(presets, load, problem, busy)
