@@ -2,10 +2,10 @@
 
 A run's cost grows with its visitor-days (visitors a day x scale x days); its memory with
 the visitors of a day (the plans of days that are over are dropped). The rates below are
-`make bench`'s full-scale holiday (750,000 visitor-days in about 2 s of one core, 443 MB
-at peak for one day or five, 220 MB of it the city, paths and libraries), rounded up; the
-limits keep one run within the machine's memory and one command (or one shard of a sweep)
-within a month of CPU.
+`make bench`'s runs, rounded up: the full-scale holiday (150,000 visitors a day, 314 MB
+at peak) and Golden Week (1,000,000 a day for 7 days, police in proportion: 3.4 s per
+million visitor-days of one core, 1,283 MB at peak); the limits keep one run within the
+machine's memory and one command (or one shard of a sweep) within a month of CPU.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sim.scenario import Scenario
 
 CPU_S_PER_VISITOR_DAY = 5e-6
 CPU_S_PER_RUN = 0.05  # building the model, police and offenders, whatever the visitors
-MB_PER_DAILY_VISITOR = 2e-3
+MB_PER_DAILY_VISITOR = 1.5e-3
 BASE_MB = 250.0
 MAX_CPU_DAYS = 30.0
 MAX_RUNS = 10_000_000
