@@ -28,21 +28,28 @@ def captured(monkeypatch):
     return saved
 
 
-def test_posterior_pairs_draw_a_log_uniform_prior_on_a_log_axis(captured, tmp_path):
-    pytest.importorskip("pyabc")
-    rng = np.random.default_rng(1)
-    posterior = pd.DataFrame(
+PRIORS = {
+    "offenders.per_100k_visitors": (1.0, 50.0, "loguniform"),
+    "victims.report_probability": (0.05, 0.9, "uniform"),
+}
+"""A log-uniform and a uniform prior, as a calibration's targets file gives them."""
+
+
+def posterior_sample(n: int, seed: int) -> pd.DataFrame:
+    """Equally weighted particles: offenders around 2.5 per 100k, reporting 0.1-0.5."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
-            "offenders.per_100k_visitors": np.exp(rng.normal(np.log(2.5), 0.3, 60)),
-            "victims.report_probability": rng.uniform(0.1, 0.5, 60),
-            "weight": np.full(60, 1 / 60),
+            "offenders.per_100k_visitors": np.exp(rng.normal(np.log(2.5), 0.3, n)),
+            "victims.report_probability": rng.uniform(0.1, 0.5, n),
+            "weight": np.full(n, 1 / n),
         }
     )
-    priors = {
-        "offenders.per_100k_visitors": (1.0, 50.0, "loguniform"),
-        "victims.report_probability": (0.05, 0.9, "uniform"),
-    }
-    figures.posterior_pairs(posterior, priors, tmp_path / "pairs", title="t")
+
+
+def test_posterior_pairs_draw_a_log_uniform_prior_on_a_log_axis(captured, tmp_path):
+    pytest.importorskip("pyabc")
+    figures.posterior_pairs(posterior_sample(60, 1), PRIORS, tmp_path / "pairs", title="t")
     labels = {ax.get_xlabel(): ax.get_xlim() for ax in captured["pairs"].axes if ax.get_xlabel()}
     low, high = labels["log10 per 100k visitors"]
     assert -0.2 < low <= 0.0  # log10 of the prior's 1 to 50, not 1 to 50 on a linear axis
@@ -310,19 +317,7 @@ def test_the_apps_map_keeps_a_real_citys_projected_coordinates():
 
 def test_posterior_marginals_show_each_prior_range_and_its_flat_density(captured, tmp_path):
     pytest.importorskip("pyabc")
-    rng = np.random.default_rng(2)
-    posterior = pd.DataFrame(
-        {
-            "offenders.per_100k_visitors": np.exp(rng.normal(np.log(3.0), 0.3, 80)),
-            "victims.report_probability": rng.uniform(0.2, 0.4, 80),
-            "weight": np.full(80, 1 / 80),
-        }
-    )
-    priors = {
-        "offenders.per_100k_visitors": (1.0, 50.0, "loguniform"),
-        "victims.report_probability": (0.05, 0.9, "uniform"),
-    }
-    figures.posterior_marginals(posterior, priors, tmp_path / "marg", title="t")
+    figures.posterior_marginals(posterior_sample(80, 2), PRIORS, tmp_path / "marg", title="t")
     first, second = captured["marg"].axes
     assert first.get_xlabel() == "log10 per 100k visitors"
     assert first.get_xlim() == pytest.approx((0.0, np.log10(50.0)), abs=0.05)
