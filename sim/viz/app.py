@@ -18,8 +18,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import asdict, dataclass, replace
 
 import matplotlib as mpl
 
@@ -27,7 +26,6 @@ mpl.use("Agg")
 import numpy as np
 import solara
 import solara.server.settings
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from sim.city.graph import City
@@ -37,6 +35,7 @@ from sim.model import CrowdPolicingModel
 from sim.policing.policy import Policy, load_policy, policy_names
 from sim.policing.units import KINDS
 from sim.scenario import load_scenario
+from sim.viz.figures import scale_bar, streets
 
 # no usage data to a third party, however the app is served (`crowdsim viz` also sets it
 # before Solara starts, and turns off Solara's version check)
@@ -130,7 +129,7 @@ class Controls:
 
     def model_arguments(self) -> dict[str, object]:
         """LiveModel's keyword arguments."""
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 class Session:
@@ -170,14 +169,15 @@ class Session:
 def running_metrics(model: CrowdPolicingModel) -> dict[str, str]:
     """What a control room would have on its board now, as printed (one home for each)."""
     ledger = model.crime.ledger
-    jobs = model.dispatcher.jobs
-    reached = sum(1 for j in jobs if not math.isnan(j.t_arrived))
-    response = model.dispatcher.metrics()["response_all_mean_min"]  # as the run reports it
+    calls = len(model.dispatcher.jobs)
+    dispatch = model.dispatcher.metrics()  # as the run reports them
+    reached = calls - dispatch["jobs_unanswered"]
+    response = dispatch["response_all_mean_min"]
     return {
         "thefts": f"{ledger.count('occurred'):,}",
         "thefts reported": f"{ledger.count('reported'):,}",
         "arrests": f"{ledger.count('arrest'):,}",
-        "calls reached on scene / received": f"{reached:,} / {len(jobs):,}",
+        "calls reached on scene / received": f"{reached:,} / {calls:,}",
         "mean response (min)": "-" if math.isnan(response) else f"{response:.1f}",
         "visible officers now": f"{sum(model.crowds.guards):,}",
         "visitors in town now": f"{model.visitor_flow.present_people:,}",
@@ -191,18 +191,6 @@ def clock_text(model: CrowdPolicingModel) -> str:
     if model.now >= model.horizon:
         return f"Day {days} of {days}, 24:00 (the run is over)"
     return f"Day {day + 1} of {days}, {int(minute // 60):02d}:{int(minute % 60):02d}"
-
-
-@cache
-def street_segments(city: City) -> np.ndarray:
-    """The street layout, computed once per city (the map never moves)."""
-    return np.stack(
-        [
-            np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
-            np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
-        ],
-        axis=1,
-    )
 
 
 def unit_positions(model: CrowdPolicingModel) -> dict[str, np.ndarray]:
@@ -257,7 +245,7 @@ def city_map(model: CrowdPolicingModel) -> Figure:
     thefts = np.asarray(model.crime.thefts_at_node, dtype=float)
     fig = Figure(figsize=(12, 8.2), dpi=100, layout="constrained")
     ax = fig.subplots()
-    ax.add_collection(LineCollection(street_segments(city), colors="#c8c8c8", lw=0.6))
+    streets(ax, city, colour="#c8c8c8")
     days = max(model.now, 60.0) / MIN_PER_DAY
     if thefts.sum() > 0:
         grid, extent = theft_heat(city, thefts, days)
@@ -302,7 +290,7 @@ def city_map(model: CrowdPolicingModel) -> Figure:
             label=f"place with {size:,} people",
         )
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11)
-    _scale_bar(ax, city)
+    scale_bar(ax, city, fontsize=11)
     if city.crs:
         ax.set_xlabel(f"easting (m, {city.crs})", fontsize=11)
         ax.set_ylabel(f"northing (m, {city.crs})", fontsize=11)
@@ -314,16 +302,6 @@ def city_map(model: CrowdPolicingModel) -> Figure:
     ax.set_aspect("equal")
     ax.autoscale_view()
     return fig
-
-
-def _scale_bar(ax: object, city: City) -> None:
-    """A bar of a round length in the lower left corner."""
-    width = float(city.x.max() - city.x.min())
-    length = next(m for m in (100, 200, 500, 1000, 2000, 5000, 10000, math.inf) if m > width / 6)
-    x0, y0 = float(city.x.min()), float(city.y.min())
-    ax.plot([x0, x0 + length], [y0, y0], color="black", lw=3, zorder=5)
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0, y0, f" {label}\n", fontsize=11, va="bottom", zorder=5)
 
 
 def hourly_figure(model: CrowdPolicingModel, without_police: CrowdPolicingModel) -> Figure:
@@ -514,7 +492,7 @@ def make_page(scenario: str, policy: str) -> solara.component:
             ask("build", chosen)
 
         def change(field: str, value: float) -> None:
-            set_controls(Controls(**{**controls.__dict__, field: value}))
+            set_controls(replace(controls, **{field: value}))
 
         session = box["session"]
         failure = str(result.error) if result.state == solara.ResultState.ERROR else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
 import matplotlib as mpl
@@ -130,7 +131,7 @@ def city_map(
         notes.append("synthetic street grid: places named after the case's, not placed as they are")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 6.0))
-        _streets(ax, city)
+        streets(ax, city)
         _bus_lines(ax, city, set(police.get("bus_lines", [])))
         dots = ax.scatter(
             places["x"],
@@ -157,7 +158,7 @@ def city_map(
             )
         if "label" in places:
             _labels(ax, city, places)
-        _scale_bar(ax, city)
+        scale_bar(ax, city)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.01), ncols=3, frameon=False)
         ax.set_aspect("equal")
         ax.set_axis_off()
@@ -172,15 +173,21 @@ def _dot_size(visits: pd.Series | float, busiest: float) -> pd.Series | float:
     return 8 + 200 * np.sqrt(visits / max(busiest, 1))
 
 
-def _streets(ax: plt.Axes, city: City) -> None:
-    segments = np.stack(
+@cache
+def street_segments(city: City) -> np.ndarray:
+    """Every street as a segment ((x, y) of both ends), once per city (the map never moves)."""
+    return np.stack(
         [
             np.column_stack([city.x[city.edge_u], city.y[city.edge_u]]),
             np.column_stack([city.x[city.edge_v], city.y[city.edge_v]]),
         ],
         axis=1,
     )
-    ax.add_collection(mpl.collections.LineCollection(segments, colors="#d0d0d0", lw=0.6))
+
+
+def streets(ax: plt.Axes, city: City, colour: str = "#d0d0d0") -> None:
+    """The street network, thin and grey, under everything else."""
+    ax.add_collection(mpl.collections.LineCollection(street_segments(city), colors=colour, lw=0.6))
 
 
 def _bus_lines(ax: plt.Axes, city: City, patrolled: set[int]) -> None:
@@ -266,7 +273,7 @@ LABELLED_PLACES = 5
 """The busiest places are named on maps."""
 
 
-def _scale_bar(ax: plt.Axes, city: City) -> None:
+def scale_bar(ax: plt.Axes, city: City, fontsize: float = 7) -> None:
     """A bar of a round length (100 m, 200 m, 500 m, 1 km, ...) in the lower right corner."""
     width = float(np.ptp(city.x)) or 1.0
     target = width / 5
@@ -283,7 +290,7 @@ def _scale_bar(ax: plt.Axes, city: City) -> None:
         xytext=(0, 3),
         textcoords="offset points",
         ha="center",
-        fontsize=7,
+        fontsize=fontsize,
     )
 
 
