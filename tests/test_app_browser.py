@@ -53,8 +53,12 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=WAIT_MS)
         assert step.is_enabled()
         page.get_by_text("no police (same visitors and offenders)").wait_for(timeout=WAIT_MS)
+        page.wait_for_function(  # the map and the hours drawn (an image decodes after it is added)
+            "() => document.images.length >= 2 && document.images[0].complete"
+            " && document.images[0].naturalWidth > 0",
+            timeout=WAIT_MS,
+        )
         maps = page.locator("img")
-        assert maps.count() >= 2  # the map and the hours
         assert maps.first.evaluate("img => img.naturalWidth") >= 1000  # a large map
 
         # a control: one more patrol car, applied: the model restarts with it
