@@ -34,6 +34,16 @@ def browser():
         launched.close()
 
 
+def figures_drawn(page) -> None:
+    """Wait until the map and the hours are on the page and decoded (an image is added to
+    the page before its data has been decoded, and a screenshot then shows a blank)."""
+    page.wait_for_function(
+        "() => document.images.length >= 2"
+        " && [...document.images].every(img => img.complete && img.naturalWidth > 0)",
+        timeout=WAIT_MS,
+    )
+
+
 def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
     with served({**os.environ, "HOME": str(tmp_path)}, "--scenario", "leshan-mayday") as (
         port,
@@ -53,11 +63,7 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=WAIT_MS)
         assert step.is_enabled()
         page.get_by_text("no police (same visitors and offenders)").wait_for(timeout=WAIT_MS)
-        page.wait_for_function(  # the map and the hours drawn (an image decodes after it is added)
-            "() => document.images.length >= 2 && document.images[0].complete"
-            " && document.images[0].naturalWidth > 0",
-            timeout=WAIT_MS,
-        )
+        figures_drawn(page)
         maps = page.locator("img")
         assert maps.first.evaluate("img => img.naturalWidth") >= 1000  # a large map
 
@@ -74,6 +80,7 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         page.get_by_role("option", name="grid", exact=True).click()
         page.get_by_text("under grid").wait_for(timeout=WAIT_MS)
         page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=WAIT_MS)
+        figures_drawn(page)
         shot = tmp_path / "app.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 50_000
