@@ -104,12 +104,17 @@ def full_scale(repeats: int, tree: Path = ROOT) -> dict:
 
     `tree` is the source tree to time (another revision's, for the ratio of designs).
     """
-    code = FULL_SCALE.format(days=5, scale=1.0, warm=False)
+    return repeated(FULL_SCALE.format(days=5, scale=1.0, warm=False), repeats, tree)
+
+
+def repeated(code: str, repeats: int, tree: Path = ROOT) -> dict:
+    """`code` run `repeats` times in fresh processes: the median wall time, the largest
+    peak memory, and the first run's other fields (visitors, officer-hours)."""
     runs = [run_python(code, tree) for _ in range(repeats)]
     return {
+        **runs[0],
         "wall_s": statistics.median(r["wall_s"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "visitors": runs[0]["visitors"],
         "repeats": repeats,
     }
 
@@ -129,14 +134,7 @@ def golden_week(repeats: int, tree: Path = ROOT) -> dict:
     """
     golden = load_scenario("golden-week")
     code = GOLDEN_WEEK.format(per_day=golden.visitors.per_day, days=golden.days)
-    runs = [run_python(code, tree) for _ in range(repeats)]
-    return {
-        "wall_s": statistics.median(r["wall_s"] for r in runs),
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "visitors": runs[0]["visitors"],
-        "officer_hours_per_day": runs[0]["officer_hours_per_day"],
-        "repeats": repeats,
-    }
+    return repeated(code, repeats, tree)
 
 
 def start_up(repeats: int) -> dict:
@@ -211,12 +209,9 @@ def linear_cost(repeats: int) -> dict:
     wall, visitors, memory = {}, {}, {}
     for size in LINEAR_VISITOR_DAYS:
         scale = size / (per_day * days)
-        runs = [
-            run_python(FULL_SCALE.format(days=days, scale=scale, warm=True)) for _ in range(repeats)
-        ]
-        wall[size] = statistics.median(r["wall_s"] for r in runs)
-        visitors[size] = runs[0]["visitors"]
-        memory[size] = max(r["peak_rss_mb"] for r in runs)
+        timed = repeated(FULL_SCALE.format(days=days, scale=scale, warm=True), repeats)
+        wall[size], visitors[size] = timed["wall_s"], timed["visitors"]
+        memory[size] = timed["peak_rss_mb"]
     whole = {str(s): 1000 * wall[s] / visitors[s] for s in LINEAR_VISITOR_DAYS}
     marginal = {
         f"{a}-{b}": 1000 * (wall[b] - wall[a]) / (visitors[b] - visitors[a])
