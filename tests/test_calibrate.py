@@ -3,6 +3,7 @@ and carries the posterior into policy comparisons."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.calibration import calibrate, load_targets
+from sim.calibration.fit import _stop_new_children
 from sim.calibration.posterior import load_posterior
 from sim.calibration.simulate import simulate
 from sim.cli import main
@@ -442,6 +444,7 @@ def test_a_statistic_never_defined_stops_the_fit_with_exit_2(tmp_path, workers):
     path.write_text(UNDEFINED)
     out = tmp_path / "out"
     started = time.monotonic()
+    children = set(multiprocessing.active_children())
     outcome = CliRunner().invoke(
         main, ["calibrate", str(path), "--out", str(out), "--workers", str(workers)]
     )
@@ -450,7 +453,9 @@ def test_a_statistic_never_defined_stops_the_fit_with_exit_2(tmp_path, workers):
     assert "'reduction' could not be computed" in outcome.output
     assert time.monotonic() - started < 120
     assert not (out / "summary.md").exists()
-    assert not (out / ".undefined-statistic.json").exists()
+    assert not list(out.glob(".undefined-statistic.json*"))
+    # pyabc's other workers were ended, not left simulating (and able to write a new note)
+    assert set(multiprocessing.active_children()) <= children
 
 
 @pytest.mark.parametrize(
@@ -566,3 +571,18 @@ def test_a_bad_hold_out_exits_2_and_writes_nothing(tmp_path, held_out, message):
     assert "held_out" in outcome.output
     assert message in outcome.output
     assert not out.exists()
+
+
+def test_a_failed_generation_ends_the_workers_it_started_and_no_others():
+    """The other workers of a failed generation are ended; a child started before is not."""
+    context = multiprocessing.get_context("fork")
+    older = context.Process(target=time.sleep, args=(30,), daemon=True)
+    older.start()
+    before = set(multiprocessing.active_children())
+    worker = context.Process(target=time.sleep, args=(30,), daemon=True)
+    worker.start()
+    _stop_new_children(before)
+    assert not worker.is_alive()
+    assert older.is_alive()
+    older.terminate()
+    older.join()

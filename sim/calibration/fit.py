@@ -158,29 +158,30 @@ def _run_generation(abc: Any, min_acceptance: float, note: Path) -> None:
     processes only as a failed worker, with the reason in the note the worker left.
     """
     note.unlink(missing_ok=True)
+    before = set(multiprocessing.active_children())
     try:
         abc.run(max_nr_populations=1, min_acceptance_rate=min_acceptance)
     except UndefinedStatisticError:
         note.unlink(missing_ok=True)
         raise
     except Exception:
-        _stop_sampler_workers()
+        _stop_new_children(before)
         reason = undefined_note(note)
         if reason is None:
             raise
         raise reason from None
 
 
-def _stop_sampler_workers() -> None:
-    """End pyabc's worker processes still simulating after one of them failed.
+def _stop_new_children(before: set[multiprocessing.process.BaseProcess]) -> None:
+    """End the worker processes pyabc started for the generation after one of them failed.
 
     They are daemon processes of this one: left alone they go on simulating until this
-    process exits, and one may leave a note after the reason was read.
+    process exits, and one may leave a note after the reason was read. They are told
+    apart as the children started since `before` (a started Process no longer holds its
+    target function to compare).
     """
-    from pyabc.sampler import multicore_evaluation_parallel as sampler  # noqa: PLC0415
-
     for process in multiprocessing.active_children():
-        if getattr(process, "_target", None) is sampler.work:  # its own workers only
+        if process not in before:
             process.terminate()
             process.join()
 

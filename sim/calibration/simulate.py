@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -158,12 +159,20 @@ class Simulator:
         )
         if self.note is not None:
             text = json.dumps({"file": error.file, "field": error.field, "message": error.message})
-            self.note.write_text(text)
+            # written whole then renamed: a worker ended while writing leaves no half note
+            partial = self.note.with_name(f"{self.note.name}.{os.getpid()}")
+            partial.write_text(text)
+            os.replace(partial, self.note)
         raise error
 
 
 def undefined_note(path: Path) -> ConfigError | None:
-    """The reason a worker stopped the fit, if it left one (the note is removed)."""
+    """The reason a worker stopped the fit, if it left one.
+
+    The note is removed, and so is any a stopped worker was still writing.
+    """
+    for partial in path.parent.glob(f"{path.name}.*"):
+        partial.unlink(missing_ok=True)
     if not path.exists():
         return None
     try:
