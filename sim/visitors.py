@@ -74,6 +74,14 @@ class Day:
         )
 
 
+def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> float:
+    """Sum of values x weights in numpy's fixed pairwise order.
+
+    A BLAS dot product (`@`) adds in an order that depends on the CPU.
+    """
+    return float(np.sum(values * weights))
+
+
 @dataclass
 class Gone:
     """Totals of the days whose parties have all gone home (their plans are dropped)."""
@@ -86,7 +94,7 @@ class Gone:
         """Add a finished day."""
         self.people += int(day.size.sum())
         self.parties += len(day.size)
-        self.person_minutes += float((day.depart - day.arrive) @ day.size)
+        self.person_minutes += _weighted_sum(day.depart - day.arrive, day.size)
 
 
 class VisitorFlow:
@@ -302,7 +310,7 @@ class VisitorFlow:
         locs, enters, leaves, who = [], [], [], []
         parties = np.arange(n)
         # each party's stays in the order of its day: a ride, then a place, at each stop
-        slots = np.full((n, 2 * places.shape[1]), -1, dtype=np.int64)
+        slots = np.full((n, 2 * places.shape[1]), -1, dtype=np.int32)
         filled = 0
 
         def add(on: np.ndarray, loc: np.ndarray, enter: np.ndarray, leave: np.ndarray) -> None:
@@ -372,7 +380,7 @@ class VisitorFlow:
         for d in self._in_play():
             came = d.arrive < now
             stayed = np.minimum(d.depart[came], now) - d.arrive[came]
-            total += float(stayed @ d.size[came])
+            total += _weighted_sum(stayed, d.size[came])
         return total
 
     def goes_home(self, number: int) -> None:

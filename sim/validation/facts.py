@@ -67,7 +67,7 @@ def gini(counts: np.ndarray) -> float:
     if total <= 0 or len(x) < 2:
         return float("nan")
     ranks = np.arange(1, len(x) + 1)
-    return float((2 * ranks - len(x) - 1) @ x / (len(x) * total))
+    return float(np.sum((2 * ranks - len(x) - 1) * x) / (len(x) * total))  # not BLAS: CPU-dependent
 
 
 def _n(runs: pd.DataFrame, *others: pd.DataFrame) -> int:
