@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,12 +59,12 @@ class Stays:
         self.first_party = int(party.min()) if len(party) else 0
         self.cut: dict[int, list[tuple[float, float, int]]] = {}
         """The rest of the day of parties gone home early, by location: (from, to, persons)."""
-        self.party_rows = np.zeros((0, 0), dtype=np.int32)
-        if slots is not None:
-            sorted_row = np.empty(len(order), dtype=np.int32)
-            sorted_row[order] = np.arange(len(order), dtype=np.int32)
-            self.party_rows = np.where(slots >= 0, sorted_row[np.maximum(slots, 0)], -1)
-        self.gone = np.zeros(len(self.party_rows), dtype=bool)
+        # a party's rows are looked up when asked (victims are few): its rows as given
+        # (`slots`), then where each went in the sorted order
+        self.slots = np.zeros((0, 0), dtype=np.int32) if slots is None else slots
+        self.sorted_row = np.empty(len(order), dtype=np.int32)
+        self.sorted_row[order] = np.arange(len(order), dtype=np.int32)
+        self.gone = np.zeros(len(self.slots), dtype=bool)
         """Parties (numbered from `first_party`) gone home early."""
         self.any_gone = False
 
@@ -79,12 +80,12 @@ class Stays:
 
     def holds_party(self, number: int) -> bool:
         """The party `number` is one of this day's (its stays are indexed here)."""
-        return 0 <= number - self.first_party < len(self.party_rows)
+        return 0 <= number - self.first_party < len(self.slots)
 
     def of_party(self, number: int) -> np.ndarray:
         """Rows of the party's stays, in the order of its day."""
-        rows = self.party_rows[number - self.first_party]
-        return rows[rows >= 0]
+        given = self.slots[number - self.first_party]
+        return self.sorted_row[given[given >= 0]]
 
     def people(self, loc: int, t: float) -> int:
         """Persons at `loc` at time `t` (entered at or before, not yet left)."""
@@ -133,17 +134,35 @@ def _by_location(
 
 
 def _by_time_within(rows: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """`rows`, grouped by location between `bounds`, in time order within each (stably).
+    """`rows`, grouped by location between `bounds`, put in time order within each, stably.
+
+    The sort is in place (`rows` is the caller's own array, not copied again).
 
     Times are never negative, so their bits read as unsigned integers are in the same
     order (ties included) and sort faster than the floats.
     """
     keys = np.ascontiguousarray(time, dtype=np.float64).view(np.uint64)[rows]
-    ordered = rows.copy()
     for a, b in itertools.pairwise(bounds.tolist()):
         if b - a > 1:
-            ordered[a:b] = rows[a:b][np.argsort(keys[a:b], kind="stable")]
-    return ordered
+            rows[a:b] = rows[a:b][np.argsort(keys[a:b], kind="stable")]
+    return rows
+
+
+def _guarded_time(since: np.ndarray, to: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Minutes guarded from the first span's start to each time, for disjoint spans in order.
+
+    A stay's watched minutes are the difference at its two ends: one search per stay
+    instead of one pass over a location's stays per span.
+    """
+    length = to - since
+    before = np.concatenate([[0.0], np.cumsum(length[:-1])])  # guarded before each span
+
+    def guarded(t: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(since, t, side="right") - 1  # the last span begun by t
+        inside = np.clip(t - since[np.maximum(i, 0)], 0.0, length[np.maximum(i, 0)])
+        return np.where(i >= 0, before[np.maximum(i, 0)] + inside, 0.0)
+
+    return guarded
 
 
 def _running_total(persons: np.ndarray) -> np.ndarray:
@@ -161,8 +180,7 @@ class Crowds:
         self.n_locations = n_locations
         self.guards = [0] * n_locations
         self._guarded_since = [0.0] * n_locations
-        self._guarded: list[tuple[int, float, float]] = []  # (loc, from, to), closed spans
-        self._guarded_at: dict[int, list[tuple[float, float]]] = {}  # the same, by location
+        self._guarded_at: dict[int, list[tuple[float, float]]] = {}  # closed spans (from, to) by location
         self.days: list[Stays] = []
         self._over = Integrals.zeros(n_locations)  # of days whose stays are all over
 
@@ -229,7 +247,6 @@ class Crowds:
         if before == 0 and after > 0:
             self._guarded_since[loc] = self.env.now
         elif before > 0 and after == 0:
-            self._guarded.append((loc, self._guarded_since[loc], self.env.now))
             self._guarded_at.setdefault(loc, []).append((self._guarded_since[loc], self.env.now))
 
     def integrals(self) -> Integrals:
@@ -246,15 +263,14 @@ class Crowds:
         loc, size = day.loc[entered], day.size[entered]
         minutes = (np.minimum(day.leave[entered], until) - day.enter[entered]) * size
         watched = np.zeros(self.n_locations)
-        for where, since, to in self._spans():
-            if to <= day.first_enter or since >= day.last_leave:
-                continue
+        for where, (since, to) in self._spans_by_location().items():
             a, b = day.start[where], day.start[where + 1]
             if a == b:
                 continue
+            guarded = _guarded_time(since, to)
             enter, leave = day.enter[a:b], np.minimum(day.leave[a:b], until)
-            overlap = np.minimum(leave, to) - np.maximum(enter, since)
-            watched[where] += float((np.maximum(overlap, 0.0) * day.size[a:b]).sum())
+            overlap = np.maximum(guarded(leave) - guarded(enter), 0.0)
+            watched[where] += float((overlap * day.size[a:b]).sum())
         minutes = np.bincount(loc, minutes, minlength=self.n_locations)
         for where, spans in day.cut.items():  # the cut rest of the day of parties gone home
             for a, b, persons in spans:
@@ -273,11 +289,15 @@ class Crowds:
             spans.append((self._guarded_since[loc], math.inf))
         return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans)
 
-    def _spans(self) -> list[tuple[int, float, float]]:
-        """Guarded spans so far; those still open run on."""
-        since = self._guarded_since
-        still = [(loc, since[loc], math.inf) for loc, guards in enumerate(self.guards) if guards]
-        return self._guarded + still
+    def _spans_by_location(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Guarded spans so far by location, in time order (starts, ends); open ones run on."""
+        spans = {}
+        for loc in set(self._guarded_at) | {i for i, g in enumerate(self.guards) if g}:
+            closed = self._guarded_at.get(loc, [])
+            opened = [(self._guarded_since[loc], math.inf)] if self.guards[loc] else []
+            since, to = zip(*(closed + opened), strict=True)
+            spans[loc] = (np.array(since), np.array(to))
+        return spans
 
 
 @dataclass

@@ -93,6 +93,9 @@ class Transit:
         self.n_vehicles = vehicle
         self._plans: dict[tuple[int, int], Trip] = {}
         self._places = city.visited
+        self._place_row = np.full(city.n_nodes, -1, dtype=np.int64)
+        """Each visited place's row in the trip table (a lookup, not a search per rider)."""
+        self._place_row[self._places] = np.arange(len(self._places))
         self._table: dict[str, np.ndarray] | None = None
         # per direction and node: index of the nearest stop and the distance to it
         every_node = np.arange(city.n_nodes)
@@ -227,9 +230,7 @@ class Transit:
         times.
         """
         table = self._trip_table()
-        pair = np.searchsorted(self._places, a) * len(self._places) + np.searchsorted(
-            self._places, b
-        )
+        pair = self._place_row[a] * len(self._places) + self._place_row[b]
         walk = table["walk_min"][pair]
         direction = table["direction"][pair]
         arrive = leave + walk
