@@ -102,7 +102,7 @@ def test_arrest_news_reaches_only_acquaintances_in_town_after_the_delay(town):
     now = model.env.now
     assert all(o.arrests_known.get(choice, now) == 0.0 for o in pool.members)  # not yet
     model.env.run(until=now + 60.0 * 24)
-    heard = {o for o in pool.members if o.arrests_known.level[choice] > 0}
+    heard = {o for o in pool.members if o.arrests_known.get(choice, model.env.now) > 0}
     assert heard <= friends - {away}
     assert heard  # the acquaintances in town did hear
     for o in heard:

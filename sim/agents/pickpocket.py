@@ -39,55 +39,51 @@ if TYPE_CHECKING:
 LN2 = portable.log(2.0)
 
 
+REBASE = 200.0
+"""Fading (rate x minutes) past which a memory's reference time moves to now: its scaled
+amounts then stay far from overflow in runs of any length."""
+
+
 class Memory:
-    """Amounts remembered per choice (site or bus direction), fading with a half-life."""
+    """Amounts remembered per choice (site or bus direction), fading with a half-life.
+
+    Every amount is kept scaled to a reference time `t0` (amount x exp(rate x (when - t0))),
+    so what is left of all of them now is the scaled amounts times one exponential,
+    exp(-rate x (now - t0)): exact fading at the cost of one exp per look, however many
+    places he remembers.
+    """
 
     def __init__(self, size: int, half_life_min: float) -> None:
         self.rate = LN2 / half_life_min
-        self.level = np.zeros(size)
-        self.since = np.zeros(size)
+        self.scaled = np.zeros(size)
+        self.t0 = 0.0
+        self.since = np.full(size, -np.inf)
+        """When each choice's memory was last added to (-inf: never)."""
+
+    def fade(self, now: float) -> float:
+        """exp(-rate x (now - t0)), moving the reference time to `now` first if far behind."""
+        age = self.rate * (now - self.t0)
+        if age > REBASE:
+            self.scaled *= portable.exp(-age)
+            self.t0, age = now, 0.0
+        return portable.exp(-age)
 
     def add(self, choice: int, amount: float, now: float) -> None:
-        """Add `amount` at `choice`, fading what was there to `now` first."""
-        self.level[choice] = self.get(choice, now) + amount
+        """Add `amount` at `choice` at time `now`."""
+        self.scaled[choice] += amount / self.fade(now)
         self.since[choice] = now
 
     def get(self, choice: int, now: float) -> float:
         """What is left of the memory of `choice` at `now`."""
-        return float(self.level[choice] * portable.exp(-self.rate * (now - self.since[choice])))
-
-    def at(self, choices: np.ndarray, now: float) -> np.ndarray:
-        """What is left of the memories of `choices` at `now`."""
-        return _faded(self.level[choices], self.since[choices], self.rate, now)
+        return float(self.scaled[choice] * self.fade(now))
 
 
 def remembered_total(memories: tuple[Memory, ...], now: float) -> np.ndarray:
-    """What is left at `now` of several memories of the same choices, added up.
-
-    One exponential for all of them (the costly part of an offender's choice), the sum
-    taken in the order given.
-    """
-    held = [np.flatnonzero(m.level) for m in memories]
-    total = np.zeros(len(memories[0].level))
-    if not any(len(h) for h in held):
-        return total
-    fade = portable.exp(
-        np.concatenate([-m.rate * (now - m.since[h]) for m, h in zip(memories, held, strict=True)])
-    )
-    first = 0
-    for m, h in zip(memories, held, strict=True):
-        total[h] += m.level[h] * fade[first : first + len(h)]
-        first += len(h)
+    """What is left at `now` of several memories of the same choices, added up in order."""
+    total = memories[0].scaled * memories[0].fade(now)
+    for memory in memories[1:]:
+        total += memory.scaled * memory.fade(now)
     return total
-
-
-def _faded(level: np.ndarray, since: np.ndarray, rate: float, now: float) -> np.ndarray:
-    """What is left of `level` set at `since`, fading at `rate`: exp only where held."""
-    out = np.zeros(len(level))
-    held = np.flatnonzero(level)
-    if len(held):
-        out[held] = level[held] * portable.exp(-rate * (now - since[held]))
-    return out
 
 
 class Pickpocket(mesa.Agent):

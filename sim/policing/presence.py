@@ -22,7 +22,7 @@ import numpy as np
 
 from sim import portable
 from sim.behaviour import PoliceParams, VictimParams
-from sim.policing.units import BUS_DRIVER, CAMERA, UnitKind, ground_detectors
+from sim.policing.units import BUS_DRIVER, CAMERA, KINDS, UnitKind, ground_detectors
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -76,6 +76,14 @@ class Presence:
         self.bystander_cover = victims.bystander_cover
         self.transit_cooperation = model.policy.transit_cooperation
         self._order = {who: i for i, who in enumerate(ground_detectors())}
+        self._chances = {
+            kind.name: (
+                getattr(params, kind.deter) if kind.seen_by_offenders else 0.0,
+                getattr(params, kind.detect),
+            )
+            for kind in KINDS.values()
+        }
+        """Each kind's (deter, detect) chances: read once, not at every stop."""
 
     def spot(self, loc: int, rng: np.random.Generator) -> tuple[float, float]:
         """A spot drawn uniformly in `loc`'s square (two draws, also where it is a point)."""
@@ -85,9 +93,8 @@ class Presence:
     def unit_arrives(self, kind: UnitKind, loc: int, officers: int) -> Post:
         """A unit's officers take a spot at `loc`; offenders within sight see them."""
         x, y = self.spot(loc, self.rng)
-        p = self.params
-        deter = getattr(p, kind.deter) if kind.seen_by_offenders else 0.0
-        post = Post(kind, officers, x, y, self.model.env.now, deter, getattr(p, kind.detect))
+        deter, detect = self._chances[kind.name]
+        post = Post(kind, officers, x, y, self.model.env.now, deter, detect)
         self.posts[loc].append(post)
         if kind.seen_by_offenders:
             self.crowds.add_guard(loc, officers)
