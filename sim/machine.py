@@ -15,6 +15,7 @@ So exact comparisons (`crowdsim regress` tier 1) are made only between results w
 
 from __future__ import annotations
 
+import os
 import platform
 from functools import cache
 from importlib.metadata import version
@@ -55,3 +56,21 @@ def exact_differences(reference: dict[str, Any] | None) -> list[str]:
     here = exact_key(fingerprint())
     there = exact_key(reference)
     return [f"{k} {there[k]} there, {here[k]} here" for k in here if here[k] != there[k]]
+
+
+def small_pages_for_large_arrays() -> None:
+    """Stop numpy asking the kernel for huge pages for large arrays, unless the user chose.
+
+    A run allocates many fresh arrays of tens of MB (a day's stays, plans and their sorted
+    copies). Where the kernel's transparent huge pages are on request (`madvise`, the
+    common default), numpy asks for them and the first touch of such an array can wait for
+    the kernel to compact memory: at Golden Week scale a run was about 10% slower with the
+    advice than without (docs/performance.md). NUMPY_MADVISE_HUGEPAGE, if set, decides.
+    """
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage  # noqa: PLC0415
+    except ImportError:  # numpy before 2
+        from numpy.core.multiarray import _set_madvise_hugepage  # noqa: PLC0415
+    _set_madvise_hugepage(False)

@@ -21,6 +21,7 @@ from sim.city.transit import transit_for
 from sim.clock import MIN_PER_DAY
 from sim.crime import CrimeEvents
 from sim.crowds import Crowds
+from sim.machine import small_pages_for_large_arrays
 from sim.offenders import OffenderPool
 from sim.policing.calls import CallsForService
 from sim.policing.checks import Checkpoints
@@ -77,6 +78,7 @@ class CrowdPolicingModel(mesa.Model):
         policy_source: str = "policy",
     ) -> None:
         check_seed(seed)  # before Mesa seeds its own generators with it
+        small_pages_for_large_arrays()
         super().__init__(seed=seed)
         self.random = NotTheNamedStreams("random")  # every draw comes from self.streams
         self.rng = NotTheNamedStreams("rng")
