@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.agents.pickpocket import Pickpocket
+from sim.agents.pickpocket import Memory, Pickpocket, remembered_total
 from sim.city.generate import GeneratedCitySpec, generate_city
 from sim.city.legs import Leg
 from sim.crowds import Stays
@@ -228,3 +228,19 @@ def test_city_capacity_and_bus_stops_are_parameters():
     assert np.allclose(roomy.capacity, 2 * base.capacity, atol=1)
     every = generate_city(GeneratedCitySpec(seed=3, bus_stop_every=1))
     assert sum(len(b.stops) for b in every.bus_lines) > sum(len(b.stops) for b in base.bus_lines)
+
+
+def test_a_fading_memory_halves_every_half_life_and_never_overflows():
+    """Exact fading from one exponential per look, in runs of any length."""
+    memory = Memory(3, half_life_min=1.0)
+    memory.add(1, 8.0, now=0.0)
+    assert memory.get(1, 3.0) == pytest.approx(1.0)
+    memory.add(2, 1.0, now=20_000.0)  # fading of 13,863 since the start: the scale moves on
+    assert np.isfinite(memory.scaled).all()
+    assert memory.get(2, 20_001.0) == pytest.approx(0.5)
+    assert memory.get(1, 20_001.0) < 1e-300
+    other = Memory(3, half_life_min=60.0)
+    other.add(2, 2.0, now=19_940.0)
+    total = remembered_total((memory, other), 20_001.0)
+    assert total[2] == pytest.approx(0.5 + 2.0 * 0.5 ** (61 / 60))
+    assert total[0] == 0.0
