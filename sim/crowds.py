@@ -180,7 +180,8 @@ class Crowds:
         self.n_locations = n_locations
         self.guards = [0] * n_locations
         self._guarded_since = [0.0] * n_locations
-        self._guarded_at: dict[int, list[tuple[float, float]]] = {}  # closed spans (from, to) by location
+        self._guarded_at: dict[int, list[tuple[float, float]]] = {}
+        """Closed guarded spans (from, to) by location, in time order."""
         self.days: list[Stays] = []
         self._over = Integrals.zeros(n_locations)  # of days whose stays are all over
 

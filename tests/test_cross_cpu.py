@@ -8,6 +8,7 @@ must be identical, digit for digit. On a CPU with AVX-512 this covers the X86_V4
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ import sys
 
 import pytest
 
+from sim.batch.runs import model_files
 from sim.machine import fingerprint
 
 RUNS = """
@@ -63,3 +65,22 @@ def test_metrics_are_identical_under_every_simd_level():
         }
         differ = {run: d for run, d in differ.items() if d}
         assert not differ, f"with {level} and above disabled: {differ}"
+
+
+BLAS_CALLS = {"dot", "vdot", "inner", "matmul", "tensordot", "einsum"}
+"""numpy functions that may hand the sum to BLAS, whose order of additions depends on the
+CPU's kernel (OpenBLAS picks one per CPU, beyond numpy's own dispatch)."""
+
+
+def test_no_model_file_sums_through_blas():
+    """A run's sums stay in numpy's fixed order: no `@` and no dot products in the model."""
+    found = []
+    for path in [p for p in model_files() if p.suffix == ".py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(
+                node.op, ast.MatMult
+            )
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            if matmul or (call and node.func.attr in BLAS_CALLS):
+                found.append(f"{path.name}:{node.lineno}")
+    assert not found, found
