@@ -3,13 +3,10 @@ as Mesa agents and victims, and the same visitors under every policy."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import simpy
+from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
 
 import sim
 from sim.agents.tourist import Tourist
@@ -135,19 +132,17 @@ def test_a_run_in_pieces_gives_the_same_results_as_one_run(town):
 
 
 @pytest.mark.parametrize(("env", "advice"), [(None, False), ("1", True)])
-def test_a_run_turns_off_numpys_huge_page_advice_unless_the_user_chose(env, advice):
+def test_a_run_turns_off_numpys_huge_page_advice_unless_the_user_chose(
+    town, monkeypatch, env, advice
+):
     """Large arrays without huge-page advice (faster here); NUMPY_MADVISE_HUGEPAGE decides."""
-    code = (
-        "from numpy._core.multiarray import _get_madvise_hugepage as advice\n"
-        "from sim.model import CrowdPolicingModel\n"
-        "from sim.scenario import load_scenario\n"
-        "CrowdPolicingModel(load_scenario('small-town'), seed=1)\n"
-        "print(advice())"
-    )
-    environment = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
-    if env is not None:
-        environment["NUMPY_MADVISE_HUGEPAGE"] = env
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == str(advice)
+    if env is None:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    else:
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", env)
+    before = _set_madvise_hugepage(True)  # numpy's default where the kernel has the advice
+    try:
+        CrowdPolicingModel(town, seed=1)
+        assert _get_madvise_hugepage() is advice
+    finally:
+        _set_madvise_hugepage(before)
