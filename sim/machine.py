@@ -64,8 +64,9 @@ def small_pages_for_large_arrays() -> None:
     A run allocates many fresh arrays of tens of MB (a day's stays, plans and their sorted
     copies). Where the kernel's transparent huge pages are on request (`madvise`, the
     common default), numpy asks for them and the first touch of such an array can wait for
-    the kernel to compact memory: at Golden Week scale a run was about 10% slower with the
-    advice than without (docs/performance.md). NUMPY_MADVISE_HUGEPAGE, if set, decides.
+    the kernel to compact memory: at Golden Week scale a run was 6-10% slower with the
+    advice than without (docs/performance.md). The setting is numpy's, for the whole
+    process, and stays after the run; NUMPY_MADVISE_HUGEPAGE, if set, decides instead.
     """
     if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
         return
