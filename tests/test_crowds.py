@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import simpy
-from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
 
 import sim
 from sim.agents.tourist import Tourist
@@ -14,6 +13,11 @@ from sim.crowds import Crowds, Stays
 from sim.model import CrowdPolicingModel
 from sim.results import collect
 from sim.scenario import load_scenario, with_overrides
+
+try:
+    from numpy._core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
+except ImportError:  # numpy before 2
+    from numpy.core.multiarray import _get_madvise_hugepage, _set_madvise_hugepage
 
 
 @pytest.fixture(scope="module")
