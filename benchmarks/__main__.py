@@ -7,6 +7,7 @@ fresh subprocesses where start-up or memory matters (full-scale run, peak RSS, d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import multiprocessing
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -102,24 +104,40 @@ def run_python(code: str, tree: Path = ROOT) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def full_scale(repeats: int, tree: Path = ROOT) -> dict:
-    """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory.
-
-    `tree` is the source tree to time (another revision's, for the ratio of designs).
-    """
-    return repeated(FULL_SCALE.format(days=5, scale=1.0, warm=False), repeats, tree)
+def full_scale_code() -> str:
+    """Full-scale leshan-mayday, 5 days, integrated: wall time and peak memory."""
+    return FULL_SCALE.format(days=5, scale=1.0, warm=False)
 
 
 def repeated(code: str, repeats: int, tree: Path = ROOT) -> dict:
-    """`code` run `repeats` times in fresh processes: the median wall time, the largest
-    peak memory, and the first run's other fields (visitors, officer-hours)."""
-    runs = [run_python(code, tree) for _ in range(repeats)]
+    """`code` run `repeats` times in fresh processes (see `summary`)."""
+    return summary([run_python(code, tree) for _ in range(repeats)])
+
+
+def summary(runs: list[dict]) -> dict:
+    """The median wall time, the largest peak memory, and the first run's other fields
+    (visitors, officer-hours) of repeated runs."""
     return {
         **runs[0],
         "wall_s": statistics.median(r["wall_s"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "repeats": repeats,
+        "repeats": len(runs),
     }
+
+
+def against_previous(code: str, repeats: int, tree: Path) -> tuple[dict, dict]:
+    """`code` here and in the earlier revision's `tree`, alternately, `repeats` times each.
+
+    Returns both summaries, the earlier one with `ratio`: the median over the pairs of its
+    time over this revision's. A pair runs back to back, so the VM's speed, which drifts by
+    a third within an hour, is about the same for both of its runs.
+    """
+    here, there = [], []
+    for _ in range(repeats):
+        here.append(run_python(code))
+        there.append(run_python(code, tree))
+    ratio = statistics.median(t["wall_s"] / h["wall_s"] for h, t in zip(here, there, strict=True))
+    return summary(here), {**summary(there), "ratio": ratio}
 
 
 START_UP = {
@@ -130,14 +148,29 @@ START_UP = {
 """What a user, a worker process and a CLI test pay before any work: fresh processes."""
 
 
-def golden_week(repeats: int, tree: Path = ROOT) -> dict:
-    """A million visitors a day for 7 days, police in proportion: wall time and peak memory.
-
-    `tree` is the source tree to time (another revision's, for the ratio of designs).
-    """
+def golden_week_code() -> str:
+    """A million visitors a day for 7 days, police in proportion: wall time and peak memory."""
     golden = load_scenario("golden-week")
-    code = GOLDEN_WEEK.format(per_day=golden.visitors.per_day, days=golden.days)
-    return repeated(code, repeats, tree)
+    return GOLDEN_WEEK.format(per_day=golden.visitors.per_day, days=golden.days)
+
+
+@contextlib.contextmanager
+def revision_tree(revision: str) -> Iterator[Path]:
+    """A git worktree of another revision, to time its code on the same machine."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "previous"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), revision],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], check=True, cwd=ROOT
+            )
 
 
 def start_up(repeats: int) -> dict:
@@ -151,29 +184,6 @@ def start_up(repeats: int) -> dict:
             walls.append(time.perf_counter() - t)
         timed[name] = statistics.median(walls)
     return {**timed, "repeats": repeats}
-
-
-def previous_design(revision: str, repeats: int) -> dict:
-    """The full-scale and Golden Week runs of another revision (a git worktree of it), on
-    the same machine."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "previous"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(tree), revision],
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
-        try:
-            return {
-                "revision": revision,
-                **full_scale(repeats, tree),
-                "golden_week": golden_week(repeats, tree),
-            }
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(tree)], check=True, cwd=ROOT
-            )
 
 
 def small_day(runs: int) -> dict:
@@ -399,14 +409,18 @@ def main() -> None:
     reps = 1 if args.quick else 3
     results = {"machine": machine()}
     results["start_up"] = start_up(5)
-    results["full_scale"] = full_scale(reps)
-    results["golden_week"] = golden_week(reps)
     if args.previous:
-        previous = results["previous_design"] = previous_design(args.previous, 1)
-        previous["ratio"] = previous["wall_s"] / results["full_scale"]["wall_s"]
-        previous["golden_week"]["ratio"] = (
-            previous["golden_week"]["wall_s"] / results["golden_week"]["wall_s"]
-        )
+        with revision_tree(args.previous) as tree:
+            results["full_scale"], full_before = against_previous(full_scale_code(), reps, tree)
+            results["golden_week"], golden_before = against_previous(golden_week_code(), reps, tree)
+        results["previous_design"] = {
+            "revision": args.previous,
+            **full_before,
+            "golden_week": golden_before,
+        }
+    else:
+        results["full_scale"] = repeated(full_scale_code(), reps)
+        results["golden_week"] = repeated(golden_week_code(), reps)
     results["small_day"] = small_day(10)
     results["linear"] = linear_cost(reps)
     results["sweep"] = sweep_speedup(48 if args.quick else 240)
