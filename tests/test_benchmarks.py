@@ -1,0 +1,26 @@
+"""The bench's comparison with an earlier revision: runs alternate, the ratio is paired."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import benchmarks.__main__ as bench
+
+
+def test_the_earlier_revision_alternates_with_this_one_and_its_ratio_is_paired(monkeypatch):
+    """The ratio is the median of the pairs' ratios (2, 1.1, 3), not that of the medians."""
+    order = []
+    this_run = iter([1.0, 3.0, 2.0])  # this revision's walls, pair by pair
+    earlier = iter([2.0, 3.3, 6.0])  # the earlier revision's
+
+    def run_python(code: str, tree: Path = bench.ROOT) -> dict:
+        order.append("here" if tree == bench.ROOT else "there")
+        wall = next(this_run) if tree == bench.ROOT else next(earlier)
+        return {"wall_s": wall, "peak_rss_mb": 10.0 * wall, "visitors": 7}
+
+    monkeypatch.setattr(bench, "run_python", run_python)
+    here, there = bench.against_previous("code", 3, Path("/elsewhere"))
+    assert order == ["here", "there"] * 3
+    assert here == {"wall_s": 2.0, "peak_rss_mb": 30.0, "visitors": 7, "repeats": 3}
+    assert there["wall_s"] == 3.3  # 3.3 / 2.0 would be the ratio of the medians
+    assert there["ratio"] == 2.0
