@@ -59,9 +59,11 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         # a long step: the page says so and the buttons wait, then the clock has moved
         page.get_by_role("button", name="run to midnight").click()
         page.get_by_text("simulating").wait_for(timeout=WAIT_MS)
-        assert step.is_disabled()
+        expect = pytest.importorskip("playwright.sync_api").expect
+        expect(step).to_be_disabled(timeout=WAIT_MS)
         page.get_by_text("Day 2 of 5, 00:00").wait_for(timeout=WAIT_MS)
-        assert step.is_enabled()
+        # the clock can render a moment before the buttons come back: wait for them
+        expect(step).to_be_enabled(timeout=WAIT_MS)
         page.get_by_text("no police (same visitors and offenders)").wait_for(timeout=WAIT_MS)
         figures_drawn(page)
         maps = page.locator("img")
