@@ -42,9 +42,11 @@ class Stays:
         in the order of its day, for looking up a party's own stays (`of_party`).
         """
         order, bounds = _by_location(loc, enter, n_locations)
-        self.loc = loc[order].astype(np.int32)
+        self.loc = np.repeat(np.arange(n_locations, dtype=np.int32), np.diff(bounds))
         self.enter, self.leave = enter[order], leave[order]
-        self.size, self.party = size[order].astype(np.int8), party[order].astype(np.int32)
+        # the smallest types first: gathering them in random order costs less
+        self.size = size.astype(np.int8, copy=False)[order]
+        self.party = party.astype(np.int32, copy=False)[order]
         self.start = bounds.tolist()
         self.entered = _running_total(self.size)  # persons, in entry order
         by_leave = _by_time_within(np.arange(len(order)), self.leave, bounds)

@@ -79,7 +79,7 @@ def test_extra_officers_add_less_where_their_sight_overlaps(roomy):
         for seed in range(8):  # officers' spots differ from run to run
             model = CrowdPolicingModel(town, posts_at([place] * officers), seed=seed)
             model.env.run(until=1.0)
-            spots = [model.presence.spot(place, rng) for _ in range(1000)]
+            spots = [model.presence.spot(place, rng.random) for _ in range(1000)]
             watched += [model.presence.deterrence(place, x, y) > 0 for x, y in spots]
         shares.append(float(np.mean(watched)))
     assert 0.0 < shares[0] < 0.5  # one officer at a spot of a large square: partly watched

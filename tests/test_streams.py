@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.model import CrowdPolicingModel
 from sim.scenario import load_scenario
-from sim.streams import STREAM_NAMES, MesaGeneratorError, Streams
+from sim.streams import STREAM_NAMES, MesaGeneratorError, Streams, Uniforms
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +37,9 @@ def test_the_named_streams_are_independent_and_seeded():
     assert len({getattr(Streams.from_seed(7), n).random() for n in STREAM_NAMES}) == len(
         STREAM_NAMES
     )
+
+
+def test_uniforms_drawn_in_blocks_are_the_calls_numbers_in_order():
+    by_call, by_block = np.random.default_rng(8), Uniforms(np.random.default_rng(8))
+    n = 2 * Uniforms.BLOCK + 3  # across two block boundaries
+    assert [by_block() for _ in range(n)] == [by_call.random() for _ in range(n)]

@@ -152,3 +152,21 @@ def test_runs_leave_no_garbage_behind_without_explicit_collections(town):
     for seed in range(10):
         sim.run(town, seed=100 + seed)
     assert len(gc.get_objects()) - before < 500  # a run's model graph is tens of thousands
+
+
+def test_following_parties_in_blocks_gives_the_stays_of_one_pass(monkeypatch):
+    model = CrowdPolicingModel(load_scenario("leshan-mayday", {"scale": 0.02, "days": 1}), seed=1)
+    flow = model.visitor_flow
+
+    def day_in_blocks(parties: int) -> sim.visitors.Day:
+        monkeypatch.setattr(sim.visitors, "PARTIES_PER_BLOCK", parties)
+        return flow.plan(0, np.random.default_rng(5), first=100)
+
+    whole, blocks = day_in_blocks(10**9), day_in_blocks(7)  # many blocks, the last one short
+    assert len(whole.size) > 7 * 20
+    for field in ("loc", "enter", "leave", "size", "party", "slots"):
+        assert np.array_equal(getattr(whole.stays, field), getattr(blocks.stays, field))
+    assert np.array_equal(whole.depart, blocks.depart)
+    number = 100 + len(whole.size) // 2
+    assert np.array_equal(whole.stays.of_party(number), blocks.stays.of_party(number))
+    model.release()

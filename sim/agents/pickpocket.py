@@ -144,7 +144,7 @@ class Pickpocket(mesa.Agent):
         """Move to a new spot where he works and size it up: the crowd, police in sight."""
         model = self.model
         presence = model.presence
-        self.x, self.y = presence.spot(loc, self.stream)
+        self.x, self.y = presence.spot(loc, self.stream.random)
         self.seen_crowd[choice] = model.crowds.people(loc)
         self.seen_at[choice] = model.env.now
         if presence.visible_within(loc, self.x, self.y):

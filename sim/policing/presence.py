@@ -15,6 +15,7 @@ What lingers after a patrol leaves is in the offenders' beliefs
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ import numpy as np
 from sim import portable
 from sim.behaviour import PoliceParams, VictimParams
 from sim.policing.units import BUS_DRIVER, CAMERA, KINDS, UnitKind, ground_detectors
+from sim.streams import Uniforms
 
 if TYPE_CHECKING:
     from sim.model import CrowdPolicingModel
@@ -53,7 +55,7 @@ class Presence:
         self.model = model
         self.params = params
         self.crowds = model.crowds
-        self.rng = model.streams.sight
+        self.uniform = Uniforms(model.streams.sight)  # draws nothing but spots
         city = model.city
         n = len(self.crowds)
         n_nodes = city.n_nodes
@@ -85,14 +87,14 @@ class Presence:
         }
         """Each kind's (deter, detect) chances: read once, not at every stop."""
 
-    def spot(self, loc: int, rng: np.random.Generator) -> tuple[float, float]:
-        """A spot drawn uniformly in `loc`'s square (two draws, also where it is a point)."""
+    def spot(self, loc: int, uniform: Callable[[], float]) -> tuple[float, float]:
+        """A spot drawn uniformly in `loc`'s square (two draws; also where it is a point)."""
         side = self.side[loc]
-        return rng.random() * side, rng.random() * side
+        return uniform() * side, uniform() * side
 
     def unit_arrives(self, kind: UnitKind, loc: int, officers: int) -> Post:
         """A unit's officers take a spot at `loc`; offenders within sight see them."""
-        x, y = self.spot(loc, self.rng)
+        x, y = self.spot(loc, self.uniform)
         deter, detect = self._chances[kind.name]
         post = Post(kind, officers, x, y, self.model.env.now, deter, detect)
         self.posts[loc].append(post)
