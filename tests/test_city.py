@@ -222,3 +222,32 @@ def test_milan_duomo_is_a_built_in_scenario_on_the_real_network(milan_graphml):
     busiest = result.places.sort_values("visits", ascending=False)["label"].iloc[0]
     assert busiest == "Piazza del Duomo and Cathedral"
     assert result.metrics["thefts_attempted"] > 0
+
+
+def test_one_rider_boards_the_bus_the_many_riders_path_gives_to_the_bit():
+    """`Transit.board` (one officer or offender) is `next_buses` in Python floats."""
+    scenario = load_scenario("leshan-mayday")
+    v = scenario.visitors
+    transit = Transit(
+        scenario.city_model(), v.walk_speed_m_per_min, v.bus_walk_threshold_min, v.bus_service_hours
+    )
+    rng = np.random.default_rng(3)
+    ran = none = 0
+    for _ in range(3000):
+        di = int(rng.integers(len(transit.directions)))
+        stops = len(transit.directions[di].stops)
+        board = int(rng.integers(stops - 1))
+        trip = sim.city.transit.Trip(0.0, di, board, int(rng.integers(board + 1, stops)))
+        at = float(rng.uniform(-60.0, 3 * 1440.0))  # before the first bus too
+        many = transit.next_buses(
+            np.array([di]), np.array([trip.board]), np.array([trip.alight]), np.array([at])
+        )
+        one = transit.board(trip, at)
+        if many[2][0] < 0:
+            assert one is None
+            none += 1
+        else:
+            assert one == (float(many[0][0]), float(many[1][0]), int(many[2][0]))
+            ran += 1
+    assert ran > 1000  # in the service hours
+    assert none > 100  # and outside them

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.agents.officer import Responder
+from sim.city.legs import Leg, metres_to_many
 from sim.cli import main
 from sim.errors import ConfigError
 from sim.policing.deploy import covering_tour
@@ -237,3 +238,20 @@ def test_an_overnight_shift_works_across_midnight(town):
     assert stops["arrive"].round().tolist() == [0.0, 22 * 60.0, (24 + 22) * 60.0]
     assert stops["leave"].round().tolist() == [6 * 60.0, (24 + 6) * 60.0, 48 * 60.0]
     assert result.metrics["car_hours"] == pytest.approx(2 * 8.0)
+
+
+def test_the_dispatchers_measure_of_many_units_is_each_ones_true_position(town):
+    """`metres_to_many` (every free unit at once) equals each leg's own measure."""
+    city = town.city_model()
+    rng = np.random.default_rng(2)
+    legs = [Leg.still(int(rng.integers(city.n_nodes)), 0.0) for _ in range(20)]
+    legs += [
+        Leg.along(city, int(a), int(b), 0.0, 150.0)
+        for a, b in rng.integers(city.n_nodes, size=(20, 2))
+    ]
+    scene = city.distances_from(int(rng.integers(city.n_nodes)))
+    for t in (0.0, 3.3, 7.9, 1e4):
+        want = [position_metres(leg, t, scene, leg.speed) for leg in legs]
+        assert metres_to_many(legs, t, scene) == pytest.approx(want, abs=1e-9)
+    moving = [leg for leg in legs if len(leg.nodes) > 2]
+    assert len(moving) >= 10  # the road case, not only cars at a stop

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.city.legs import metres_to_many
 from sim.ledger import Incident, Ledger
 from sim.policing.calls import CALL_TYPES, LIVE, ROUTINE, THEFT, URGENT
 from sim.policing.policy import DispatchSpec
@@ -106,12 +107,10 @@ class Dispatcher:
     def _pick(self, job: Job) -> Responder | None:
         city = self.model.city
         from_scene = city.distances_from(job.node)  # streets are two-way: distance to = from
-        free = []  # (minutes away, unit) of the units that may take the job, in unit order
-        for unit in self.units:
-            if unit.available:
-                metres = unit.metres_to(from_scene)
-                if unit.may_take(job, metres):
-                    free.append((metres / unit.speed, unit))
+        ready = [unit for unit in self.units if unit.available]
+        away = metres_to_many([unit.leg for unit in ready], self.model.env.now, from_scene)
+        # (minutes away, unit) of the units that may take the job, in unit order
+        free = [(m / u.speed, u) for u, m in zip(ready, away, strict=True) if u.may_take(job, m)]
         if not free:
             return None
         if self.spec.rule == "own_cell":
