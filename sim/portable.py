@@ -1,4 +1,4 @@
-"""Exponentials and logarithms that give the same bits on every CPU.
+"""Exponentials, logarithms and weighted sums that give the same bits on every CPU.
 
 numpy's `exp`, `log` and `power` dispatch to SIMD kernels chosen by the CPU at run time
 (AVX-512 has float64 kernels of its own), and those kernels differ from each other and from
@@ -110,6 +110,14 @@ def power(base: float, exponent: np.ndarray | float) -> np.ndarray | float:
         zero = np.asarray(exponent) == 0
         return np.where(zero, 1.0, 0.0) if isinstance(exponent, np.ndarray) else float(zero)
     return exp(exponent * log(base))
+
+
+def weighted_sum(values: np.ndarray, weights: np.ndarray) -> float:
+    """Sum of values x weights in numpy's fixed pairwise order.
+
+    A BLAS dot product (`@`) adds in an order that depends on the CPU.
+    """
+    return float(np.sum(values * weights))
 
 
 def hypot(dx: np.ndarray | float, dy: np.ndarray | float) -> np.ndarray | float:

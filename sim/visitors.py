@@ -75,14 +75,6 @@ class Day:
         )
 
 
-def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> float:
-    """Sum of values x weights in numpy's fixed pairwise order.
-
-    A BLAS dot product (`@`) adds in an order that depends on the CPU.
-    """
-    return float(np.sum(values * weights))
-
-
 @dataclass
 class Gone:
     """Totals of the days whose parties have all gone home (their plans are dropped)."""
@@ -95,7 +87,7 @@ class Gone:
         """Add a finished day."""
         self.people += int(day.size.sum())
         self.parties += len(day.size)
-        self.person_minutes += _weighted_sum(day.depart - day.arrive, day.size)
+        self.person_minutes += portable.weighted_sum(day.depart - day.arrive, day.size)
 
 
 class VisitorFlow:
@@ -386,7 +378,7 @@ class VisitorFlow:
         for d in self._in_play():
             came = d.arrive < now
             stayed = np.minimum(d.depart[came], now) - d.arrive[came]
-            total += _weighted_sum(stayed, d.size[came])
+            total += portable.weighted_sum(stayed, d.size[came])
         return total
 
     def goes_home(self, number: int) -> None:

@@ -104,9 +104,7 @@ def test_arrest_news_reaches_only_acquaintances_in_town_after_the_delay(town):
     model.env.run(until=now + 60.0 * 24)
     heard = {o for o in pool.members if o.arrests_known.get(choice, model.env.now) > 0}
     assert heard <= friends - {away}
-    assert heard  # the acquaintances in town did hear
-    for o in heard:
-        assert o.arrests_known.since[choice] > now  # after a delay
+    assert heard  # the acquaintances in town did hear (not at once: nobody knew at `now`)
 
 
 def test_offenders_know_popularity_not_the_hourly_forecast(town):

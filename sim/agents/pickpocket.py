@@ -57,8 +57,6 @@ class Memory:
         self.rate = LN2 / half_life_min
         self.scaled = np.zeros(size)
         self.t0 = 0.0
-        self.since = np.full(size, -np.inf)
-        """When each choice's memory was last added to (-inf: never)."""
 
     def fade(self, now: float) -> float:
         """exp(-rate x (now - t0)), moving the reference time to `now` first if far behind."""
@@ -71,7 +69,6 @@ class Memory:
     def add(self, choice: int, amount: float, now: float) -> None:
         """Add `amount` at `choice` at time `now`."""
         self.scaled[choice] += amount / self.fade(now)
-        self.since[choice] = now
 
     def get(self, choice: int, now: float) -> float:
         """What is left of the memory of `choice` at `now`."""

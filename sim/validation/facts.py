@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import portable
 from sim.city.graph import City
 from sim.clock import HOURS_PER_DAY
 from sim.scenario import load_scenario
@@ -67,7 +68,7 @@ def gini(counts: np.ndarray) -> float:
     if total <= 0 or len(x) < 2:
         return float("nan")
     ranks = np.arange(1, len(x) + 1)
-    return float(np.sum((2 * ranks - len(x) - 1) * x) / (len(x) * total))  # not BLAS: CPU-dependent
+    return portable.weighted_sum(2 * ranks - len(x) - 1, x) / (len(x) * total)
 
 
 def _n(runs: pd.DataFrame, *others: pd.DataFrame) -> int:
