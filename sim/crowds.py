@@ -287,20 +287,23 @@ class Crowds:
 
     def _watched(self, loc: int, start: float, end: float) -> float:
         """Minutes of [start, end) with visible police at `loc`."""
-        spans = list(self._guarded_at.get(loc, ()))
-        if self.guards[loc]:
-            spans.append((self._guarded_since[loc], math.inf))
-        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans)
+        if not (self.guards[loc] or loc in self._guarded_at):
+            return 0.0
+        guarded = _guarded_time(*self._spans(loc))
+        began, ended = guarded(np.array([start, end])).tolist()
+        return max(ended - began, 0.0)
+
+    def _spans(self, loc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Guarded spans at `loc` so far, in time order (starts, ends); an open one runs on."""
+        closed = self._guarded_at.get(loc, [])
+        opened = [(self._guarded_since[loc], math.inf)] if self.guards[loc] else []
+        since, to = zip(*(closed + opened), strict=True)
+        return np.array(since), np.array(to)
 
     def _spans_by_location(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Guarded spans so far by location, in time order (starts, ends); open ones run on."""
-        spans = {}
-        for loc in set(self._guarded_at) | {i for i, g in enumerate(self.guards) if g}:
-            closed = self._guarded_at.get(loc, [])
-            opened = [(self._guarded_since[loc], math.inf)] if self.guards[loc] else []
-            since, to = zip(*(closed + opened), strict=True)
-            spans[loc] = (np.array(since), np.array(to))
-        return spans
+        """Guarded spans so far at every location ever guarded."""
+        ever = set(self._guarded_at) | {i for i, g in enumerate(self.guards) if g}
+        return {loc: self._spans(loc) for loc in ever}
 
 
 @dataclass

@@ -80,6 +80,43 @@ def test_person_minutes_and_watched_minutes_match_brute_force():
         assert totals.watched_person_minutes[where] == pytest.approx((overlap * size)[mine].sum())
 
 
+def test_watched_minutes_leave_out_the_cut_rest_of_parties_gone_home():
+    rng = np.random.default_rng(4)
+    loc, enter, leave, size, party = random_stays(rng)
+    env = simpy.Environment()
+    crowds = Crowds(8, env)
+    one_stay_each = np.arange(len(loc), dtype=np.int32)[:, None]
+    crowds.add(Stays(loc, enter, leave, size, party, n_locations=8, slots=one_stay_each))
+    # location 2: guarded 100-250, then from 280 on (open at the end); 5: all along
+    spans = {2: [(100.0, 250.0), (280.0, np.inf)], 5: [(0.0, np.inf)]}
+    events = [(0.0, 5, +1), (100.0, 2, +1), (250.0, 2, -1), (280.0, 2, +1)]
+
+    def police():
+        for at, where, change in events:
+            yield env.timeout(at - env.now)
+            crowds.add_guard(where, change)
+
+    env.process(police())
+    env.run(until=300.0)
+    gone = np.flatnonzero((enter < 300.0) & (leave > 300.0) & np.isin(loc, [2, 5]))[:60]
+    for number in gone.tolist():
+        crowds.go_home(number)
+    env.run(until=500.0)
+    totals = crowds.integrals()
+    stayed_until = np.minimum(leave, 500.0)
+    stayed_until[gone] = 300.0
+    came = enter < 500.0
+    assert len(gone) >= 20
+    for where, guarded in spans.items():
+        overlap = sum(
+            np.clip(np.minimum(stayed_until, b) - np.maximum(enter, a), 0, None) for a, b in guarded
+        )
+        mine = came & (loc == where)
+        assert totals.watched_person_minutes[where] == pytest.approx((overlap * size)[mine].sum())
+        minutes = ((stayed_until - enter) * size)[mine].sum()
+        assert totals.person_minutes[where] == pytest.approx(minutes)
+
+
 def test_parties_in_town_are_mesa_agents_and_victims_are_parties_that_were_there(town):
     town = with_overrides(town, {"days": 3})
     model = CrowdPolicingModel(town, sim.policing.policy.load_policy("none"), seed=3)
