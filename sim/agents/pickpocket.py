@@ -300,7 +300,7 @@ class Pickpocket(mesa.Agent):
             if not self.free:
                 return Outcome.ARRESTED
             self.look(choice, loc)
-            people = model.crowds.people(loc) * crowd_factor
+            people = float(self.seen_crowd[choice]) * crowd_factor  # counted as he looked
             if rng.random() * (people + half) >= people:
                 continue
             outcome = model.crime.attempt(self, loc)
