@@ -308,7 +308,7 @@ class VisitorFlow:
         # per column of the day, per block: (parties, locations, enter, leave)
         columns: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(2 * width - 1)]
         for a in range(0, n, PARTIES_PER_BLOCK):
-            parties = np.arange(a, min(a + PARTIES_PER_BLOCK, n), dtype=np.int32)
+            parties = np.arange(a, min(a + PARTIES_PER_BLOCK, n))
             for k in range(width):
                 on = parties[places[parties, k] >= 0]
                 if k > 0:
@@ -332,7 +332,7 @@ class VisitorFlow:
         if blocks:
             party, loc, enter, leave = (np.concatenate(part) for part in zip(*blocks, strict=True))
         else:  # nobody came
-            party, loc, enter, leave = (np.zeros(0, dtype=d) for d in (np.int32, int, float, float))
+            party, loc, enter, leave = (np.zeros(0, dtype=d) for d in (int, int, float, float))
         stays = Stays(
             loc,
             enter,
