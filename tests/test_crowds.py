@@ -51,6 +51,17 @@ def test_who_is_where_matches_a_brute_force_count():
         )
 
 
+def guard(env: simpy.Environment, crowds: Crowds, events: list[tuple[float, int, int]]) -> None:
+    """Visible officers come (+n) and go (-n) at locations at the given times."""
+
+    def police():
+        for at, where, change in events:
+            yield env.timeout(at - env.now)
+            crowds.add_guard(where, change)
+
+    env.process(police())
+
+
 def test_person_minutes_and_watched_minutes_match_brute_force():
     rng = np.random.default_rng(2)
     loc, enter, leave, size, party = random_stays(rng)
@@ -59,13 +70,7 @@ def test_person_minutes_and_watched_minutes_match_brute_force():
     crowds.add(Stays(loc, enter, leave, size, party, n_locations=8))
     guarded = {2: (100.0, 250.0), 5: (0.0, 1000.0)}  # location: (from, to); 5 still at the end
     events = sorted([(a, w, +1) for w, (a, _) in guarded.items()] + [(250.0, 2, -1)])
-
-    def police():
-        for at, where, change in events:
-            yield env.timeout(at - env.now)
-            crowds.add_guard(where, change)
-
-    env.process(police())
+    guard(env, crowds, events)
     env.run(until=500.0)
     totals = crowds.integrals()
     until = 500.0
@@ -90,13 +95,7 @@ def test_watched_minutes_leave_out_the_cut_rest_of_parties_gone_home():
     # location 2: guarded 100-250, then from 280 on (open at the end); 5: all along
     spans = {2: [(100.0, 250.0), (280.0, np.inf)], 5: [(0.0, np.inf)]}
     events = [(0.0, 5, +1), (100.0, 2, +1), (250.0, 2, -1), (280.0, 2, +1)]
-
-    def police():
-        for at, where, change in events:
-            yield env.timeout(at - env.now)
-            crowds.add_guard(where, change)
-
-    env.process(police())
+    guard(env, crowds, events)
     env.run(until=300.0)
     gone = np.flatnonzero((enter < 300.0) & (leave > 300.0) & np.isin(loc, [2, 5]))[:60]
     for number in gone.tolist():
