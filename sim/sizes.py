@@ -2,9 +2,9 @@
 
 A run's cost grows with its visitor-days (visitors a day x scale x days); its memory with
 the visitors of a day (the plans of days that are over are dropped). The rates below are
-`make bench`'s runs, rounded up: the full-scale holiday (150,000 visitors a day, 303 MB
-at peak) and Golden Week (1,000,000 a day for 7 days, police in proportion: 2.3-3.1 s per
-million visitor-days of one core, 1,265 MB at peak); the limits keep one run within the
+`make bench`'s runs, rounded up: the full-scale holiday (150,000 visitors a day, 297-301 MB
+at peak) and Golden Week (1,000,000 a day for 7 days, police in proportion: 2.1-3.1 s per
+million visitor-days of one core, 1,166-1,265 MB at peak); the limits keep one run within the
 machine's memory and one command (or one shard of a sweep) within a month of CPU.
 """
 
