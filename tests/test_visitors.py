@@ -162,7 +162,7 @@ def test_following_parties_in_blocks_gives_the_stays_of_one_pass(monkeypatch):
         monkeypatch.setattr(sim.visitors, "PARTIES_PER_BLOCK", parties)
         return flow.plan(0, np.random.default_rng(5), first=100)
 
-    whole, blocks = day_in_blocks(10**9), day_in_blocks(7)  # many blocks, the last one short
+    whole, blocks = day_in_blocks(10**9), day_in_blocks(7)  # one block, and many
     assert len(whole.size) > 7 * 20
     for field in ("loc", "enter", "leave", "size", "party", "slots"):
         assert np.array_equal(getattr(whole.stays, field), getattr(blocks.stays, field))
