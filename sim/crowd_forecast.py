@@ -70,15 +70,26 @@ def _typical_day(flow: VisitorFlow, transit: Transit) -> CrowdForecast:
         where[n_nodes + d.first_vehicle : n_nodes + d.first_vehicle + d.n_vehicles] = n_nodes + i
     where = where[stays.loc]
     people = stays.size / parties
-    hours = np.arange(HOURS_PER_DAY) * 60.0
-    # minutes of each stay inside each hour of the day, times the party's size
+    # the hours of the day each stay spans, a row per (stay, hour), stay by stay
+    first_hour = np.clip(stays.enter // 60.0, 0, HOURS_PER_DAY).astype(np.int64)
+    last_hour = np.clip(np.ceil(stays.leave / 60.0), 0, HOURS_PER_DAY).astype(np.int64)
+    spanned = np.maximum(last_hour - first_hour, 0)
+    stay = np.repeat(np.arange(len(spanned)), spanned)
+    hour = first_hour[stay] + np.arange(len(stay)) - np.repeat(spanned.cumsum() - spanned, spanned)
+    start = hour * 60.0
+    # minutes of the stay inside the hour, times the party's size
     overlap = np.clip(
-        np.minimum(stays.leave[:, None], hours + 60.0) - np.maximum(stays.enter[:, None], hours),
+        np.minimum(stays.leave[stay], start + 60.0) - np.maximum(stays.enter[stay], start),
         0.0,
         60.0,
     )
-    table = np.zeros((n_nodes + len(transit.directions), HOURS_PER_DAY))
-    np.add.at(table, where, overlap * people[:, None] / 60.0)
+    n_rows = n_nodes + len(transit.directions)
+    # summed stay by stay within each cell, as a table row per stay would be
+    table = np.bincount(
+        where[stay] * HOURS_PER_DAY + hour,
+        overlap * people[stay] / 60.0,
+        minlength=n_rows * HOURS_PER_DAY,
+    ).reshape(n_rows, HOURS_PER_DAY)
     on_road = np.array([max(1, d.n_vehicles - 1) for d in transit.directions], dtype=float)
     return CrowdForecast(
         table[:n_nodes], table[n_nodes:] / on_road[:, None] if len(on_road) else table[n_nodes:]
