@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -251,3 +252,28 @@ def test_one_rider_boards_the_bus_the_many_riders_path_gives_to_the_bit():
             ran += 1
     assert ran > 1000  # in the service hours
     assert none > 100  # and outside them
+
+
+def test_the_trip_table_holds_each_pairs_plan_and_buses_only_where_quicker():
+    """The parties' table (every place to every place) is the per-pair plans, row for row."""
+    scenario = load_scenario("leshan-mayday")
+    v = scenario.visitors
+    transit = Transit(
+        scenario.city_model(), v.walk_speed_m_per_min, v.bus_walk_threshold_min, v.bus_service_hours
+    )
+    table = transit._trip_table()
+    places = transit.city.visited.tolist()
+    rides = 0
+    for row, (a, b) in enumerate(itertools.product(places, places)):
+        trip = transit.plan(a, b)
+        assert tuple(
+            table[name][row] for name in sim.city.transit.TRIP_FIELDS
+        ) == dataclasses.astuple(trip)
+        if trip.direction >= 0:
+            rides += 1
+            d = transit.directions[trip.direction]
+            ride = d.offset_min[trip.alight] - d.offset_min[trip.board]
+            by_bus = trip.to_stop_min + d.headway_min / 2 + ride + trip.from_stop_min
+            assert trip.alight > trip.board
+            assert by_bus < trip.walk_min + 1e-9
+    assert rides > 100

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -32,6 +32,10 @@ class Trip:
     alight: int = 0
     to_stop_min: float = 0.0
     from_stop_min: float = 0.0
+
+
+TRIP_FIELDS = tuple(f.name for f in fields(Trip))
+"""A trip's fields in order: the columns of the trip table."""
 
 
 @dataclass(frozen=True)
@@ -141,16 +145,22 @@ class Transit:
         return trip
 
     def _plan_from(self, a: int, targets: np.ndarray) -> None:
-        """Plans from `a` to every target at once, over every bus direction (vectorised).
+        """Plans from `a` to every target at once, kept per pair."""
+        columns = zip(*(part.tolist() for part in self._trips_from(a, targets)), strict=True)
+        for t, trip in zip(targets.tolist(), columns, strict=True):
+            self._plans[(a, t)] = Trip(*trip)
+
+    def _trips_from(self, a: int, targets: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The `Trip` fields from `a` to every target, as arrays (vectorised over directions).
 
         A bus plan boards at the direction's stop nearest `a`, alights at the stop nearest
         the target (further along), and expects half a headway of waiting.
         """
         walk = self.city.distances_from(a)[targets] / self.walk_speed
         if not self.directions:
-            for t, w in zip(targets.tolist(), walk.tolist(), strict=True):
-                self._plans[(a, t)] = Trip(w)
-            return
+            n = len(targets)
+            stop, minutes = np.zeros(n, dtype=np.int64), np.zeros(n)
+            return walk, np.full(n, -1), stop, stop, minutes, minutes
         board = self._near_stop[:, a]  # per direction
         alight = self._near_stop[:, targets]  # directions x targets
         rows = np.arange(len(self.directions))[:, None]
@@ -159,22 +169,16 @@ class Transit:
         total += self._half_headway[:, None] + offsets
         total[alight <= board[:, None]] = np.inf
         best = total.argmin(axis=0)
-        best_time = total[best, np.arange(len(targets))]
-        use_bus = (walk > self.bus_threshold) & (best_time < walk)
-        to_stop = self._near_m[:, a] / self.walk_speed
-        for i, t in enumerate(targets.tolist()):
-            if use_bus[i]:
-                d = int(best[i])
-                self._plans[(a, t)] = Trip(
-                    float(walk[i]),
-                    d,
-                    int(board[d]),
-                    int(alight[d, i]),
-                    float(to_stop[d]),
-                    float(self._near_m[d, t] / self.walk_speed),
-                )
-            else:
-                self._plans[(a, t)] = Trip(float(walk[i]))
+        column = np.arange(len(targets))
+        use_bus = (walk > self.bus_threshold) & (total[best, column] < walk)
+        return (
+            walk,
+            np.where(use_bus, best, -1),
+            np.where(use_bus, board[best], 0),
+            np.where(use_bus, alight[best, column], 0),
+            np.where(use_bus, self._near_m[best, a] / self.walk_speed, 0.0),
+            np.where(use_bus, self._near_m[best, targets] / self.walk_speed, 0.0),
+        )
 
     def board(self, trip: Trip, at_stop: float) -> tuple[float, float, int] | None:
         """Next bus for `trip` reaching its stop at or after `at_stop`.
@@ -197,10 +201,11 @@ class Transit:
     def _trip_table(self) -> dict[str, np.ndarray]:
         """Every plan between visited places as arrays (row: from x places + to), made once."""
         if self._table is None:
-            places = self._places.tolist()
-            trips = [self.plan(a, b) for a in places for b in places]
-            fields = ("walk_min", "direction", "board", "alight", "to_stop_min", "from_stop_min")
-            self._table = {name: np.array([getattr(t, name) for t in trips]) for name in fields}
+            rows = [self._trips_from(a, self._places) for a in self._places.tolist()]
+            self._table = {
+                name: np.concatenate(column)
+                for name, column in zip(TRIP_FIELDS, zip(*rows, strict=True), strict=True)
+            }
         return self._table
 
     def next_buses(
