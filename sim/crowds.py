@@ -266,44 +266,40 @@ class Crowds:
         loc, size = day.loc[entered], day.size[entered]
         minutes = (np.minimum(day.leave[entered], until) - day.enter[entered]) * size
         watched = np.zeros(self.n_locations)
-        for where, (since, to) in self._spans_by_location().items():
+        guarded_time = self._guarded_times()
+        for where, guarded in guarded_time.items():
             a, b = day.start[where], day.start[where + 1]
             if a == b:
                 continue
-            guarded = _guarded_time(since, to)
             enter, leave = day.enter[a:b], np.minimum(day.leave[a:b], until)
             overlap = np.maximum(guarded(leave) - guarded(enter), 0.0)
             watched[where] += float((overlap * day.size[a:b]).sum())
         minutes = np.bincount(loc, minutes, minlength=self.n_locations)
         for where, spans in day.cut.items():  # the cut rest of the day of parties gone home
+            guarded = guarded_time.get(where)
             for a, b, persons in spans:
                 minutes[where] -= persons * max(0.0, min(b, until) - a)
-                watched[where] -= persons * self._watched(where, a, min(b, until))
+                if guarded is not None:
+                    began, ended = guarded(np.array([a, min(b, until)])).tolist()
+                    watched[where] -= persons * max(ended - began, 0.0)
         return Integrals(
             np.bincount(loc, size, minlength=self.n_locations).astype(np.int64),
             minutes,
             watched,
         )
 
-    def _watched(self, loc: int, start: float, end: float) -> float:
-        """Minutes of [start, end) with visible police at `loc`."""
-        if not (self.guards[loc] or loc in self._guarded_at):
-            return 0.0
-        guarded = _guarded_time(*self._spans(loc))
-        began, ended = guarded(np.array([start, end])).tolist()
-        return max(ended - began, 0.0)
+    def _guarded_times(self) -> dict[int, Callable[[np.ndarray], np.ndarray]]:
+        """Minutes guarded up to any time, at every location ever guarded (`_guarded_time`).
 
-    def _spans(self, loc: int) -> tuple[np.ndarray, np.ndarray]:
-        """Guarded spans at `loc` so far, in time order (starts, ends); an open one runs on."""
-        closed = self._guarded_at.get(loc, [])
-        opened = [(self._guarded_since[loc], math.inf)] if self.guards[loc] else []
-        since, to = zip(*(closed + opened), strict=True)
-        return np.array(since), np.array(to)
-
-    def _spans_by_location(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Guarded spans so far at every location ever guarded."""
-        ever = set(self._guarded_at) | {i for i, g in enumerate(self.guards) if g}
-        return {loc: self._spans(loc) for loc in ever}
+        A location's spans are the closed ones in time order, then the open one, if any.
+        """
+        guarded_time = {}
+        for loc in set(self._guarded_at) | {i for i, g in enumerate(self.guards) if g}:
+            closed = self._guarded_at.get(loc, [])
+            opened = [(self._guarded_since[loc], math.inf)] if self.guards[loc] else []
+            since, to = zip(*(closed + opened), strict=True)
+            guarded_time[loc] = _guarded_time(np.array(since), np.array(to))
+        return guarded_time
 
 
 @dataclass
