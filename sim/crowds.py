@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+COARSE_BUCKETS = 2**16
+"""Coarse time buckets of the first sort: the most a radix sort takes on 16-bit keys."""
+
 
 class Stays:
     """One day's stays, sorted by location and entry time, with running person counts."""
@@ -49,7 +52,7 @@ class Stays:
         self.party = party.astype(np.int32, copy=False)[order]
         self.start = bounds.tolist()
         self.entered = _running_total(self.size)  # persons, in entry order
-        by_leave = _by_time_within(np.arange(len(order)), self.leave, bounds)
+        by_leave, _ = _by_location(self.loc, self.leave, n_locations)
         self.leave_sorted = self.leave[by_leave]
         self.left = _running_total(self.size[by_leave])
         self.longest = np.zeros(n_locations)  # longest stay per location bounds a search
@@ -119,17 +122,41 @@ class Stays:
         return counts.astype(np.int64)
 
 
+def time_order(time: np.ndarray) -> np.ndarray:
+    """Rows in time order, ties in the order given: numpy's stable argsort, faster.
+
+    Times are never negative. A radix sort on a coarse 16-bit bucket of the time puts the
+    rows in nearly the right order, and the exact stable sort (a timsort) then finds them
+    in long sorted runs.
+    """
+    return _by_time_within(_coarse_order(time), time, np.array([0, len(time)]))
+
+
+def _coarse_order(time: np.ndarray) -> np.ndarray:
+    """Rows by a monotone 16-bit bucket of the time (a stable radix sort)."""
+    bucket = np.zeros(len(time), dtype=np.uint16)
+    if len(time):
+        earliest = float(time.min())
+        per_minute = (COARSE_BUCKETS - 1) / (float(time.max()) - earliest + 1.0)
+        bucket = ((time - earliest) * per_minute).astype(np.uint16)
+    return np.argsort(bucket, kind="stable")
+
+
 def _by_location(
     loc: np.ndarray, time: np.ndarray, n_locations: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Order by location, then time: the row order and each location's bounds in it.
 
-    Both sorts are stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
-    dispatches, and the order of stays decides which party is drawn as a victim. The
-    locations are sorted first (radix, on the smallest integer type), then the times within
-    each location: many small sorts stay in the CPU's cache where one large one does not.
+    Every sort is stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
+    dispatches, and the order of stays decides which party is drawn as a victim. Radix
+    sorts by a coarse time and then by location (on the smallest integer type) put each
+    location's rows in nearly the right order; the exact sort within each location then
+    finds long sorted runs, and many small sorts stay in the CPU's cache where one large
+    one does not. Ties keep the order given, as one stable sort by (location, time) would.
     """
-    by_loc = np.argsort(loc.astype(np.min_scalar_type(n_locations)), kind="stable")
+    by_coarse = _coarse_order(time)
+    small = loc.astype(np.min_scalar_type(n_locations))[by_coarse]
+    by_loc = by_coarse[np.argsort(small, kind="stable")]
     bounds = np.zeros(n_locations + 1, dtype=np.int64)
     np.cumsum(np.bincount(loc, minlength=n_locations), out=bounds[1:])
     return _by_time_within(by_loc, time, bounds), bounds

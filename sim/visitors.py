@@ -24,7 +24,7 @@ from sim import portable
 from sim.agents.tourist import Party, Tourist
 from sim.city.transit import MIN_PER_DAY, Transit
 from sim.clock import HOURS_PER_DAY
-from sim.crowds import Stays
+from sim.crowds import Stays, time_order
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Day:
     stays: Stays
 
     def __post_init__(self) -> None:
-        order = np.argsort(self.depart, kind="stable")
+        order = time_order(self.depart)
         self.depart_sorted = self.depart[order]
         self.arrived = np.concatenate([[0], np.cumsum(self.size)])
         self.departed = np.concatenate([[0], np.cumsum(self.size[order])])

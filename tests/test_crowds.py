@@ -9,7 +9,7 @@ import simpy
 
 import sim
 from sim.agents.tourist import Tourist
-from sim.crowds import Crowds, Stays
+from sim.crowds import Crowds, Stays, time_order
 from sim.model import CrowdPolicingModel
 from sim.results import collect
 from sim.scenario import load_scenario, with_overrides
@@ -49,6 +49,24 @@ def test_who_is_where_matches_a_brute_force_count():
             stays.occupancy(t, 8),
             np.bincount(loc[here := (enter <= t) & (leave > t)], size[here], minlength=8),
         )
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5000])
+def test_stays_are_in_location_then_time_order_ties_as_given(n):
+    """The index is one stable sort by (location, time), whatever the sorts that make it.
+
+    Whole minutes give many ties; their order decides which party is drawn as a victim.
+    """
+    rng = np.random.default_rng(n)
+    loc, enter, leave, size, party = random_stays(rng, n)
+    enter[:2], leave[:2] = enter[:2] + 1e6, leave[:2] + 1e6  # coarse buckets of 15 min
+    stays = Stays(loc, enter, leave, size, party, n_locations=8)
+    order = np.lexsort((enter, loc))  # stable: ties by row
+    assert np.array_equal(stays.party, party[order])
+    assert np.array_equal(stays.enter, enter[order])
+    assert stays.start == np.searchsorted(loc[order], np.arange(9)).tolist()
+    assert np.array_equal(stays.leave_sorted, leave[np.lexsort((leave, loc))])
+    assert np.array_equal(time_order(leave), np.argsort(leave, kind="stable"))
 
 
 def guard(env: simpy.Environment, crowds: Crowds, events: list[tuple[float, int, int]]) -> None:
