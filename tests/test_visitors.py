@@ -170,3 +170,14 @@ def test_following_parties_in_blocks_gives_the_stays_of_one_pass(monkeypatch):
     number = 100 + len(whole.size) // 2
     assert np.array_equal(whole.stays.of_party(number), blocks.stays.of_party(number))
     model.release()
+
+
+def test_choices_searched_in_cell_order_fall_where_one_search_puts_them(town):
+    """Parties' next sights: searched cell by cell, returned in the parties' order."""
+    flow = CrowdPolicingModel(town, seed=1).visitor_flow
+    rng = np.random.default_rng(4)
+    cell = rng.integers(0, flow.choice_total.size, 5000)
+    u = rng.random(5000)
+    found = flow._search_choices(cell, u)
+    assert np.array_equal(found, flow.choice_cdf.searchsorted(2.0 * cell + u, side="right"))
+    assert len(np.unique(cell)) > 50  # many cells, interleaved
