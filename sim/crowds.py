@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-COARSE_BUCKETS = 2**16
+COARSE_BUCKETS = 65_536
 """Coarse time buckets of the first sort: the most a radix sort takes on 16-bit keys."""
 
 
