@@ -90,22 +90,31 @@ process: a cluster worker pays them once for many runs); the run's own set-up (s
 paths, bus plans, crowd forecast, police) is inside."""
 
 
-LOOP = """
+SPEED_PROBE = """
 import json, time
+import numpy as np
 from benchmarks.cpu import burn
 t = time.perf_counter()
 burn(10_000_000)
-print(json.dumps({"wall_s": time.perf_counter() - t}))
+python_s = time.perf_counter() - t
+rng = np.random.default_rng(0)
+values, index = rng.random(4_000_000), rng.permutation(4_000_000)
+t = time.perf_counter()
+for _ in range(3):
+    values[index].sum()
+    np.argsort(values, kind="stable")
+print(json.dumps({"python_s": python_s, "numpy_s": time.perf_counter() - t}))
 """
 
 
-def loop_seconds() -> float:
-    """A fixed pure-Python loop on the timed core: the VM's speed of the moment.
+def machine_speed() -> dict:
+    """Fixed work on the timed core: the VM's speed of the moment, of Python and of memory.
 
-    This VM's speed drifts by a third within an hour; a longer loop beside a slower run
-    says the machine, not the code, was slow.
+    This VM's speed drifts by a third within an hour, and not always alike for Python
+    loops and for numpy's memory-bound work (gathers, sorts); a slower probe beside a
+    slower run says the machine, not the code, was slow.
     """
-    return run_python(LOOP)["wall_s"]
+    return run_python(SPEED_PROBE)
 
 
 def run_python(code: str, tree: Path = ROOT) -> dict:
@@ -427,7 +436,7 @@ def main() -> None:
     reps = 1 if args.quick else 3
     results = {"machine": machine()}
     results["start_up"] = start_up(5)
-    loop_before = loop_seconds()
+    speed_before = machine_speed()
     if args.previous:
         with revision_tree(args.previous) as tree:
             results["full_scale"], full_before = against_previous(full_scale_code(), reps, tree)
@@ -440,7 +449,7 @@ def main() -> None:
     else:
         results["full_scale"] = repeated(full_scale_code(), reps)
         results["golden_week"] = repeated(golden_week_code(), reps)
-    results["machine"]["loop_s"] = {"before": loop_before, "after": loop_seconds()}
+    results["machine"]["speed_probe_s"] = {"before": speed_before, "after": machine_speed()}
     results["small_day"] = small_day(10)
     results["linear"] = linear_cost(reps)
     results["sweep"] = sweep_speedup(48 if args.quick else 240)
@@ -503,8 +512,9 @@ def main() -> None:
     for row in results["targets"]:
         mark = "met" if row["met"] else "NOT met"
         print(f"{row['measure']:<{width}}  {row['value']:>10.3f}  {row['target']:>8}  {mark}")
-    loop = results["machine"]["loop_s"]
-    print(f"machine's speed: a fixed loop took {loop['before']:.2f} s, then {loop['after']:.2f} s")
+    for when, probe in results["machine"]["speed_probe_s"].items():
+        python_s, numpy_s = probe["python_s"], probe["numpy_s"]
+        print(f"speed probe {when}: Python {python_s:.2f} s, numpy {numpy_s:.2f} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
