@@ -82,6 +82,9 @@ def test_load_step_change_a_control_choose_a_policy(browser, tmp_path):
         page.get_by_role("option", name="grid", exact=True).click()
         page.get_by_text("under grid").wait_for(timeout=WAIT_MS)
         page.get_by_text("Day 1 of 5, 00:00").wait_for(timeout=WAIT_MS)
+        # the title and clock change before the rebuilt model's figures: wait for the buttons
+        expect(page.get_by_text("simulating")).to_be_hidden(timeout=WAIT_MS)
+        expect(step).to_be_enabled(timeout=WAIT_MS)
         figures_drawn(page)
         shot = tmp_path / "app.png"
         page.screenshot(path=str(shot), full_page=True)
