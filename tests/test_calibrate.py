@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.calibration import calibrate, load_targets
-from sim.calibration.fit import _stop_new_children
+from sim.calibration.fit import _stop_new_children, weighted_quantile
 from sim.calibration.posterior import load_posterior
 from sim.calibration.simulate import simulate
 from sim.cli import main
@@ -333,12 +333,17 @@ def test_posterior_effects_split_variance_between_parameters_and_runs():
 
 def test_parallel_calibrations_recover_the_truth_too(fitted, tmp_path):
     """Several workers accept particles in the order they finish (not reproducible draw for
-    draw), so the parallel samplers are tested on what they must get right: the truth."""
+    draw), so the parallel samplers are tested on what they must get right: the truth.
+
+    Each run is a new random fit of 30 particles, so the truth is asked to lie within the
+    98% credible interval: a 90% one misses it in about one fit of ten by chance alone.
+    """
     _, path = fitted
     parallel = calibrate(path, tmp_path / "parallel", workers=2, progress=False)
-    summary = parallel.summary.set_index("parameter")
+    posterior = parallel.posterior
     for name, value in TRUTH.items():
-        assert summary.loc[name, "q05"] <= value <= summary.loc[name, "q95"], name
+        x, w = posterior[name].to_numpy(), posterior["weight"].to_numpy()
+        assert weighted_quantile(x, w, 0.01) <= value <= weighted_quantile(x, w, 0.99), name
 
 
 def test_the_dask_sampler_runs_a_calibration(tmp_path):
