@@ -289,7 +289,7 @@ class VisitorFlow:
         """Where each uniform `u` falls in its cell's cumulative weights (one search).
 
         Searched in order of cell, so each cell's weights stay in the CPU's cache while its
-        parties are searched (2-3 times faster than in party order); results as given.
+        parties are searched (a Golden Week day's searches 1.7 times as fast); results as given.
         """
         by_cell = np.argsort(cell.astype(self._cell_type), kind="stable")
         found = np.empty(len(cell), dtype=np.int64)

@@ -336,7 +336,7 @@ def test_parallel_calibrations_recover_the_truth_too(fitted, tmp_path):
     draw), so the parallel samplers are tested on what they must get right: the truth.
 
     Each run is a new random fit of 30 particles, so the truth is asked to lie within the
-    98% credible interval: a 90% one misses it in about one fit of ten by chance alone.
+    98% credible interval: a 90% one can miss it by chance alone (it did, by 1%).
     """
     _, path = fitted
     parallel = calibrate(path, tmp_path / "parallel", workers=2, progress=False)
