@@ -463,20 +463,25 @@ def make_page(scenario: str, policy: str) -> solara.component:
         controls, set_controls = solara.use_state(Controls.of_policy(scenario, policy))
         problem, set_problem = solara.use_state("")
         request, set_request = solara.use_state(("build", 0, controls))
-        box = solara.use_memo(lambda: {"session": None}, dependencies=[])
+        box = solara.use_memo(lambda: {"session": None, "served": -1}, dependencies=[])
 
         def work() -> str:
-            kind, _, wanted = request
-            if kind == "build" or box["session"] is None:
-                if box["session"] is not None:
-                    box["session"].release()
-                box["session"] = Session(wanted)
-            else:
-                box["session"].advance(60.0 if kind == "hour" else box["session"].to_midnight())
+            kind, number, wanted = request
+            try:
+                if kind == "build" or box["session"] is None:
+                    if box["session"] is not None:
+                        box["session"].release()
+                    box["session"] = Session(wanted)
+                else:
+                    box["session"].advance(60.0 if kind == "hour" else box["session"].to_midnight())
+            finally:
+                box["served"] = number
             return kind
 
         result = solara.use_thread(work, dependencies=[request])
-        busy = result.state in BUSY
+        # between a request and its thread's start the result still reads finished: the
+        # page would show the previous model under the new title, so wait for the request
+        busy = result.state in BUSY or box["served"] != request[1]
 
         def ask(kind: str, wanted: Controls | None = None) -> None:
             set_request((kind, request[1] + 1, wanted or controls))
