@@ -44,7 +44,9 @@ class Stays:
         `slots` (parties x stays, -1 for none) are each party's rows of the arrays as given,
         in the order of its day, for looking up a party's own stays (`of_party`).
         """
-        order, bounds = _by_location(loc, enter, n_locations)
+        bounds = np.zeros(n_locations + 1, dtype=np.int64)
+        np.cumsum(np.bincount(loc, minlength=n_locations), out=bounds[1:])
+        order = _by_location(loc, enter, bounds)
         self.loc = np.repeat(np.arange(n_locations, dtype=np.int32), np.diff(bounds))
         self.enter, self.leave = enter[order], leave[order]
         # the smallest types first: gathering them in random order costs less
@@ -52,7 +54,7 @@ class Stays:
         self.party = party.astype(np.int32, copy=False)[order]
         self.start = bounds.tolist()
         self.entered = _running_total(self.size)  # persons, in entry order
-        by_leave, _ = _by_location(self.loc, self.leave, n_locations)
+        by_leave = _by_location(self.loc, self.leave, bounds)
         self.leave_sorted = self.leave[by_leave]
         self.left = _running_total(self.size[by_leave])
         self.longest = np.zeros(n_locations)  # longest stay per location bounds a search
@@ -142,10 +144,8 @@ def _coarse_order(time: np.ndarray) -> np.ndarray:
     return np.argsort(bucket, kind="stable")
 
 
-def _by_location(
-    loc: np.ndarray, time: np.ndarray, n_locations: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Order by location, then time: the row order and each location's bounds in it.
+def _by_location(loc: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Rows in order of location, then time; `bounds` are each location's rows in it.
 
     Every sort is stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
     dispatches, and the order of stays decides which party is drawn as a victim. Radix
@@ -155,11 +155,9 @@ def _by_location(
     one does not. Ties keep the order given, as one stable sort by (location, time) would.
     """
     by_coarse = _coarse_order(time)
-    small = loc.astype(np.min_scalar_type(n_locations))[by_coarse]
+    small = loc.astype(np.min_scalar_type(len(bounds) - 1))[by_coarse]
     by_loc = by_coarse[np.argsort(small, kind="stable")]
-    bounds = np.zeros(n_locations + 1, dtype=np.int64)
-    np.cumsum(np.bincount(loc, minlength=n_locations), out=bounds[1:])
-    return _by_time_within(by_loc, time, bounds), bounds
+    return _by_time_within(by_loc, time, bounds)
 
 
 def _by_time_within(rows: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:

@@ -59,6 +59,7 @@ def exp(x: np.ndarray | float) -> np.ndarray | float:
     return math.ldexp(math.ldexp(_horner(_EXP_COEF, r), half), k - half)
 
 
+USUAL = 700.0  # |x| below this: e**x is a normal float, scaled by 2**k in one exact step
 SMALL = 16  # arrays up to this size go element by element: faster than the array path's calls
 CHUNK = 8192  # elements per block: the series' dozen passes then stay in the CPU's cache
 
@@ -74,10 +75,18 @@ def _exp_array(x: np.ndarray) -> np.ndarray:
 
 
 def _exp_chunk(x: np.ndarray) -> np.ndarray:
-    """The array exp of one block: the same operations in the same order, done in place."""
-    nan = np.isnan(x)
-    has_nan = bool(nan.any())  # rare: the two passes that carry NaN through are skipped
-    x = np.clip(np.where(nan, 0.0, x) if has_nan else x, EXP_MIN, EXP_MAX)
+    """The array exp of one block: the same operations in the same order, done in place.
+
+    The block's least and largest values (NaN if any is) choose the path: the usual block
+    is already within the clipping bounds and far from the subnormal range, so the passes
+    that clip, carry NaN and scale in two steps are skipped; scaling in one step by a power
+    of two is then exact, as the two steps are.
+    """
+    usual = float(x.min()) > -USUAL and float(x.max()) < USUAL  # False for a NaN
+    nan = None if usual else np.isnan(x)
+    has_nan = nan is not None and bool(nan.any())
+    if not usual:
+        x = np.clip(np.where(nan, 0.0, x) if has_nan else x, EXP_MIN, EXP_MAX)
     k = np.rint(x * INV_LN2)
     r = (x - k * LN2_HI) - k * LN2_LO
     acc = r * _EXP_COEF[0]
@@ -85,6 +94,8 @@ def _exp_chunk(x: np.ndarray) -> np.ndarray:
     for c in _EXP_COEF[2:]:  # Horner's rule, one rounding per multiply and per add
         acc *= r
         acc += c
+    if usual:
+        return np.ldexp(acc, k.astype(np.int32), out=acc)
     # two steps so that results near the subnormal range do not overflow the scale factor
     half = np.floor(k * 0.5)
     out = np.ldexp(np.ldexp(acc, half.astype(np.int32)), (k - half).astype(np.int32))

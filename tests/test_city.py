@@ -186,6 +186,17 @@ def test_travel_times_are_metric():
     assert legs == pytest.approx(d[0, -1])
 
 
+def test_many_sources_searched_at_once_give_each_ones_own_paths():
+    one, many = (generate_city(GeneratedCitySpec(seed=5)) for _ in range(2))
+    sources = [7, 3, 7, 0, many.n_nodes - 1]
+    kept = many.distances_from(3)
+    many.search_from(sources)
+    assert many.distances_from(3) is kept  # a source already searched is not searched again
+    for s in sources:
+        np.testing.assert_array_equal(many.distances_from(s), one.distances_from(s))
+        assert many.path(s, 1) == one.path(s, 1)
+
+
 def test_real_osm_network_loads_and_takes_places(milan_graphml):
     city = read_graphml(milan_graphml)
     assert city.n_nodes == 341

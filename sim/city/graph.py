@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -145,10 +146,24 @@ class City:
         """Street distance (m) from `source` to every node; computed once, then cached."""
         row = self._dist.get(source)
         if row is None:
-            row, pred = dijkstra(self.adjacency, indices=source, return_predecessors=True)
-            row.flags.writeable = pred.flags.writeable = False  # cached: shared by callers
-            self._dist[source], self._pred[source] = row, pred
+            self.search_from([source])
+            row = self._dist[source]
         return row
+
+    def search_from(self, sources: Iterable[int]) -> None:
+        """Cache the shortest paths from every one of `sources` not yet searched from.
+
+        One call for many sources: scipy checks the graph once per call, which costs about
+        as much as a search on a city of a few hundred nodes. Each source's row is the one
+        a search from it alone gives.
+        """
+        new = list(dict.fromkeys(s for s in map(int, sources) if s not in self._dist))
+        if not new:
+            return
+        dist, pred = dijkstra(self.adjacency, indices=new, return_predecessors=True)
+        for source, row, back in zip(new, dist, pred, strict=True):
+            row.flags.writeable = back.flags.writeable = False  # cached: shared by callers
+            self._dist[source], self._pred[source] = row, back
 
     def distance(self, a: int, b: int) -> float:
         """Street distance in metres between two nodes."""
@@ -179,6 +194,7 @@ class City:
 
     def distance_matrix(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Street distances (m) between two sets of nodes, from the per-source cache."""
+        self.search_from(sources.tolist())
         return np.vstack([self.distances_from(int(s))[targets] for s in sources])
 
     @cached_property

@@ -77,6 +77,7 @@ class Transit:
         self.service = (service_hours[0] * 60.0, service_hours[1] * 60.0)
         self.directions: list[Direction] = []
         vehicle = 0
+        city.search_from(stop for line in city.bus_lines for stop in line.stops)
         for li, line in enumerate(city.bus_lines):
             for stops in (line.stops, line.stops[::-1]):
                 legs = [city.distance(a, b) for a, b in itertools.pairwise(stops)]

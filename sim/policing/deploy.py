@@ -213,6 +213,7 @@ class Deployer:
 def covering_tour(city: City, points: list[int]) -> list[int]:
     """The points in nearest-neighbour order from the first: covers a cell, few crossings."""
     tour, left = [points[0]], set(points[1:])
+    city.search_from(points)  # every point but the last is a leg's start
     while left:
         here = city.distances_from(tour[-1])
         nearest = min(left, key=lambda q: (here[q], q))
