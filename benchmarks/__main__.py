@@ -246,13 +246,23 @@ def linear_cost(repeats: int) -> dict:
     is a part that grows with the visitors and a part that does not (police, building the
     model); the marginal cost, the slope between neighbouring sizes, is the part that
     grows, and linear cost means it stays the same from the smallest size to the largest.
+
+    The sizes take turns (each repetition runs every size once), so that the VM's drift in
+    speed, a third within an hour, falls on all sizes alike rather than on one.
     """
     days = 7
     per_day = load_scenario("leshan-mayday").visitors.per_day
+    code = {
+        size: FULL_SCALE.format(days=days, scale=size / (per_day * days), warm=True)
+        for size in LINEAR_VISITOR_DAYS
+    }
+    runs: dict[int, list[dict]] = {size: [] for size in LINEAR_VISITOR_DAYS}
+    for _ in range(repeats):
+        for size in LINEAR_VISITOR_DAYS:
+            runs[size].append(run_python(code[size]))
     wall, visitors, memory = {}, {}, {}
     for size in LINEAR_VISITOR_DAYS:
-        scale = size / (per_day * days)
-        timed = repeated(FULL_SCALE.format(days=days, scale=scale, warm=True), repeats)
+        timed = summary(runs[size])
         wall[size], visitors[size] = timed["wall_s"], timed["visitors"]
         memory[size] = timed["peak_rss_mb"]
     whole = {str(s): 1000 * wall[s] / visitors[s] for s in LINEAR_VISITOR_DAYS}

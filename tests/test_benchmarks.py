@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import benchmarks.__main__ as bench
 
 
@@ -31,3 +33,21 @@ def test_the_earlier_revision_alternates_with_this_one_and_its_ratio_is_paired(m
     }
     assert there["wall_s"] == 3.3  # 3.3 / 2.0 would be the ratio of the medians
     assert there["ratio"] == 2.0
+
+
+def test_the_sizes_of_the_linear_cost_check_take_turns(monkeypatch):
+    """Each repetition runs every size once, so a drift in the machine's speed is shared."""
+    order = []
+
+    def run_python(code: str, tree: Path = bench.ROOT) -> dict:
+        scale = float(code.split("scale=")[1].split(")", maxsplit=1)[0])
+        order.append(scale)
+        visitors = scale * 1e6
+        return {"wall_s": 1.0 + visitors / 1e6, "peak_rss_mb": 1.0, "visitors": visitors}
+
+    monkeypatch.setattr(bench, "run_python", run_python)
+    result = bench.linear_cost(2)
+    sizes = len(bench.LINEAR_VISITOR_DAYS)
+    assert order[:sizes] == order[sizes:]  # the same turn of sizes twice
+    assert len(set(order[:sizes])) == sizes
+    assert result["max_relative_spread"] == pytest.approx(0.0)  # a fixed part and a linear one
