@@ -331,19 +331,28 @@ def test_posterior_effects_split_variance_between_parameters_and_runs():
     assert runs["pi_low"] < 0 < runs["pi_high"]
 
 
-def test_parallel_calibrations_recover_the_truth_too(fitted, tmp_path):
+def test_parallel_calibrations_find_the_serial_posterior(fitted, tmp_path):
     """Several workers accept particles in the order they finish (not reproducible draw for
-    draw), so the parallel samplers are tested on what they must get right: the truth.
+    draw), so the parallel samplers are tested on what they must get right: the posterior
+    the serial fit finds on the same data, and that the data narrow it.
 
-    Each run is a new random fit of 30 particles, so the truth is asked to lie within the
-    98% credible interval: a 90% one can miss it by chance alone (it did, by 1%).
+    The truth is the serial fit's test: these data (34 thefts at the true 600 offenders per
+    100,000) put the serial posterior's median near 470, and a new fit of 30 particles can
+    leave 600 outside even its 98% interval (make test found a q99 of 588; in 7 more fits
+    the 90% interval's upper end ran from 556 to 1,100, the median from 340 to 496). A
+    sampler that tied simulations to the wrong particles would give back the prior: its
+    median is near the serial posterior's, but its 90% interval spans about 90% of the
+    prior's range.
     """
-    _, path = fitted
+    serial, path = fitted
     parallel = calibrate(path, tmp_path / "parallel", workers=2, progress=False)
-    posterior = parallel.posterior
-    for name, value in TRUTH.items():
-        x, w = posterior[name].to_numpy(), posterior["weight"].to_numpy()
-        assert weighted_quantile(x, w, 0.01) <= value <= weighted_quantile(x, w, 0.99), name
+    reference, fit = serial.posterior, parallel.posterior
+    for name in TRUTH:
+        x, w = reference[name].to_numpy(), reference["weight"].to_numpy()
+        median = weighted_quantile(fit[name].to_numpy(), fit["weight"].to_numpy(), 0.5)
+        assert weighted_quantile(x, w, 0.01) <= median <= weighted_quantile(x, w, 0.99), name
+    summary = parallel.summary.set_index("parameter")
+    assert summary.loc["offenders.per_100k_visitors", "ci_share_of_prior"] < 0.6
 
 
 def test_the_dask_sampler_runs_a_calibration(tmp_path):
