@@ -493,8 +493,10 @@ def make_page(scenario: str, policy: str) -> solara.component:
                 set_problem(str(exc))
                 return
             set_problem("")
-            set_controls(chosen)
+            # the request first: each setter may render alone, and a render with the new
+            # title but the old request would show the last model's board under it
             ask("build", chosen)
+            set_controls(chosen)
 
         def change(field: str, value: float) -> None:
             set_controls(replace(controls, **{field: value}))
