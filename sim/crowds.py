@@ -54,9 +54,7 @@ class Stays:
         self.party = party.astype(np.int32, copy=False)[order]
         self.start = bounds.tolist()
         self.entered = _running_total(self.size)  # persons, in entry order
-        by_leave = _by_location(self.loc, self.leave, bounds)
-        self.leave_sorted = self.leave[by_leave]
-        self.left = _running_total(self.size[by_leave])
+        self.leave_sorted, self.left = _leaving(self.leave, self.size, self.start)
         self.longest = np.zeros(n_locations)  # longest stay per location bounds a search
         used = np.flatnonzero(np.diff(bounds))
         if len(used):
@@ -125,54 +123,70 @@ class Stays:
 
 
 def time_order(time: np.ndarray) -> np.ndarray:
-    """Rows in time order, ties in the order given: numpy's stable argsort, faster.
-
-    Times are never negative. A radix sort on a coarse 16-bit bucket of the time puts the
-    rows in nearly the right order, and the exact stable sort (a timsort) then finds them
-    in long sorted runs.
-    """
-    return _by_time_within(_coarse_order(time), time, np.array([0, len(time)]))
-
-
-def _coarse_order(time: np.ndarray) -> np.ndarray:
-    """Rows by a monotone 16-bit bucket of the time (a stable radix sort)."""
-    bucket = np.zeros(len(time), dtype=np.uint16)
-    if len(time):
-        earliest = float(time.min())
-        per_minute = (COARSE_BUCKETS - 1) / (float(time.max()) - earliest + 1.0)
-        bucket = ((time - earliest) * per_minute).astype(np.uint16)
-    return np.argsort(bucket, kind="stable")
+    """Rows in time order, ties in the order given: numpy's stable argsort, faster."""
+    return _stable_by_time(_coarse_time(time), _time_keys(time))
 
 
 def _by_location(loc: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Rows in order of location, then time; `bounds` are each location's rows in it.
 
     Every sort is stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
-    dispatches, and the order of stays decides which party is drawn as a victim. Radix
-    sorts by a coarse time and then by location (on the smallest integer type) put each
-    location's rows in nearly the right order; the exact sort within each location then
-    finds long sorted runs, and many small sorts stay in the CPU's cache where one large
-    one does not. Ties keep the order given, as one stable sort by (location, time) would.
+    dispatches, and the order of stays decides which party is drawn as a victim. A radix
+    sort by location (on the smallest integer type) groups the rows, ties in the order
+    given; each location's rows are then put in time order on their own, in the CPU's
+    cache, where one sort of a Golden Week day's millions of rows would not be. Ties keep
+    the order given, as one stable sort by (location, time) would.
     """
-    by_coarse = _coarse_order(time)
-    small = loc.astype(np.min_scalar_type(len(bounds) - 1))[by_coarse]
-    by_loc = by_coarse[np.argsort(small, kind="stable")]
-    return _by_time_within(by_loc, time, bounds)
-
-
-def _by_time_within(rows: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """`rows`, grouped by location between `bounds`, put in time order within each, stably.
-
-    The sort is in place (`rows` is the caller's own array, not copied again).
-
-    Times are never negative, so their bits read as unsigned integers are in the same
-    order (ties included) and sort faster than the floats.
-    """
-    keys = np.ascontiguousarray(time, dtype=np.float64).view(np.uint64)[rows]
+    rows = np.argsort(loc.astype(np.min_scalar_type(len(bounds) - 1)), kind="stable")
+    coarse, keys = _coarse_time(time)[rows], _time_keys(time)[rows]
     for a, b in itertools.pairwise(bounds.tolist()):
         if b - a > 1:
-            rows[a:b] = rows[a:b][np.argsort(keys[a:b], kind="stable")]
+            rows[a:b] = rows[a:b][_stable_by_time(coarse[a:b], keys[a:b])]
     return rows
+
+
+def _stable_by_time(coarse: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Rows in time order, ties in the order given, from their `_coarse_time` and `_time_keys`.
+
+    A radix sort on the coarse 16-bit time puts the rows in nearly the right order, and
+    the exact stable sort (a timsort) then finds them in long sorted runs.
+    """
+    rows = np.argsort(coarse, kind="stable")
+    return rows[np.argsort(keys[rows], kind="stable")]
+
+
+def _coarse_time(time: np.ndarray) -> np.ndarray:
+    """A monotone 16-bit bucket of each time (the most a radix sort takes)."""
+    if not len(time):
+        return np.zeros(0, dtype=np.uint16)
+    earliest = float(time.min())
+    per_minute = (COARSE_BUCKETS - 1) / (float(time.max()) - earliest + 1.0)
+    return ((time - earliest) * per_minute).astype(np.uint16)
+
+
+def _time_keys(time: np.ndarray) -> np.ndarray:
+    """The times' bits as unsigned integers: sorted faster than the floats, in their order.
+
+    Times are never negative, so their bits are in the same order, ties included.
+    """
+    return np.ascontiguousarray(time, dtype=np.float64).view(np.uint64)
+
+
+def _leaving(
+    leave: np.ndarray, size: np.ndarray, start: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each location's leaving times in order, and the running total of persons who left.
+
+    A location's rows lie between its `start` and the next; they are sorted one location
+    at a time, in the CPU's cache (the rows are already grouped by location).
+    """
+    ordered, persons = leave.copy(), size.copy()
+    coarse, keys = _coarse_time(leave), _time_keys(leave)
+    for a, b in itertools.pairwise(start):
+        if b - a > 1:
+            by_leave = _stable_by_time(coarse[a:b], keys[a:b])
+            ordered[a:b], persons[a:b] = leave[a:b][by_leave], size[a:b][by_leave]
+    return ordered, _running_total(persons)
 
 
 def _guarded_time(since: np.ndarray, to: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

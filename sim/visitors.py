@@ -42,7 +42,7 @@ class Day:
     arrive: np.ndarray
     size: np.ndarray
     awareness: np.ndarray
-    places: np.ndarray  # parties x (sights + 2): node of each stop, -1 after the last
+    stops: np.ndarray  # parties x (sights + 2): planning row of each stop, -1 after the last
     dwell: np.ndarray  # minutes at each stop
     depart: np.ndarray
     stays: Stays
@@ -107,6 +107,7 @@ class VisitorFlow:
         row = np.full(city.n_nodes, -1, dtype=np.int64)
         row[self.visited] = np.arange(len(self.visited))
         self.row = row
+        self._row_type = np.min_scalar_type(-len(self.visited))  # and -1 for none
         entry_weight = city.attractiveness[city.entries]
         self.entry_rows = row[city.entries]
         self.entry_cdf = np.cumsum(entry_weight / entry_weight.sum())
@@ -229,7 +230,7 @@ class VisitorFlow:
         sigma, median, walk = p.dwell_sigma, self.dwell_median, self.walk
         day_end = day * MIN_PER_DAY + p.day_end_hour * 60.0
         width = int(stops.max(initial=0)) + 2
-        places = np.full((n, width), -1, dtype=np.int64)
+        places = np.full((n, width), -1, dtype=self._row_type)  # small: kept all day
         dwell = np.zeros((n, width))
         leave_wait = median[entries] * portable.exp(sigma * rng.standard_normal(n))
         first_stay = median[entries] * portable.exp(sigma * rng.standard_normal(n))
@@ -352,8 +353,7 @@ class VisitorFlow:
             n_locations=transit.n_locations,
             slots=slots,
         )
-        nodes = np.where(places >= 0, visited[np.maximum(places, 0)], -1)
-        return Day(first, times, sizes, awareness, nodes, dwell, t, stays)
+        return Day(first, times, sizes, awareness, places, dwell, t, stays)
 
     # --- who is in town --------------------------------------------------------------------
 
@@ -416,12 +416,12 @@ class VisitorFlow:
         """
         day = self._day_of(number)
         i = number - day.first
-        stops = day.places[i] >= 0
+        stops = day.stops[i] >= 0
         return Party(
             number=number,
             size=int(day.size[i]),
             awareness=float(day.awareness[i]),
-            itinerary=tuple(day.places[i][stops].tolist()),
+            itinerary=tuple(self.visited[day.stops[i][stops]].tolist()),
             dwell_min=tuple(day.dwell[i][stops].tolist()),
             arrived_at=float(day.arrive[i]),
             leaves_at=float(day.depart[i]),
