@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import urllib.request
 
@@ -21,6 +22,7 @@ from sim.viz import figures
 
 solara = pytest.importorskip("solara", reason="the app needs the [viz] extra")
 app = pytest.importorskip("sim.viz.app")
+v = pytest.importorskip("ipyvuetify")  # solara's widgets
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -218,3 +220,31 @@ def test_the_app_makes_no_outside_connection(tmp_path):
     with served(env):
         time.sleep(3)  # telemetry and version checks run in background threads
     assert not log.exists(), f"outside connections attempted: {log.read_text()}"
+
+
+def test_a_chosen_preset_never_shows_the_last_models_board_under_its_title(monkeypatch):
+    held = threading.Event()
+
+    class Held(app.Session):
+        def __init__(self, controls):
+            if controls.policy == "grid":  # the rebuild waits while the page is inspected
+                assert held.wait(60)
+            super().__init__(controls)
+
+    def texts(root) -> str:  # solara's Markdown is a Vue template holding its HTML
+        return " ".join(str(w.template) for w in root.find(v.VuetifyTemplate).widgets)
+
+    def settled(root, wanted: str) -> bool:
+        deadline = time.time() + 60
+        while wanted not in texts(root) and time.time() < deadline:
+            time.sleep(0.1)
+        return wanted in texts(root)
+
+    monkeypatch.setattr(app, "Session", Held)
+    _, rc = solara.render(app.make_page("small-town", "integrated")(), handle_error=False)
+    assert settled(rc, "Running: integrated,")
+    rc.find(v.Select).widget.v_model = "grid"  # the user picks a preset
+    assert "under grid" in texts(rc)
+    assert "Running: integrated," not in texts(rc)  # the old board is gone while it builds
+    held.set()
+    assert settled(rc, "Running: grid,")
