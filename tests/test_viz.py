@@ -240,11 +240,22 @@ def test_a_chosen_preset_never_shows_the_last_models_board_under_its_title(monke
             time.sleep(0.1)
         return wanted in texts(root)
 
+    boards = []  # the policy of the model behind every board rendered
+    board = app.Board
+
+    @solara.component
+    def Recorded(session):  # noqa: N802 - a component
+        boards.append(session.controls.policy)
+        return board(session)
+
     monkeypatch.setattr(app, "Session", Held)
+    monkeypatch.setattr(app, "Board", Recorded)
     _, rc = solara.render(app.make_page("small-town", "integrated")(), handle_error=False)
     assert settled(rc, "Running: integrated,")
+    boards.clear()
     rc.find(v.Select).widget.v_model = "grid"  # the user picks a preset
     assert "under grid" in texts(rc)
     assert "Running: integrated," not in texts(rc)  # the old board is gone while it builds
     held.set()
     assert settled(rc, "Running: grid,")
+    assert set(boards) == {"grid"}  # no render in between showed the last model's board
