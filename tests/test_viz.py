@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,14 @@ app = pytest.importorskip("sim.viz.app")
 v = pytest.importorskip("ipyvuetify")  # solara's widgets
 
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    """Whether `condition` holds within `seconds` (the app builds its models in threads)."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.1)
+    return condition()
 
 
 def test_run_figures_are_written(tmp_path):
@@ -127,10 +136,7 @@ def test_each_browser_session_gets_its_own_models(monkeypatch):
     page = app.make_page("small-town", "integrated")
     for _ in range(2):  # two sessions: two renders of the page component
         solara.render(page(), handle_error=False)
-    deadline = time.time() + 60
-    while len(built) < 2 and time.time() < deadline:  # built in the background
-        time.sleep(0.1)
-    assert len(built) == 2
+    assert eventually(lambda: len(built) == 2)  # built in the background
     assert built[0].model is not built[1].model
 
 
@@ -234,12 +240,6 @@ def test_a_chosen_preset_never_shows_the_last_models_board_under_its_title(monke
     def texts(root) -> str:  # solara's Markdown is a Vue template holding its HTML
         return " ".join(str(w.template) for w in root.find(v.VuetifyTemplate).widgets)
 
-    def settled(root, wanted: str) -> bool:
-        deadline = time.time() + 60
-        while wanted not in texts(root) and time.time() < deadline:
-            time.sleep(0.1)
-        return wanted in texts(root)
-
     boards = []  # the policy of the model behind every board rendered
     board = app.Board
 
@@ -251,11 +251,11 @@ def test_a_chosen_preset_never_shows_the_last_models_board_under_its_title(monke
     monkeypatch.setattr(app, "Session", Held)
     monkeypatch.setattr(app, "Board", Recorded)
     _, rc = solara.render(app.make_page("small-town", "integrated")(), handle_error=False)
-    assert settled(rc, "Running: integrated,")
+    assert eventually(lambda: "Running: integrated," in texts(rc))
     boards.clear()
     rc.find(v.Select).widget.v_model = "grid"  # the user picks a preset
     assert "under grid" in texts(rc)
     assert "Running: integrated," not in texts(rc)  # the old board is gone while it builds
     held.set()
-    assert settled(rc, "Running: grid,")
+    assert eventually(lambda: "Running: grid," in texts(rc))
     assert set(boards) == {"grid"}  # no render in between showed the last model's board
