@@ -41,18 +41,21 @@ class Stays:
     ) -> None:
         """Index the stays by location and time (and by party, given `slots`).
 
-        `slots` (parties x stays, -1 for none) are each party's rows of the arrays as given,
+        `slots` (stays x parties, -1 for none) are each party's rows of the arrays as given,
         in the order of its day, for looking up a party's own stays (`of_party`).
         """
         bounds = np.zeros(n_locations + 1, dtype=np.int64)
         np.cumsum(np.bincount(loc, minlength=n_locations), out=bounds[1:])
-        order = _by_location(loc, enter, bounds)
-        self.loc = np.repeat(np.arange(n_locations, dtype=np.int32), np.diff(bounds))
-        self.enter, self.leave = enter[order], leave[order]
-        # the smallest types first: gathering them in random order costs less
-        self.size = size.astype(np.int8, copy=False)[order]
-        self.party = party.astype(np.int32, copy=False)[order]
         self.start = bounds.tolist()
+        order, (self.enter, self.leave, self.size, self.party) = _by_location(
+            loc,
+            self.start,
+            enter,
+            leave,
+            size.astype(np.int8, copy=False),
+            party.astype(np.int32, copy=False),
+        )
+        self.loc = np.repeat(np.arange(n_locations, dtype=np.int32), np.diff(bounds))
         self.entered = _running_total(self.size)  # persons, in entry order
         self.leave_sorted, self.left = _leaving(self.leave, self.size, self.start)
         self.longest = np.zeros(n_locations)  # longest stay per location bounds a search
@@ -69,7 +72,7 @@ class Stays:
         self.slots = np.zeros((0, 0), dtype=np.int32) if slots is None else slots
         self.sorted_row = np.empty(len(order), dtype=np.int32)
         self.sorted_row[order] = np.arange(len(order), dtype=np.int32)
-        self.gone = np.zeros(len(self.slots), dtype=bool)
+        self.gone = np.zeros(self.slots.shape[1], dtype=bool)
         """Parties (numbered from `first_party`) gone home early."""
         self.any_gone = False
 
@@ -85,11 +88,11 @@ class Stays:
 
     def holds_party(self, number: int) -> bool:
         """The party `number` is one of this day's (its stays are indexed here)."""
-        return 0 <= number - self.first_party < len(self.slots)
+        return 0 <= number - self.first_party < self.slots.shape[1]
 
     def of_party(self, number: int) -> np.ndarray:
         """Rows of the party's stays, in the order of its day."""
-        given = self.slots[number - self.first_party]
+        given = self.slots[:, number - self.first_party]
         return self.sorted_row[given[given >= 0]]
 
     def people(self, loc: int, t: float) -> int:
@@ -127,22 +130,29 @@ def time_order(time: np.ndarray) -> np.ndarray:
     return _stable_by_time(_coarse_time(time), _time_keys(time))
 
 
-def _by_location(loc: np.ndarray, time: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Rows in order of location, then time; `bounds` are each location's rows in it.
+def _by_location(
+    loc: np.ndarray, start: list[int], enter: np.ndarray, *columns: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Rows in order of location, then `enter`, and `enter` and the `columns` in that order.
 
-    Every sort is stable: numpy's default sort orders ties by whichever SIMD kernel the CPU
-    dispatches, and the order of stays decides which party is drawn as a victim. A radix
-    sort by location (on the smallest integer type) groups the rows, ties in the order
-    given; each location's rows are then put in time order on their own, in the CPU's
-    cache, where one sort of a Golden Week day's millions of rows would not be. Ties keep
-    the order given, as one stable sort by (location, time) would.
+    A location's rows lie between its `start` and the next. Every sort is stable: numpy's
+    default sort orders ties by whichever SIMD kernel the CPU dispatches, and the order of
+    stays decides which party is drawn as a victim. A radix sort by location (on the
+    smallest integer type) groups the rows, ties in the order given, and the columns are
+    gathered in that order; each location's rows are then put in time order on their own,
+    in the CPU's cache, where a Golden Week day's millions of rows in random order would
+    not be. Ties keep the order given, as one stable sort by (location, time) would.
     """
-    rows = np.argsort(loc.astype(np.min_scalar_type(len(bounds) - 1)), kind="stable")
-    coarse, keys = _coarse_time(time)[rows], _time_keys(time)[rows]
-    for a, b in itertools.pairwise(bounds.tolist()):
+    rows = np.argsort(loc.astype(np.min_scalar_type(len(start) - 1)), kind="stable")
+    ordered = [column[rows] for column in (enter, *columns)]
+    coarse, keys = _coarse_time(ordered[0]), _time_keys(ordered[0])
+    for a, b in itertools.pairwise(start):
         if b - a > 1:
-            rows[a:b] = rows[a:b][_stable_by_time(coarse[a:b], keys[a:b])]
-    return rows
+            by_time = _stable_by_time(coarse[a:b], keys[a:b])
+            rows[a:b] = rows[a:b][by_time]
+            for column in ordered:
+                column[a:b] = column[a:b][by_time]
+    return rows, ordered
 
 
 def _stable_by_time(coarse: np.ndarray, keys: np.ndarray) -> np.ndarray:

@@ -42,8 +42,8 @@ class Day:
     arrive: np.ndarray
     size: np.ndarray
     awareness: np.ndarray
-    stops: np.ndarray  # parties x (sights + 2): planning row of each stop, -1 after the last
-    dwell: np.ndarray  # minutes at each stop
+    stops: np.ndarray  # (sights + 2) x parties: planning row of each stop, -1 after the last
+    dwell: np.ndarray  # minutes at each stop, (sights + 2) x parties
     depart: np.ndarray
     stays: Stays
 
@@ -223,20 +223,22 @@ class VisitorFlow:
         place it stands (a sight already seen is redrawn, up to REDRAWS times), walk there
         (estimated at walking pace), stay, unless the walk back to the entry and the wait
         there would end after `day_end_hour`. Returns each party's stops (rows of the
-        planning tables, -1 after the last) and minutes at each, entry first and last.
+        planning tables, -1 after the last) and minutes at each, entry first and last: a
+        row per stop, a column per party, so that a step's writes are to one row (a Golden
+        Week day's arrays are larger than the CPU's cache).
         """
         p = self.params
         n = len(times)
         sigma, median, walk = p.dwell_sigma, self.dwell_median, self.walk
         day_end = day * MIN_PER_DAY + p.day_end_hour * 60.0
         width = int(stops.max(initial=0)) + 2
-        places = np.full((n, width), -1, dtype=self._row_type)  # small: kept all day
-        dwell = np.zeros((n, width))
+        places = np.full((width, n), -1, dtype=self._row_type)  # small: kept all day
+        dwell = np.zeros((width, n))
         leave_wait = median[entries] * portable.exp(sigma * rng.standard_normal(n))
         first_stay = median[entries] * portable.exp(sigma * rng.standard_normal(n))
-        places[:, 0] = entries
-        dwell[:, 0] = np.minimum(first_stay, np.maximum(day_end - times - leave_wait, 0.0))
-        t = times + dwell[:, 0]
+        places[0] = entries
+        dwell[0] = np.minimum(first_stay, np.maximum(day_end - times - leave_wait, 0.0))
+        t = times + dwell[0]
         here = entries.copy()
         count = np.ones(n, dtype=np.int64)  # stops planned so far
         going = np.flatnonzero(stops > 0)
@@ -246,7 +248,7 @@ class VisitorFlow:
             cell = hour * len(self.visited) + here[going]
             somewhere = self.choice_total.ravel()[cell] > 0  # else nothing draws him on
             going, cell = going[somewhere], cell[somewhere]
-            nxt = self._next_sights(places[going, : k + 1], cell, rng)
+            nxt = self._next_sights(places[: k + 1, going], cell, rng)
             going, nxt = going[nxt >= 0], nxt[nxt >= 0]
             stay = median[nxt] * portable.exp(sigma * rng.standard_normal(len(going)))
             arrive = t[going] + walk[here[going], nxt]
@@ -254,16 +256,16 @@ class VisitorFlow:
             fits = arrive < latest_leave
             going, nxt, stay = going[fits], nxt[fits], stay[fits]
             arrive, latest_leave = arrive[fits], latest_leave[fits]
-            places[going, k + 1] = nxt
-            dwell[going, k + 1] = np.minimum(stay, latest_leave - arrive)
-            t[going] = arrive + dwell[going, k + 1]
+            places[k + 1, going] = nxt
+            dwell[k + 1, going] = np.minimum(stay, latest_leave - arrive)
+            t[going] = arrive + dwell[k + 1, going]
             here[going] = nxt
             count[going] += 1
             if not len(going):
                 break
         rows = np.arange(n)
-        places[rows, count] = entries
-        dwell[rows, count] = leave_wait
+        places[count, rows] = entries
+        dwell[count, rows] = leave_wait
         return places, dwell
 
     def _next_sights(
@@ -271,7 +273,8 @@ class VisitorFlow:
     ) -> np.ndarray:
         """Each party's next sight for its (hour, place) `cell`, none of its `planned` stops.
 
-        A sight already planned is redrawn, up to REDRAWS times (-1: none found).
+        `planned` has a row per stop so far and a column per party. A sight already planned
+        is redrawn, up to REDRAWS times (-1: none found).
         """
         n_sights = len(self.sight_rows)
         nxt = np.full(len(cell), -1, dtype=np.int64)
@@ -279,7 +282,7 @@ class VisitorFlow:
         for _ in range(REDRAWS):
             draw = self._search_choices(cell[undecided], rng.random(len(undecided)))
             sight = self.sight_rows[np.minimum(draw - cell[undecided] * n_sights, n_sights - 1)]
-            seen = (planned[undecided] == sight[:, None]).any(axis=1)
+            seen = (planned[:, undecided] == sight).any(axis=0)
             nxt[undecided[~seen]] = sight[~seen]
             undecided = undecided[seen]
             if not len(undecided):
@@ -314,31 +317,31 @@ class VisitorFlow:
         them: each column of the day (a ride, then a place, at each stop), party by party.
         """
         transit, visited = self.transit, self.visited
-        n, width = places.shape
+        width, n = places.shape
         t = times.astype(float).copy()
         # per column of the day, per block: (parties, locations, enter, leave)
         columns: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(2 * width - 1)]
         for a in range(0, n, PARTIES_PER_BLOCK):
             parties = np.arange(a, min(a + PARTIES_PER_BLOCK, n))
             for k in range(width):
-                on = parties[places[parties, k] >= 0]
+                on = parties[places[k, parties] >= 0]
                 if k > 0:
                     arrive, bus, boards, alights = transit.legs(
-                        visited[places[on, k - 1]], visited[places[on, k]], t[on]
+                        visited[places[k - 1, on]], visited[places[k, on]], t[on]
                     )
                     rode = bus >= 0
                     columns[2 * k - 1].append((on[rode], bus[rode], boards[rode], alights[rode]))
                     t[on] = arrive
                 enter = t[on].copy()
-                t[on] += dwell[on, k]
-                columns[2 * k].append((on, visited[places[on, k]], enter, t[on].copy()))
+                t[on] += dwell[k, on]
+                columns[2 * k].append((on, visited[places[k, on]], enter, t[on].copy()))
         blocks = [block for column in columns for block in column]
         # each party's rows of the stays, in the order of its day
-        slots = np.full((n, len(columns)), -1, dtype=np.int32)
+        slots = np.full((len(columns), n), -1, dtype=np.int32)
         filled = 0
         for c, column in enumerate(columns):
             for on, *_ in column:
-                slots[on, c] = filled + np.arange(len(on), dtype=np.int32)
+                slots[c, on] = filled + np.arange(len(on), dtype=np.int32)
                 filled += len(on)
         if blocks:
             party, loc, enter, leave = (np.concatenate(part) for part in zip(*blocks, strict=True))
@@ -416,13 +419,13 @@ class VisitorFlow:
         """
         day = self._day_of(number)
         i = number - day.first
-        stops = day.stops[i] >= 0
+        stops = day.stops[:, i] >= 0
         return Party(
             number=number,
             size=int(day.size[i]),
             awareness=float(day.awareness[i]),
-            itinerary=tuple(self.visited[day.stops[i][stops]].tolist()),
-            dwell_min=tuple(day.dwell[i][stops].tolist()),
+            itinerary=tuple(self.visited[day.stops[stops, i]].tolist()),
+            dwell_min=tuple(day.dwell[stops, i].tolist()),
             arrived_at=float(day.arrive[i]),
             leaves_at=float(day.depart[i]),
         )

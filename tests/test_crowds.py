@@ -108,7 +108,7 @@ def test_watched_minutes_leave_out_the_cut_rest_of_parties_gone_home():
     loc, enter, leave, size, party = random_stays(rng)
     env = simpy.Environment()
     crowds = Crowds(8, env)
-    one_stay_each = np.arange(len(loc), dtype=np.int32)[:, None]
+    one_stay_each = np.arange(len(loc), dtype=np.int32)[None, :]  # stays x parties
     crowds.add(Stays(loc, enter, leave, size, party, n_locations=8, slots=one_stay_each))
     # location 2: guarded 100-250, then from 280 on (open at the end); 5: all along
     spans = {2: [(100.0, 250.0), (280.0, np.inf)], 5: [(0.0, np.inf)]}
