@@ -424,12 +424,26 @@ def calibrate_rate(particles: int) -> dict:
     }
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux reports it; elsewhere, what `platform` knows).
+
+    VMs of one name can run on different hosts from one day to the next; the memory-bound
+    measures (Golden Week, the linear cost) move with the host's caches.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     """Where the numbers come from."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "versions": {p: version(p) for p in ("crowdsim", "mesa", "simpy", "numpy")},
     }

@@ -51,3 +51,15 @@ def test_the_sizes_of_the_linear_cost_check_take_turns(monkeypatch):
     assert order[:sizes] == order[sizes:]  # the same turn of sizes twice
     assert len(set(order[:sizes])) == sizes
     assert result["max_relative_spread"] == pytest.approx(0.0)  # a fixed part and a linear one
+
+
+def test_the_record_names_the_cpu_from_the_kernels_report(monkeypatch, tmp_path):
+    """The model name from /proc/cpuinfo when there is one, else what `platform` says."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU @ 2.0GHz\nflags\t: sse\n")
+    real_path = bench.Path
+    monkeypatch.setattr(bench, "Path", lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    assert bench.machine()["cpu"] == "Some CPU @ 2.0GHz"
+    monkeypatch.setattr(bench, "Path", lambda p: tmp_path / "absent")
+    monkeypatch.setattr(bench.platform, "processor", lambda: "")
+    assert bench.cpu_model() == bench.platform.machine()
