@@ -42,7 +42,7 @@ class Day:
     arrive: np.ndarray
     size: np.ndarray
     awareness: np.ndarray
-    stops: np.ndarray  # (sights + 2) x parties: planning row of each stop, -1 after the last
+    places: np.ndarray  # (sights + 2) x parties: planning row of each stop, -1 after the last
     dwell: np.ndarray  # minutes at each stop, (sights + 2) x parties
     depart: np.ndarray
     stays: Stays
@@ -419,13 +419,13 @@ class VisitorFlow:
         """
         day = self._day_of(number)
         i = number - day.first
-        stops = day.stops[:, i] >= 0
+        planned = day.places[:, i] >= 0
         return Party(
             number=number,
             size=int(day.size[i]),
             awareness=float(day.awareness[i]),
-            itinerary=tuple(self.visited[day.stops[stops, i]].tolist()),
-            dwell_min=tuple(day.dwell[stops, i].tolist()),
+            itinerary=tuple(self.visited[day.places[planned, i]].tolist()),
+            dwell_min=tuple(day.dwell[planned, i].tolist()),
             arrived_at=float(day.arrive[i]),
             leaves_at=float(day.depart[i]),
         )

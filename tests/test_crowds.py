@@ -170,7 +170,7 @@ def test_the_same_seed_plans_the_same_visitors_under_every_policy(town):
         return day
 
     none, integrated = plans("none"), plans("integrated")
-    for field in ("arrive", "size", "awareness", "stops", "dwell", "planned_depart"):
+    for field in ("arrive", "size", "awareness", "places", "dwell", "planned_depart"):
         assert np.array_equal(getattr(none, field), getattr(integrated, field))
     assert np.array_equal(none.stays.enter, integrated.stays.enter)
 

@@ -135,7 +135,7 @@ def test_a_released_model_frees_the_visitors_plans_at_once(town):
         model = CrowdPolicingModel(town, seed=1)
         model.run()
         plans = [weakref.ref(model.crowds.days[0].enter)]
-        plans += [weakref.ref(d.stops) for d in model.visitor_flow.days.values()]
+        plans += [weakref.ref(d.places) for d in model.visitor_flow.days.values()]
         model.release()
         assert all(ref() is None for ref in plans)
     finally:
