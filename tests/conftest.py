@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,15 @@ def write_toml(tmp_path: Path):
         return path
 
     return write
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 60.0, poll: float = 0.1) -> bool:
+    """Whether `condition` holds within `seconds`, checked every `poll` seconds (for work
+    done in a thread or another process)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(poll)
+    return condition()
 
 
 def posts_at(

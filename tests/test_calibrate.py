@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import eventually
 
 from sim.calibration import calibrate, load_targets
 from sim.calibration.fit import _stop_new_children, weighted_quantile
@@ -166,9 +167,7 @@ def test_a_killed_calibration_resumes_where_it_stopped(fitted, tmp_path):
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "sim.cli", "calibrate", str(path), "--out", str(out)]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while _generations_stored(out / "abc.db") < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    eventually(lambda: _generations_stored(out / "abc.db") >= 2, seconds=300, poll=0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
     stored = _generations_stored(out / "abc.db")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import tracemalloc
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import eventually
 from scipy import stats
 
 from sim.batch import runs as runs_module
@@ -170,9 +170,7 @@ def test_killed_sweep_loses_nothing_and_resumes_to_the_same_result(experiment_fi
     proc = subprocess.Popen(
         cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
-        time.sleep(0.05)
+    eventually(lambda: len(list((out / "runs").glob("*.parquet"))) >= 4, poll=0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = list((out / "runs").glob("*.parquet"))

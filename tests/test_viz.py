@@ -7,12 +7,12 @@ import re
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
 from app_server import served
+from conftest import eventually
 
 import sim
 from sim.city.assign import PlaceAssignment, assign_places
@@ -26,14 +26,6 @@ app = pytest.importorskip("sim.viz.app")
 v = pytest.importorskip("ipyvuetify")  # solara's widgets
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def eventually(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
-    """Whether `condition` holds within `seconds` (the app builds its models in threads)."""
-    deadline = time.time() + seconds
-    while not condition() and time.time() < deadline:
-        time.sleep(0.1)
-    return condition()
 
 
 def test_run_figures_are_written(tmp_path):
